@@ -1,0 +1,161 @@
+"""Builds the python-telegram-bot Application: handlers, the sweep job, outbox delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot import sweep
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.db import make_engine, make_sessions, schema_is_current, upgrade
+from bot.delivery import Delivery, Timer
+from bot.i18n import I18n, load_catalogs
+from bot.runtime import Runtime
+from handlers import common, onboarding, tickets
+from handlers.menu import publish_default_commands
+from models.system import set_meta
+
+log = logging.getLogger(__name__)
+
+PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+OWNER_SERVICES_PENDING = ("complain", "vacancy", "lost")
+STAFF_SERVICES_PENDING = ("found", "report")
+
+
+def add_handlers(app: Application) -> None:
+    from handlers import repair
+
+    commands = {
+        "start": onboarding.start,
+        "help": onboarding.help_command,
+        "language": onboarding.language,
+        "cancel": onboarding.cancel,
+        "my": tickets.my,
+        "queue": tickets.queue,
+        "ticket": tickets.ticket,
+        **repair.COMMANDS,
+    }
+    for name in OWNER_SERVICES_PENDING:
+        commands.setdefault(name, common.owner_service_not_ready)
+    for name in STAFF_SERVICES_PENDING:
+        commands.setdefault(name, common.staff_service_not_ready)
+    for name, callback in commands.items():
+        app.add_handler(CommandHandler(name, callback, filters=PRIVATE))
+    app.add_handler(CallbackQueryHandler(onboarding.language_chosen, pattern=r"^lang:"))
+    app.add_handler(CallbackQueryHandler(common.form_button, pattern=r"^f:"))
+    for pattern, callback in repair.BUTTONS.items():
+        app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
+    app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, common.unknown_command))
+    app.add_handler(MessageHandler(PRIVATE & ~filters.COMMAND, common.message))
+    app.add_handler(CallbackQueryHandler(common.stale_button))
+    app.add_handler(MessageHandler(filters.ChatType.GROUPS, common.group_message))
+    app.add_error_handler(common.on_error)
+
+
+def build_application(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    request: BaseRequest | None = None,
+    updates_request: BaseRequest | None = None,
+    run_delivery: bool = True,
+    run_sweep_job: bool = True,
+    timer: Timer | None = None,
+) -> tuple[Application, Runtime]:
+    """The real Application; tests pass an emulator transport and a movable clock."""
+    if settings.token is None:
+        raise ValueError("PROPDESK_TOKEN is not set")
+    clock = clock or SystemClock()
+    engine = make_engine(settings.database_url)
+    i18n = I18n(settings.locale, settings.tz, load_catalogs())
+    rt = Runtime(
+        settings=settings,
+        clock=clock,
+        engine=engine,
+        sessions=make_sessions(engine),
+        calendar=settings.business_calendar(),
+        i18n=i18n,
+    )
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token.get_secret_value())
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.file_url)
+    )
+    if request is not None:
+        builder = builder.request(request)
+    if updates_request is not None:
+        builder = builder.get_updates_request(updates_request)
+
+    async def post_init(app: Application) -> None:
+        rt.delivery = Delivery(rt.sessions, app.bot, clock, i18n, timer=timer)
+        me = app.bot.username
+        if me:
+            async with rt.uow() as session:
+                await set_meta(session, "bot_username", me)
+        try:
+            await publish_default_commands(app.bot, i18n)
+        except Exception:
+            log.exception("could not publish the command menu")
+        if run_delivery:
+            rt.extras["delivery_task"] = asyncio.create_task(rt.delivery.run_forever())
+
+    async def post_shutdown(app: Application) -> None:
+        task: asyncio.Task[Any] | None = rt.extras.pop("delivery_task", None)
+        if rt.delivery is not None:
+            rt.delivery.stop()
+        if task is not None:
+            try:
+                await asyncio.wait_for(task, timeout=10)
+            except TimeoutError:
+                task.cancel()
+        await engine.dispose()
+
+    app = builder.post_init(post_init).post_shutdown(post_shutdown).build()
+    app.bot_data["runtime"] = rt
+    add_handlers(app)
+    if run_sweep_job:
+        sweep.install(app, rt)
+    return app, rt
+
+
+async def _prepare_database(settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    try:
+        current = await schema_is_current(engine)
+    finally:
+        await engine.dispose()
+    if not current:
+        if settings.database_url.startswith("sqlite"):
+            return None
+        raise SystemExit(
+            "propdesk: error: the database schema is not up to date; run `propdesk db upgrade`"
+        )
+    return None
+
+
+def run_bot(settings: Settings) -> None:
+    """`propdesk run`: long polling until interrupted. Upgrades an embedded SQLite itself."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if settings.database_url.startswith("sqlite"):
+        upgrade(settings.database_url)
+    else:
+        asyncio.run(_prepare_database(settings))
+    app, _ = build_application(settings)
+    app.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY, Update.EDITED_MESSAGE])

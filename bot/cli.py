@@ -1,0 +1,480 @@
+"""The `propdesk` command line (also `python -m bot`): run the bot, migrate, import, invite.
+
+Every command reads settings with :func:`bot.config.load_settings`; a bad setting is one line
+on stderr and exit status 2. Data problems exit with 1. Each command does its database work in
+one coroutine under :func:`asyncio.run` and disposes of its engine at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import NoReturn
+
+from alembic.util import CommandError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.clock import SystemClock
+from bot.config import ConfigError, Settings, load_settings
+from bot.db import (
+    current_revision,
+    head_revision,
+    make_engine,
+    make_sessions,
+    upgrade_in_thread,
+)
+from bot.units_csv import CsvError, parse_units_csv
+from models.base import DomainError
+from models.people import Person, Role
+
+PROG = "propdesk"
+BUILDING = re.compile(r"^[0-9A-Z]{1,10}$")
+
+
+class CliError(Exception):
+    """Ends the command: `propdesk: error: <message>` on stderr and exit `status`."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that ends with an exception instead of sys.exit, so main() returns a code."""
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            sys.stderr.write(message)
+        raise _ParserExit(status)
+
+
+class _ParserExit(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def _building(value: str) -> str:
+    code = value.strip().upper()
+    if not BUILDING.match(code):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a building code such as 1 or A2")
+    return code
+
+
+def _telegram_id(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError("a Telegram user id is a positive number")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="PropDesk: the property-management customer-service desk on Telegram.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    run = commands.add_parser("run", help="run the bot (long polling)")
+    run.add_argument("--webhook-url", help="not supported yet")
+    run.add_argument("--listen", help="not supported yet")
+    run.add_argument("--port", type=int, help="not supported yet")
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", parser_class=_Parser)
+    db_commands.add_parser("upgrade", help="migrate the database to the current schema")
+
+    units = commands.add_parser("units", help="unit directory")
+    unit_commands = units.add_subparsers(
+        dest="units_command", metavar="ACTION", parser_class=_Parser
+    )
+    imp = unit_commands.add_parser(
+        "import",
+        help="create or update units from a CSV file",
+        description="Header: unit,building,area_m2,owner_name,owner_phone (any order). "
+        "UTF-8 (with or without BOM) or GB18030. All rows are checked first; "
+        "if any is wrong nothing is imported.",
+    )
+    imp.add_argument("file", metavar="FILE.csv", type=Path)
+
+    staff = commands.add_parser("staff", help="staff members")
+    staff_commands = staff.add_subparsers(
+        dest="staff_command", metavar="ACTION", parser_class=_Parser
+    )
+    add = staff_commands.add_parser(
+        "add",
+        help="add a staff member or give them more roles",
+        description="Without --telegram-id a one-time code is printed (last line); the staff "
+        "member sends /start CODE to the bot.",
+    )
+    add.add_argument(
+        "--telegram-id",
+        type=_telegram_id,
+        metavar="ID",
+        help="their numeric Telegram user id; without it a one-time code is issued",
+    )
+    add.add_argument("--name", required=True, help="full name as colleagues know it")
+    add.add_argument(
+        "--role",
+        required=True,
+        action="append",
+        choices=[r.value for r in Role],
+        metavar="ROLE",
+        help="one of: " + ", ".join(r.value for r in Role) + " (repeatable)",
+    )
+    add.add_argument(
+        "--building",
+        action="append",
+        default=[],
+        type=_building,
+        metavar="B",
+        help="limit the roles to this building (repeatable; none = all buildings)",
+    )
+
+    invite = commands.add_parser(
+        "invite", help="issue a one-time code binding an owner or tenant to a unit"
+    )
+    invite.add_argument("--unit", required=True, metavar="UNIT", help="unit code, e.g. 1-2-301")
+    invite.add_argument(
+        "--tenant", action="store_true", help="the code binds a tenant instead of the owner"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except _ParserExit as exc:
+        return exc.status
+    handler = _handler(args)
+    if handler is None:
+        sub = {
+            "db": "db upgrade",
+            "units": "units import FILE.csv",
+            "staff": "staff add ...",
+        }.get(args.command or "")
+        if sub:
+            _error(f"missing action; try `{PROG} {sub}` (see `{PROG} {args.command} --help`)")
+        else:
+            parser.print_help(sys.stderr)
+        return 2
+    try:
+        return handler(args)
+    except CliError as exc:
+        _error(str(exc))
+        return exc.status
+    except KeyboardInterrupt:
+        return 130
+
+
+def _error(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+
+
+def _handler(args: argparse.Namespace) -> Callable[[argparse.Namespace], int] | None:
+    command = args.command
+    if command == "run":
+        return cmd_run
+    if command == "db" and args.db_command == "upgrade":
+        return cmd_db_upgrade
+    if command == "units" and args.units_command == "import":
+        return cmd_units_import
+    if command == "staff" and args.staff_command == "add":
+        return cmd_staff_add
+    if command == "invite":
+        return cmd_invite
+    return None
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise CliError(str(exc), status=2) from None
+
+
+# --- database plumbing ---------------------------------------------------------------------
+
+
+def _safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(the configured database)"
+
+
+def _reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+async def _revision(engine: AsyncEngine, url: str) -> str | None:
+    try:
+        return await current_revision(engine)
+    except (OSError, DBAPIError) as exc:
+        raise CliError(f"cannot open the database {_safe_url(url)}: {_reason(exc)}") from None
+
+
+async def _migrate(engine: AsyncEngine, url: str) -> None:
+    await engine.dispose()
+    try:
+        upgrade_in_thread(url)
+    except CommandError as exc:
+        raise CliError(f"cannot upgrade the database schema: {exc}") from None
+    except (OSError, DBAPIError) as exc:
+        raise CliError(f"cannot upgrade the database schema: {_reason(exc)}") from None
+
+
+async def _ready(engine: AsyncEngine, settings: Settings) -> None:
+    """The schema must be current: SQLite is upgraded on the spot, PostgreSQL is refused."""
+    url = settings.database_url
+    revision = await _revision(engine, url)
+    head = head_revision()
+    if revision == head:
+        return
+    if engine.dialect.name == "sqlite":
+        await _migrate(engine, url)
+        print(f"{PROG}: upgraded the SQLite database schema to revision {head}", file=sys.stderr)
+        return
+    raise CliError(
+        f"the database schema is at revision {revision or '(none)'}, this PropDesk needs "
+        f"{head}; run `{PROG} db upgrade` first"
+    )
+
+
+def _with_database(
+    settings: Settings,
+    work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[int]],
+) -> int:
+    async def go() -> int:
+        engine = make_engine(settings.database_url)
+        try:
+            await _ready(engine, settings)
+            return await work(make_sessions(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+def _office_time(settings: Settings, moment: datetime) -> str:
+    return f"{moment.astimezone(settings.tz):%Y-%m-%d %H:%M} ({settings.timezone})"
+
+
+async def _bot_username(settings: Settings, session: AsyncSession) -> str | None:
+    from models.system import get_meta
+
+    name = settings.bot_username or await get_meta(session, "bot_username")
+    name = (name or "").strip().lstrip("@")
+    return name or None
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if args.webhook_url or args.listen or args.port is not None:
+        raise CliError(
+            "webhook mode (--webhook-url/--listen/--port) is not supported yet; "
+            f"`{PROG} run` without them uses long polling",
+            status=2,
+        )
+    settings = _settings()
+    if settings.token is None or not settings.token.get_secret_value().strip():
+        raise CliError(
+            "PROPDESK_TOKEN is not set; put the bot token from @BotFather in the environment "
+            "or in the PROPDESK_CONFIG file",
+            status=2,
+        )
+    try:
+        from bot.app import run_bot
+    except ModuleNotFoundError as exc:
+        if exc.name != "bot.app":
+            raise
+        raise CliError("this installation has no bot application (bot.app)") from None
+    run_bot(settings)
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    settings = _settings()
+    url = settings.database_url
+
+    async def go() -> tuple[str | None, str | None]:
+        engine = make_engine(url)
+        try:
+            before = await _revision(engine, url)
+            await _migrate(engine, url)
+            return before, await _revision(engine, url)
+        finally:
+            await engine.dispose()
+
+    before, after = asyncio.run(go())
+    if before == after:
+        print(f"database already at revision {after} (head)")
+    else:
+        print(f"database upgraded from {before or '(empty)'} to revision {after} (head)")
+    return 0
+
+
+def cmd_units_import(args: argparse.Namespace) -> int:
+    settings = _settings()
+    path: Path = args.file
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        parsed = parse_units_csv(data)
+    except CsvError as exc:
+        raise CliError(f"{path}: {exc}; nothing imported") from None
+    if parsed.errors:
+        for line, reason in parsed.errors:
+            print(f"line {line}: {reason}", file=sys.stderr)
+        count = len(parsed.errors)
+        raise CliError(f"{path}: {count} bad row{'s' if count != 1 else ''}; nothing imported")
+
+    from models.property import import_units
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
+        try:
+            async with sessions.begin() as session:
+                report = await import_units(session, parsed.rows, SystemClock().now())
+        except IntegrityError:
+            raise CliError(
+                "the units changed while importing (another import at the same time?); "
+                "nothing imported, run it again"
+            ) from None
+        except DBAPIError as exc:
+            raise CliError(f"the database refused the import: {_reason(exc)}") from None
+        print(f"{report.created} units created, {report.updated} updated")
+        return 0
+
+    return _with_database(settings, work)
+
+
+def _roles_text(person: Person) -> str:
+    by_role: dict[str, list[str | None]] = {}
+    for r in sorted(person.roles, key=lambda r: (r.role, r.building or "")):
+        by_role.setdefault(r.role, []).append(r.building)
+    parts = []
+    for role, buildings in by_role.items():
+        if None in buildings:
+            parts.append(f"{role} (all buildings)")
+        else:
+            label = "building" if len(buildings) == 1 else "buildings"
+            parts.append(f"{role} ({label} {', '.join(b for b in buildings if b)})")
+    return "; ".join(parts)
+
+
+def _domain_message(exc: DomainError) -> str:
+    if exc.code == "staff_name_invalid":
+        return "--name must be 1 to 100 characters"
+    if exc.code == "staff_role_unknown":
+        return f"unknown role {exc.params.get('role')}"
+    params = ", ".join(f"{k}={v}" for k, v in exc.params.items())
+    return f"refused: {exc.code}" + (f" ({params})" if params else "")
+
+
+def cmd_staff_add(args: argparse.Namespace) -> int:
+    settings = _settings()
+    roles: list[str] = list(dict.fromkeys(args.role))
+    buildings: list[str] = list(dict.fromkeys(args.building))
+
+    from sqlalchemy import select
+
+    from models.invite import issue_staff_code
+    from models.people import add_staff
+    from models.property import Building
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
+        now = SystemClock().now()
+        async with sessions.begin() as session:
+            try:
+                person = await add_staff(
+                    session,
+                    name=args.name,
+                    roles=roles,
+                    buildings=buildings,
+                    telegram_id=args.telegram_id,
+                    now=now,
+                )
+            except DomainError as exc:
+                raise CliError(_domain_message(exc)) from None
+            known = set(
+                (await session.execute(select(Building.code).where(Building.code.in_(buildings))))
+                .scalars()
+                .all()
+            )
+            code = None
+            if args.telegram_id is None:
+                code = await issue_staff_code(session, person, now, settings.invite_valid_days)
+            username = await _bot_username(settings, session)
+        for b in buildings:
+            if b not in known:
+                print(f"{PROG}: warning: building {b} has no units yet", file=sys.stderr)
+        who = f"{person.name} (Telegram id {person.telegram_id})" if code is None else person.name
+        print(f"Staff member {who}: {_roles_text(person)}")
+        if code is None:
+            if person.last_seen_at is None:
+                print(
+                    f"Reminder: {person.name} must open the bot and send /start once; Telegram "
+                    "does not let a bot message someone who never opened it."
+                )
+            return 0
+        expires = now + timedelta(days=settings.invite_valid_days)
+        where = f"@{username}" if username else "the bot"
+        link = f" (or opens https://t.me/{username}?start={code})" if username else ""
+        print(
+            f"One-time staff code, valid until {_office_time(settings, expires)}: "
+            f"{person.name} sends /start {code} to {where}{link}."
+        )
+        print(code)
+        return 0
+
+    return _with_database(settings, work)
+
+
+def cmd_invite(args: argparse.Namespace) -> int:
+    settings = _settings()
+    relation = "tenant" if args.tenant else "owner"
+
+    from models.invite import issue_unit_code
+    from models.property import unit_by_code
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
+        now = SystemClock().now()
+        async with sessions.begin() as session:
+            unit = await unit_by_code(session, args.unit)
+            if unit is None:
+                raise CliError(
+                    f"unknown unit {args.unit.strip()!r}; import it first with "
+                    f"`{PROG} units import FILE.csv`"
+                )
+            code = await issue_unit_code(
+                session, unit, now, settings.invite_valid_days, relation=relation
+            )
+            username = await _bot_username(settings, session)
+        expires = now + timedelta(days=settings.invite_valid_days)
+        print(f"Unit: {unit.code} ({relation})")
+        print(f"Valid until: {_office_time(settings, expires)}, single use")
+        if username:
+            print(f"Link: https://t.me/{username}?start={code}")
+        else:
+            print("Bot username not known yet (start the bot once); send /start CODE to the bot")
+        print(code)
+        return 0
+
+    return _with_database(settings, work)

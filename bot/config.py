@@ -1,0 +1,263 @@
+"""Settings: environment variables (``PROPDESK_*``) over an optional TOML file.
+
+The TOML file is named by ``PROPDESK_CONFIG``.
+
+Read once through :func:`get_settings`. A bad value raises :class:`ConfigError` whose message is
+one line an operator can act on; the CLI prints it instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import date, time
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from models.calendar import BusinessCalendar
+
+SUPPORTED_LOCALES = ("zh_CN", "en")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_SLOT = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message is one line meant for the operator."""
+
+
+class LocalizedText(BaseModel):
+    """A name shown to users, in every shipped locale."""
+
+    zh_CN: str
+    en: str
+
+    def get(self, locale: str) -> str:
+        return self.en if locale == "en" else self.zh_CN
+
+
+class FeeItem(BaseModel):
+    """One line of the fee schedule (收费项目) with its amount in CNY."""
+
+    item: LocalizedText
+    amount: Decimal = Field(gt=0, max_digits=10, decimal_places=2)
+
+
+class RepairCategory(BaseModel):
+    """A repair category; it is chargeable when it has fee items."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")
+    name: LocalizedText
+    fees: list[FeeItem] = []
+
+    @property
+    def chargeable(self) -> bool:
+        return bool(self.fees)
+
+
+def _cat(code: str, zh: str, en: str) -> RepairCategory:
+    return RepairCategory(code=code, name=LocalizedText(zh_CN=zh, en=en))
+
+
+DEFAULT_CATEGORIES = [
+    _cat("water", "给水", "Water supply"),
+    _cat("electricity", "电路", "Electricity"),
+    _cat("doors_windows", "门窗", "Doors and windows"),
+    _cat("drainage", "排水", "Drainage"),
+    _cat("heating", "暖气", "Heating"),
+    _cat("gas", "燃气", "Gas"),
+    _cat("intercom", "智能化/对讲", "Smart home / intercom"),
+    _cat("other", "其他", "Other"),
+]
+
+
+class CalendarSettings(BaseModel):
+    """Office hours per weekday (several slots allow a lunch break) and holidays."""
+
+    default: list[str] = ["08:30-17:30"]
+    mon: list[str] | None = None
+    tue: list[str] | None = None
+    wed: list[str] | None = None
+    thu: list[str] | None = None
+    fri: list[str] | None = None
+    sat: list[str] | None = None
+    sun: list[str] | None = None
+    holidays: list[date] = []
+
+    @field_validator("default", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    @classmethod
+    def _slots_valid(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            _parse_slots(value)
+        return value
+
+    def slots(self) -> dict[int, list[tuple[time, time]]]:
+        out: dict[int, list[tuple[time, time]]] = {}
+        for index, name in enumerate(WEEKDAYS):
+            raw = getattr(self, name)
+            out[index] = _parse_slots(self.default if raw is None else raw)
+        return out
+
+
+def _parse_slots(raw: list[str]) -> list[tuple[time, time]]:
+    slots: list[tuple[time, time]] = []
+    for text in raw:
+        match = _SLOT.match(text.strip())
+        if not match:
+            raise ValueError(f"office hours slot {text!r} is not HH:MM-HH:MM")
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2 != 0):
+            raise ValueError(f"office hours slot {text!r} has an impossible time")
+        start = time(h1, m1)
+        end = time(23, 59, 59, 999999) if h2 == 24 else time(h2, m2)
+        if end <= start:
+            raise ValueError(f"office hours slot {text!r} ends before it starts")
+        if slots and start < slots[-1][1]:
+            raise ValueError(f"office hours slot {text!r} overlaps or is out of order")
+        slots.append((start, end))
+    return slots
+
+
+class Settings(BaseSettings):
+    """Everything configurable; field names are the env names without ``PROPDESK_``."""
+
+    model_config = SettingsConfigDict(env_prefix="PROPDESK_", extra="ignore")
+
+    token: SecretStr | None = None
+    database_url: str = "sqlite+aiosqlite:///propdesk.db"
+    api_base_url: str = "https://api.telegram.org/bot"
+    api_file_url: str | None = None
+    timezone: str = "Asia/Shanghai"
+    locale: str = "zh_CN"
+    sweep_seconds: int = Field(default=60, ge=1, le=3600)
+    notice_chat: int | None = None
+    bot_username: str | None = None
+
+    invite_valid_days: int = Field(default=30, ge=1, le=365)
+    code_attempts_per_window: int = Field(default=5, ge=1, le=100)
+    code_attempt_window_minutes: int = Field(default=15, ge=1, le=1440)
+
+    calendar: CalendarSettings = CalendarSettings()
+    repair_categories: list[RepairCategory] = Field(default_factory=lambda: DEFAULT_CATEGORIES)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _shipped_locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return normalize_database_url(value)
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_categories(self) -> Settings:
+        codes = [c.code for c in self.repair_categories]
+        if len(codes) != len(set(codes)) or not codes:
+            raise ValueError("repair_categories: codes must be unique and at least one is needed")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = os.environ.get("PROPDESK_CONFIG")
+        if path:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(path)))
+        return tuple(sources)
+
+    @property
+    def file_url(self) -> str:
+        if self.api_file_url:
+            return self.api_file_url
+        base = self.api_base_url.rstrip("/")
+        if base.endswith("/bot"):
+            return base[: -len("/bot")] + "/file/bot"
+        return base + "/file/bot"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def business_calendar(self) -> BusinessCalendar:
+        return BusinessCalendar(
+            tz=self.tz, hours=self.calendar.slots(), holidays=set(self.calendar.holidays)
+        )
+
+    def category(self, code: str) -> RepairCategory | None:
+        return next((c for c in self.repair_categories if c.code == code), None)
+
+
+def normalize_database_url(url: str) -> str:
+    """Pick the async driver for plain ``sqlite://`` and ``postgresql://`` URLs."""
+    if url.startswith("sqlite://"):
+        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
+    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        return url
+    raise ValueError("must be a sqlite:// or postgresql:// URL")
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, turning any validation or file error into a one-line ConfigError."""
+    path = os.environ.get("PROPDESK_CONFIG")
+    if path:
+        try:
+            with open(path, "rb") as fh:
+                tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError(f"PROPDESK_CONFIG: file not found: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"PROPDESK_CONFIG: {path} is not valid TOML: {exc}") from None
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        name = f"PROPDESK_{loc.upper()}" if "." not in loc else loc
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ConfigError(f"{name}: {msg}{more}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

@@ -1,0 +1,306 @@
+"""Delivery of the notification outbox to Telegram.
+
+Rows are sent oldest first, one chat at a time in order, within Telegram's limits (about 30
+messages a second overall, one a second per chat). RetryAfter pauses all sending for the time
+Telegram asks; network errors and timeouts are retried with backoff; 403 marks the person
+unreachable, tells the office once and hands the message to a colleague of the same role.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.clock import Clock
+from bot.i18n import I18n, Rendered
+from models.notification import N_, Msg, Notification, Status, enqueue, msg, notify_role
+from models.people import Person, Role, staff_with_role
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(minutes=10)
+MAX_ATTEMPTS = 50
+
+
+class Timer:
+    """Monotonic time and sleep; tests swap in a fake that advances instantly."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+def keyboard(rendered: Rendered) -> InlineKeyboardMarkup | None:
+    if not rendered.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(text, callback_data=data) for text, data in row]
+            for row in rendered.buttons
+        ]
+    )
+
+
+async def send_rendered(bot: Bot, chat_id: int, rendered: Rendered) -> int:
+    """Send photos (if any) then the text; returns the id of the last message sent."""
+    if len(rendered.photos) == 1:
+        await bot.send_photo(chat_id, rendered.photos[0])
+    elif rendered.photos:
+        await bot.send_media_group(chat_id, [InputMediaPhoto(p) for p in rendered.photos[:10]])
+    message_id = 0
+    for index, chunk in enumerate(rendered.chunks):
+        last = index == len(rendered.chunks) - 1
+        sent = await bot.send_message(
+            chat_id, chunk, reply_markup=keyboard(rendered) if last else None
+        )
+        message_id = sent.message_id
+    return message_id
+
+
+class Delivery:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        bot: Bot,
+        clock: Clock,
+        i18n: I18n,
+        *,
+        overall_per_second: float = 30.0,
+        per_chat_interval: float = 1.0,
+        timer: Timer | None = None,
+        batch: int = 100,
+    ) -> None:
+        self.sessions = sessions
+        self.bot = bot
+        self.clock = clock
+        self.i18n = i18n
+        self.min_gap = 1.0 / overall_per_second
+        self.per_chat_interval = per_chat_interval
+        self.timer = timer or Timer()
+        self.batch = batch
+        self._last_send = -1e9
+        self._chat_last: dict[int, float] = {}
+        self._paused_until = 0.0
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self.sent = 0
+        self.on_sent: Callable[[Notification], Awaitable[None]] | None = None
+
+    def kick(self) -> None:
+        """Wake the loop: something was just committed to the outbox."""
+        self._wake.set()
+
+    async def run_forever(self, idle_seconds: float = 1.0) -> None:
+        while not self._stopping:
+            try:
+                await self.drain()
+            except Exception:  # the loop must outlive a database hiccup
+                log.exception("outbox delivery pass failed; retrying")
+                await self.timer.sleep(1.0)
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=idle_seconds)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def drain(self) -> int:
+        """Send everything that is due now; returns how many messages were delivered."""
+        delivered = 0
+        while True:
+            rows = await self._due_rows()
+            if not rows:
+                return delivered
+            progressed = False
+            waiting_chats: set[int] = set()
+            for row_id, chat_id in rows:
+                if chat_id in waiting_chats:
+                    continue
+                gap = self._chat_last.get(chat_id, -1e9) + self.per_chat_interval
+                if gap > self.timer.monotonic():
+                    waiting_chats.add(chat_id)
+                    continue
+                outcome = await self._deliver(row_id)
+                if outcome == "sent":
+                    delivered += 1
+                if outcome != "retry":
+                    progressed = True
+                else:
+                    waiting_chats.add(chat_id)
+            if not progressed:
+                soonest = min(
+                    (self._chat_last.get(c, 0) + self.per_chat_interval for c in waiting_chats),
+                    default=0.0,
+                )
+                wait = max(soonest, self._paused_until) - self.timer.monotonic()
+                if wait > 0:
+                    await self.timer.sleep(wait)
+
+    async def _due_rows(self) -> list[tuple[int, int]]:
+        now = self.clock.now()
+        async with self.sessions() as session:
+            # Only the oldest pending row of each chat may go: per-chat order is kept even
+            # when an earlier message is waiting for a retry.
+            rows = (
+                await session.execute(
+                    select(Notification.id, Notification.chat_id, Notification.next_attempt_at)
+                    .where(Notification.status == Status.PENDING)
+                    .order_by(Notification.id)
+                    .limit(self.batch * 5)
+                )
+            ).all()
+        seen: set[int] = set()
+        due: list[tuple[int, int]] = []
+        for row_id, chat_id, next_at in rows:
+            if chat_id in seen:
+                continue
+            seen.add(chat_id)
+            if next_at <= now:
+                due.append((row_id, chat_id))
+            if len(due) >= self.batch:
+                break
+        return due
+
+    async def _deliver(self, row_id: int) -> str:
+        """Try one row: 'sent', 'retry' (still pending) or 'final' (failed/undeliverable)."""
+        async with self.sessions() as session:
+            row = await session.get(Notification, row_id)
+            if row is None or row.status != Status.PENDING:
+                return "final"
+            person = await session.get(Person, row.person_id) if row.person_id else None
+            locale = self.i18n.locale_for(person.locale if person else None)
+            rendered = self.i18n.render(Msg.from_json(row.body), locale)
+            await self._wait_for_slot(row.chat_id)
+            now = self.clock.now()
+            row.attempts += 1
+            try:
+                row.message_id = await send_rendered(self.bot, row.chat_id, rendered)
+            except RetryAfter as exc:
+                seconds = _seconds(exc.retry_after)
+                self._paused_until = self.timer.monotonic() + seconds
+                row.error = f"RetryAfter {seconds}s"
+                await session.commit()
+                log.warning("Telegram asked to wait %ss; sending paused", seconds)
+                return "retry"
+            except Forbidden as exc:
+                await self._unreachable(session, row, person, str(exc), now)
+                await session.commit()
+                return "final"
+            except BadRequest as exc:
+                if "chat not found" in str(exc).lower():
+                    await self._unreachable(session, row, person, str(exc), now)
+                else:
+                    row.status = Status.FAILED
+                    row.error = str(exc)[:500]
+                    log.error("notification %s refused by Telegram: %s", row.id, exc)
+                await session.commit()
+                return "final"
+            except NetworkError as exc:  # includes TimedOut; BadRequest was handled above
+                self._retry_later(row, now, exc)
+                await session.commit()
+                return "retry"
+            except TelegramError as exc:
+                self._retry_later(row, now, exc)
+                await session.commit()
+                return "retry"
+            row.status = Status.SENT
+            row.sent_at = now
+            row.error = None
+            await session.commit()
+            self.sent += 1
+            if self.on_sent:
+                await self.on_sent(row)
+            return "sent"
+
+    async def _wait_for_slot(self, chat_id: int) -> None:
+        mono = self.timer.monotonic()
+        ready = max(self._last_send + self.min_gap, self._paused_until)
+        if ready > mono:
+            await self.timer.sleep(ready - mono)
+        self._last_send = self.timer.monotonic()
+        self._chat_last[chat_id] = self._last_send
+
+    def _retry_later(self, row: Notification, now: datetime, exc: Exception) -> None:
+        row.error = f"{type(exc).__name__}: {exc}"[:500]
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status = Status.FAILED
+            log.error("notification %s given up after %s attempts: %s", row.id, row.attempts, exc)
+            return
+        backoff = min(timedelta(seconds=2 ** min(row.attempts, 12)), MAX_BACKOFF)
+        row.next_attempt_at = now + backoff
+        log.warning("notification %s: %s; retry in %s", row.id, row.error, backoff)
+
+    async def _unreachable(
+        self,
+        session: AsyncSession,
+        row: Notification,
+        person: Person | None,
+        reason: str,
+        now: datetime,
+    ) -> None:
+        row.status = Status.UNDELIVERABLE
+        row.error = reason[:500]
+        if person is None:
+            log.error("notification %s to chat %s undeliverable: %s", row.id, row.chat_id, reason)
+            return
+        first_time = person.unreachable_at is None
+        person.unreachable_at = now
+        if first_time:
+            notice = msg(
+                "⚠️ {name} cannot be reached in Telegram: they have not opened the bot or have "
+                "blocked it. Please ask them to open the bot and send /start.",
+                name=person.name,
+            )
+            for role in (Role.RECEPTIONIST, Role.ADMIN):
+                for colleague in await staff_with_role(session, role):
+                    if colleague.id != person.id and colleague.unreachable_at is None:
+                        enqueue(session, colleague, notice, now)
+        fallback = row.body.get("fallback_role")
+        if fallback:
+            await self._hand_over(session, row, person, fallback, now)
+
+    async def _hand_over(
+        self, session: AsyncSession, row: Notification, person: Person, role: str, now: datetime
+    ) -> None:
+        """Give a message meant for an unreachable person to the next reachable colleague."""
+        building = row.body.get("fallback_building")
+        for colleague in await staff_with_role(session, Role(role), building):
+            if colleague.id != person.id and colleague.unreachable_at is None:
+                body: dict[str, Any] = dict(row.body)
+                body.pop("fallback_role", None)
+                handed = Msg.from_json(body)
+                handed.lines.insert(
+                    0, (N_("(Forwarded: {name} cannot be reached.)"), {"name": person.name})
+                )
+                enqueue(session, colleague, handed, now, ticket_id=row.ticket_id)
+                return
+        await notify_role(
+            session,
+            Role.SUPERVISOR,
+            msg(
+                "⚠️ Nobody with the role {role} can be reached for: {what}",
+                role=role,
+                what=Msg.from_json(row.body),
+            ),
+            now,
+        )
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value)

@@ -1,0 +1,155 @@
+"""The per-update frame every handler runs in: who is speaking, one unit of work, replies
+sent after commit, domain refusals turned into a localized answer."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.delivery import send_rendered
+from bot.runtime import Runtime
+from models.base import DomainError
+from models.notification import N_, Msg, msg
+from models.people import Person, touch_person
+
+log = logging.getLogger(__name__)
+
+# Domain refusals, by code, as the user reads them.
+REFUSALS: dict[str, str] = {
+    "code_unknown": N_(
+        "This code is not valid. Please check it, or ask the property office for a new one."
+    ),
+    "code_used": N_(
+        "This code has already been used. Please ask the property office for a new one."
+    ),
+    "code_expired": N_("This code has expired. Please ask the property office for a new one."),
+    "ticket_state": N_("{ref} is now in a state where this is no longer possible ({state})."),
+    "not_allowed": N_("You are not allowed to do this."),
+    "stale": N_("This button is out of date. Nothing was changed."),
+}
+
+
+def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
+    rt = context.application.bot_data["runtime"]
+    assert isinstance(rt, Runtime)
+    return rt
+
+
+@dataclass
+class Ctx:
+    """One update being handled: the person, their language, the open session."""
+
+    rt: Runtime
+    session: AsyncSession
+    person: Person
+    update: Update
+    context: ContextTypes.DEFAULT_TYPE
+    replies: list[Msg] = field(default_factory=list)
+    callback_answer: str | None = None
+    callback_alert: bool = False
+    clear_buttons: bool = False
+    after_commit: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
+
+    @property
+    def now(self) -> datetime:
+        return self.rt.clock.now()
+
+    @property
+    def locale(self) -> str:
+        return self.rt.i18n.locale_for(self.person.locale or self.rt.settings.locale)
+
+    def t(self, msgid: str, **params: Any) -> str:
+        return self.rt.i18n.text(msgid, self.locale, **params)
+
+    def reply(self, message: Msg | str, **params: Any) -> Msg:
+        out = msg(message, **params) if isinstance(message, str) else message
+        self.replies.append(out)
+        return out
+
+    def answer(self, msgid: str | None = None, *, alert: bool = False, **params: Any) -> None:
+        """Text for the pressed button's toast (callback queries only)."""
+        self.callback_answer = self.t(msgid, **params) if msgid else None
+        self.callback_alert = alert
+
+    def later(self, job: Callable[[], Awaitable[Any]]) -> None:
+        """Run `job` once the unit of work has committed (e.g. a Telegram call)."""
+        self.after_commit.append(job)
+
+    @property
+    def text(self) -> str:
+        message = self.update.effective_message
+        return (message.text or message.caption or "") if message else ""
+
+    @property
+    def args(self) -> list[str]:
+        return list(self.context.args or [])
+
+
+Handler = Callable[[Ctx], Awaitable[None]]
+TgCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+
+
+def desk(fn: Handler) -> TgCallback:
+    """Run `fn` in a unit of work for a private-chat update; send its replies after commit."""
+
+    @functools.wraps(fn)
+    async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        rt = runtime(context)
+        user = update.effective_user
+        if user is None or user.is_bot:
+            return
+        ctx: Ctx | None = None
+        refusal: Msg | None = None
+        try:
+            async with rt.uow() as session:
+                person = await touch_person(
+                    session, user.id, user.full_name, user.language_code, rt.clock.now()
+                )
+                ctx = Ctx(rt, session, person, update, context)
+                await fn(ctx)
+        except DomainError as exc:
+            if ctx is None:
+                raise
+            refusal = msg(
+                REFUSALS.get(exc.code, N_("This cannot be done right now.")), **exc.params
+            )
+            ctx.replies = [refusal]
+            ctx.callback_answer = ctx.t(refusal.lines[0][0], **refusal.lines[0][1])
+            ctx.callback_alert = True
+        assert ctx is not None
+        await send_replies(ctx)
+        if refusal is None:
+            for job in ctx.after_commit:
+                await job()
+
+    return wrapper
+
+
+async def send_replies(ctx: Ctx) -> None:
+    query = ctx.update.callback_query
+    if query is not None:
+        try:
+            await query.answer(
+                (ctx.callback_answer or "")[:200] or None, show_alert=ctx.callback_alert
+            )
+        except BadRequest as exc:  # query too old: the press still took effect
+            log.info("callback answer refused: %s", exc)
+        if ctx.clear_buttons and query.message is not None:
+            try:
+                await query.edit_message_reply_markup(reply_markup=None)
+            except BadRequest as exc:
+                log.info("could not clear buttons: %s", exc)
+    chat = ctx.update.effective_chat
+    if chat is None:
+        return
+    for out in ctx.replies:
+        await send_rendered(ctx.context.bot, chat.id, ctx.rt.i18n.render(out, ctx.locale))

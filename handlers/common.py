@@ -1,0 +1,135 @@
+"""Everything that is not a flow: role gates, unknown input, group chats, unexpected errors."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from handlers import forms
+from handlers.base import Ctx, desk, runtime
+from models.notification import N_
+from models.property import units_of
+
+log = logging.getLogger(__name__)
+
+
+async def require_owner(ctx: Ctx) -> bool:
+    """True for a person bound to a unit; otherwise tells them how to bind."""
+    if await units_of(ctx.session, ctx.person):
+        return True
+    ctx.reply(
+        N_(
+            "You are not linked to a unit yet. Ask the property office for your one-time "
+            "code, then send /start CODE."
+        )
+    )
+    return False
+
+
+def require_staff(ctx: Ctx) -> bool:
+    if ctx.person.is_staff:
+        return True
+    ctx.reply(N_("This command is for property staff only."))
+    return False
+
+
+@desk
+async def message(ctx: Ctx) -> None:
+    """Any text, photo or other message: the open form's answer, else a pointer to /help."""
+    if await forms.proceed(ctx):
+        return
+    ctx.reply(N_("I did not understand that. /help lists what you can do."))
+
+
+@desk
+async def form_button(ctx: Ctx) -> None:
+    """A press on a form's button."""
+    if not await forms.proceed(ctx):
+        ctx.answer(N_("This button is out of date. Nothing was changed."))
+        ctx.clear_buttons = True
+
+
+@desk
+async def unknown_command(ctx: Ctx) -> None:
+    """A command the bot does not have."""
+    command = (ctx.text.split() or ["/"])[0].split("@")[0][:32]
+    ctx.reply(
+        N_("I do not know the command {command}. /help lists what you can do."), command=command
+    )
+
+
+@desk
+async def stale_button(ctx: Ctx) -> None:
+    """A button press nobody handles (old message, forged data)."""
+    ctx.answer(N_("This button is out of date. Nothing was changed."), alert=True)
+
+
+async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In groups the bot only posts notices; commands there get a pointer to a private chat."""
+    message = update.effective_message
+    if message is None or not (message.text or "").startswith("/"):
+        return
+    rt = runtime(context)
+    try:
+        await message.reply_text(
+            rt.i18n.text(N_("Please talk to me in a private chat."), rt.settings.locale)
+        )
+    except TelegramError as exc:
+        log.info("could not answer in group %s: %s", message.chat_id, exc)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log every unexpected exception with a short id and give the user that id."""
+    error_id = secrets.token_hex(4)
+    log.error("error %s while handling %r", error_id, update, exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if update.effective_chat.type != ChatType.PRIVATE:
+        return
+    rt = runtime(context)
+    user = update.effective_user
+    locale = rt.settings.locale
+    if user is not None:
+        try:
+            async with rt.sessions() as session:
+                from models.people import person_by_telegram
+
+                person = await person_by_telegram(session, user.id)
+                if person and person.locale:
+                    locale = person.locale
+        except Exception:  # the database may be what failed
+            log.warning("error %s: could not read the user's language", error_id)
+    text = rt.i18n.text(
+        N_(
+            "Sorry, something went wrong on our side (error {id}). Please try again; if it "
+            "happens again, tell the property office this number."
+        ),
+        locale,
+        id=error_id,
+    )
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(text[:200], show_alert=True)
+        else:
+            await context.bot.send_message(update.effective_chat.id, text)
+    except TelegramError as exc:
+        log.warning("error %s: could not tell the user: %s", error_id, exc)
+
+
+@desk
+async def owner_service_not_ready(ctx: Ctx) -> None:
+    """An owner service not yet offered in the bot: say so and point to the front desk."""
+    if await require_owner(ctx):
+        ctx.reply(N_("This service is not available in the bot yet. Please call the front desk."))
+
+
+@desk
+async def staff_service_not_ready(ctx: Ctx) -> None:
+    """A staff tool not yet offered in the bot."""
+    if require_staff(ctx):
+        ctx.reply(N_("This service is not available in the bot yet. Please call the front desk."))

@@ -1,0 +1,95 @@
+"""What each kind of person may do: the /help text and the Telegram command menu."""
+
+from __future__ import annotations
+
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.error import TelegramError
+
+from bot.i18n import I18n
+from models.notification import N_, Msg
+
+OWNER_COMMANDS = [
+    ("repair", N_("Report a repair (报修)")),
+    ("complain", N_("Make a complaint or suggestion")),
+    ("vacancy", N_("Apply for vacancy status (空置房)")),
+    ("lost", N_("Lost and found")),
+    ("my", N_("My units and requests")),
+]
+STAFF_COMMANDS = [
+    ("queue", N_("My open work")),
+    ("ticket", N_("Show a ticket: /ticket R-20261127-001")),
+    ("found", N_("Register a found item")),
+    ("report", N_("Daily report")),
+]
+COMMON_COMMANDS = [
+    ("language", N_("中文 / English")),
+    ("help", N_("What I can do for you")),
+    ("cancel", N_("Leave what you are filling in")),
+]
+UNBOUND_COMMANDS = [
+    ("start", N_("Link your unit with the code from the office")),
+    ("language", N_("中文 / English")),
+    ("help", N_("What I can do for you")),
+]
+
+
+def commands_for(is_owner: bool, is_staff: bool) -> list[tuple[str, str]]:
+    if not is_owner and not is_staff:
+        return UNBOUND_COMMANDS
+    out: list[tuple[str, str]] = []
+    if is_staff:
+        out += STAFF_COMMANDS
+    if is_owner:
+        out += OWNER_COMMANDS
+    return out + COMMON_COMMANDS
+
+
+def help_message(is_owner: bool, is_staff: bool, units: list[str]) -> Msg:
+    message = Msg()
+    if not is_owner and not is_staff:
+        message.add(
+            N_(
+                "PropDesk is the service desk of your property office. To use it, link your "
+                "unit with the one-time code the office gives you (printed in your move-in "
+                "pack, or ask at the front desk), by sending: /start CODE"
+            )
+        )
+        message.add(N_("/language switches between 中文 and English."))
+        return message
+    if units:
+        message.add(N_("Your units: {units}"), units=", ".join(units))
+    message.add(N_("What you can do:"))
+    for command, description in commands_for(is_owner, is_staff):
+        message.lines.append(
+            ("/{command} — {d}", {"command": command, "d": Msg().add(description)})
+        )
+    return message
+
+
+async def publish_default_commands(bot: Bot, i18n: I18n) -> None:
+    """The menu most people see: owners' commands, in Chinese and English."""
+    for locale, language_code in (("zh_CN", "zh"), ("en", "en")):
+        commands = [BotCommand(c, i18n.text(d, locale)) for c, d in commands_for(True, False)] + [
+            BotCommand(c, i18n.text(d, locale)) for c, d in COMMON_COMMANDS
+        ]
+        await bot.set_my_commands(
+            commands, scope=BotCommandScopeDefault(), language_code=language_code
+        )
+    default = i18n.default_locale
+    await bot.set_my_commands(
+        [BotCommand(c, i18n.text(d, default)) for c, d in commands_for(True, False)]
+        + [BotCommand(c, i18n.text(d, default)) for c, d in COMMON_COMMANDS],
+        scope=BotCommandScopeDefault(),
+    )
+
+
+async def publish_chat_commands(
+    bot: Bot, i18n: I18n, chat_id: int, locale: str, is_owner: bool, is_staff: bool
+) -> bool:
+    """This person's own menu, in their language. False when Telegram refused."""
+    commands = [BotCommand(c, i18n.text(d, locale)) for c, d in commands_for(is_owner, is_staff)]
+    try:
+        await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
+    except TelegramError:
+        return False
+    return True

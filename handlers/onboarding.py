@@ -1,0 +1,118 @@
+"""Binding with a one-time code, /help, /language and /cancel."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from handlers import forms
+from handlers.base import REFUSALS, Ctx, desk
+from handlers.menu import help_message, publish_chat_commands
+from models.base import DomainError
+from models.invite import looks_like_code, redeem
+from models.notification import N_, Msg
+from models.property import units_of
+from models.system import blocked_until, clear, count_failure
+
+LANGUAGES = {"zh_CN": "中文", "en": "English"}
+
+
+async def _menu_later(ctx: Ctx) -> None:
+    units = await units_of(ctx.session, ctx.person)
+    is_owner, is_staff = bool(units), ctx.person.is_staff
+    rt, chat_id, locale = ctx.rt, ctx.person.telegram_id or 0, ctx.locale
+
+    async def publish() -> None:
+        await publish_chat_commands(ctx.context.bot, rt.i18n, chat_id, locale, is_owner, is_staff)
+
+    ctx.later(publish)
+
+
+@desk
+async def start(ctx: Ctx) -> None:
+    """/start [CODE]: bind to a unit (or a staff record) with a one-time code."""
+    if not ctx.args:
+        units = [u.code for u in await units_of(ctx.session, ctx.person)]
+        if units or ctx.person.is_staff:
+            ctx.reply(N_("Welcome back, {name}."), name=ctx.person.name)
+            ctx.reply(help_message(bool(units), ctx.person.is_staff, units))
+        else:
+            ctx.reply(help_message(False, False, []))
+        return
+    settings = ctx.rt.settings
+    key = f"code:{ctx.person.telegram_id}"
+    window = timedelta(minutes=settings.code_attempt_window_minutes)
+    until = await blocked_until(
+        ctx.session, key, ctx.now, settings.code_attempts_per_window, window
+    )
+    if until is not None:
+        ctx.reply(
+            N_("Too many wrong codes. Please try again after {time}, or ask the property office."),
+            time=until,
+        )
+        return
+    code = ctx.args[0]
+    try:
+        if not looks_like_code(code):
+            raise DomainError("code_unknown")
+        async with ctx.session.begin_nested():
+            result = await redeem(ctx.session, code, ctx.person, ctx.now)
+    except DomainError as refused:
+        await count_failure(ctx.session, key, ctx.now, window)
+        ctx.reply(REFUSALS[refused.code])
+        return
+    await clear(ctx.session, key)
+    person = result.person
+    ctx.person = person
+    if result.unit is not None:
+        ctx.reply(
+            N_("Welcome, {name}! You are now linked to unit {unit}."),
+            name=result.unit.owner_name or person.name,
+            unit=result.unit.code,
+        )
+    else:
+        ctx.reply(
+            N_("Welcome, {name}! You are now registered as property staff."), name=person.name
+        )
+    units = [u.code for u in await units_of(ctx.session, person)]
+    ctx.reply(help_message(bool(units), person.is_staff, units))
+    await _menu_later(ctx)
+
+
+@desk
+async def help_command(ctx: Ctx) -> None:
+    """/help: what this person may do."""
+    units = [u.code for u in await units_of(ctx.session, ctx.person)]
+    ctx.reply(help_message(bool(units), ctx.person.is_staff, units))
+
+
+@desk
+async def language(ctx: Ctx) -> None:
+    """/language: offer 中文 / English."""
+    message = Msg().add(N_("Choose your language:"))
+    message.button_row(*[(name, f"lang:{code}") for code, name in LANGUAGES.items()])
+    ctx.reply(message)
+
+
+@desk
+async def language_chosen(ctx: Ctx) -> None:
+    """A press on a language button: remember it, confirm in the new language."""
+    query = ctx.update.callback_query
+    assert query is not None
+    code = (query.data or "").removeprefix("lang:")
+    if code not in LANGUAGES:
+        ctx.answer(N_("This button is out of date. Nothing was changed."))
+        return
+    ctx.person.locale = code
+    ctx.clear_buttons = True
+    ctx.answer(N_("Language: English"))
+    ctx.reply(N_("Language: English"))
+    await _menu_later(ctx)
+
+
+@desk
+async def cancel(ctx: Ctx) -> None:
+    """/cancel: leave the form being filled in; nothing of it is saved."""
+    if await forms.cancel(ctx):
+        ctx.reply(N_("Cancelled. Nothing was submitted."))
+    else:
+        ctx.reply(N_("There is nothing to cancel."))

@@ -1,0 +1,95 @@
+"""Looking at tickets: /my for owners, /queue and /ticket for staff."""
+
+from __future__ import annotations
+
+from handlers import labels
+from handlers.base import Ctx, desk
+from handlers.common import require_owner, require_staff
+from models.notification import N_, Msg
+from models.property import units_of
+from models.queries import open_work_of, tickets_of_owner, visible_ticket
+from models.ticket import Ticket, parse_reference
+
+MAX_EVENTS = 30
+
+
+def ticket_card(ticket: Ticket, with_history: bool) -> Msg:
+    card = Msg().add(
+        N_("{kind} {ref} — {state}"),
+        kind=labels.kind(ticket.kind),
+        ref=ticket.ref,
+        state=labels.state(ticket.state),
+    )
+    if ticket.unit is not None:
+        card.add(N_("Unit: {unit}"), unit=ticket.unit.code)
+    if ticket.summary:
+        card.add(N_("Details: {text}"), text=ticket.summary[:500])
+    card.add(N_("Filed: {time}"), time=ticket.created_at)
+    if with_history:
+        card.add(N_("History:"))
+        for event in ticket.events[-MAX_EVENTS:]:
+            card.add(
+                N_("{time} · {action} · {who}"),
+                time=event.at,
+                action=labels.action(event.action),
+                who=event.actor.name if event.actor else Msg().add(N_("system")),
+            )
+    return card
+
+
+@desk
+async def my(ctx: Ctx) -> None:
+    """/my: the owner's units and their latest requests."""
+    if not await require_owner(ctx):
+        return
+    units = await units_of(ctx.session, ctx.person)
+    tickets = await tickets_of_owner(ctx.session, ctx.person)
+    out = Msg().add(N_("Your units: {units}"), units=", ".join(u.code for u in units))
+    if not tickets:
+        out.add(N_("You have no requests yet."))
+    for ticket in tickets:
+        out.add(
+            N_("{ref} · {kind} · {state}"),
+            ref=ticket.ref,
+            kind=labels.kind(ticket.kind),
+            state=labels.state(ticket.state),
+        )
+    if tickets:
+        out.add(N_("Send /ticket followed by a reference to see its history."))
+    ctx.reply(out)
+
+
+@desk
+async def queue(ctx: Ctx) -> None:
+    """/queue: the staff member's open work."""
+    if not require_staff(ctx):
+        return
+    tickets = await open_work_of(ctx.session, ctx.person)
+    if not tickets:
+        ctx.reply(N_("You have no open work."))
+        return
+    out = Msg().add(N_("Your open work ({count}):"), count=len(tickets))
+    for ticket in tickets:
+        unit = ticket.unit.code if ticket.unit else "—"
+        out.add(
+            N_("{ref} · {unit} · {state}"),
+            ref=ticket.ref,
+            unit=unit,
+            state=labels.state(ticket.state),
+        )
+    ctx.reply(out)
+
+
+@desk
+async def ticket(ctx: Ctx) -> None:
+    """/ticket REF: one ticket with its history (staff: any; owners: their own)."""
+    ref = parse_reference(ctx.args[0]) if ctx.args else None
+    if ref is None:
+        ctx.reply(N_("Please give a reference, for example: /ticket R-20261127-001"))
+        return
+    found = await visible_ticket(ctx.session, ctx.person, ref)
+    if found is None:
+        # The same answer whether it does not exist or belongs to someone else.
+        ctx.reply(N_("No ticket {ref} was found among yours."), ref=ref)
+        return
+    ctx.reply(ticket_card(found, with_history=True))

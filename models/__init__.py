@@ -1,0 +1,1 @@
+"""PropDesk domain: tables and the operations on them. No Telegram imports here."""

@@ -1,0 +1,84 @@
+"""The office's business calendar: opening hours per weekday, holidays, and deadline arithmetic.
+
+All inputs and outputs are timezone-aware datetimes; the calendar works in office time and
+returns UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+_MAX_DAYS = 800
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    """Office hours as slots per weekday (0 = Monday); holidays are closed all day."""
+
+    tz: ZoneInfo
+    hours: dict[int, list[tuple[time, time]]]
+    holidays: set[date] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        if not any(self.hours.get(d) for d in range(7)):
+            raise ValueError("the business calendar has no opening hours at all")
+
+    def slots_on(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The open intervals of a local date, as aware datetimes in office time."""
+        if day in self.holidays:
+            return []
+        return [
+            (datetime.combine(day, a, self.tz), datetime.combine(day, b, self.tz))
+            for a, b in self.hours.get(day.weekday(), [])
+        ]
+
+    def is_business_day(self, day: date) -> bool:
+        return bool(self.slots_on(day))
+
+    def is_open(self, moment: datetime) -> bool:
+        local = moment.astimezone(self.tz)
+        return any(a <= local < b for a, b in self.slots_on(local.date()))
+
+    def add_business_time(self, start: datetime, duration: timedelta) -> datetime:
+        """The moment when `duration` of open office time has passed after `start` (UTC)."""
+        if duration < timedelta(0):
+            raise ValueError("duration must not be negative")
+        local = start.astimezone(self.tz)
+        remaining = duration
+        day = local.date()
+        for _ in range(_MAX_DAYS):
+            for a, b in self.slots_on(day):
+                if b <= local:
+                    continue
+                begin = max(a, local)
+                available = b - begin
+                if remaining <= available:
+                    if remaining == timedelta(0) and begin != local:
+                        return begin.astimezone(UTC)
+                    return (begin + remaining).astimezone(UTC)
+                remaining -= available
+            day += timedelta(days=1)
+        raise ValueError("no business time found within the calendar's horizon")
+
+    def end_of_business_day(self, moment: datetime) -> datetime:
+        """Close of business on the day of `moment`; after closing (or on a closed day), the
+        close of the next business day. This is the seed's "the same day" (当天)."""
+        local = moment.astimezone(self.tz)
+        day = local.date()
+        for _ in range(_MAX_DAYS):
+            slots = self.slots_on(day)
+            if slots and slots[-1][1] > local:
+                return slots[-1][1].astimezone(UTC)
+            day += timedelta(days=1)
+        raise ValueError("no business day found within the calendar's horizon")
+
+    def local_date(self, moment: datetime) -> date:
+        return moment.astimezone(self.tz).date()
+
+
+def default_calendar(tz: str = "Asia/Shanghai") -> BusinessCalendar:
+    """Every day 08:30-17:30, no holidays: SPEC §4's default."""
+    slot = [(time(8, 30), time(17, 30))]
+    return BusinessCalendar(tz=ZoneInfo(tz), hours={d: list(slot) for d in range(7)})

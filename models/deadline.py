@@ -1,0 +1,170 @@
+"""Deadlines as rows (SPEC §4): stored when work is created, fired once by the sweep.
+
+A flow registers what happens when a kind of deadline comes due with :func:`on_due`. The
+sweep claims due rows with a conditional UPDATE in the same transaction as their effects
+(notifications, escalations), so a deadline fires exactly once even with several sweepers,
+and a crash before commit leaves it to the next sweep.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, BigId, JSONType, UTCDateTime
+
+log = logging.getLogger(__name__)
+
+
+class Deadline(Base):
+    __tablename__ = "deadline"
+    __table_args__ = (
+        Index(
+            "ix_deadline_due_open",
+            "due_at",
+            sqlite_where=text("fired_at IS NULL AND done_at IS NULL"),
+            postgresql_where=text("fired_at IS NULL AND done_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    level: Mapped[int] = mapped_column(Integer, default=1)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # met or no longer relevant
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+DueHandler = Callable[[AsyncSession, Deadline, datetime], Awaitable[None]]
+_HANDLERS: dict[str, DueHandler] = {}
+
+
+def on_due(kind: str) -> Callable[[DueHandler], DueHandler]:
+    """Register the effect of a deadline kind coming due."""
+
+    def register(fn: DueHandler) -> DueHandler:
+        _HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def registered_kinds() -> set[str]:
+    return set(_HANDLERS)
+
+
+def schedule(
+    session: AsyncSession,
+    kind: str,
+    due_at: datetime,
+    now: datetime,
+    *,
+    ticket_id: int | None = None,
+    level: int = 1,
+    data: dict[str, Any] | None = None,
+) -> Deadline:
+    row = Deadline(
+        ticket_id=ticket_id, kind=kind, level=level, due_at=due_at, created_at=now, data=data or {}
+    )
+    session.add(row)
+    return row
+
+
+async def settle(
+    session: AsyncSession, now: datetime, *, ticket_id: int, kinds: set[str] | None = None
+) -> int:
+    """Mark a ticket's open deadlines (of `kinds`) as met: they will not fire."""
+    stmt = (
+        update(Deadline)
+        .where(
+            Deadline.ticket_id == ticket_id,
+            Deadline.fired_at.is_(None),
+            Deadline.done_at.is_(None),
+        )
+        .values(done_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if kinds:
+        stmt = stmt.where(Deadline.kind.in_(kinds))
+    return int((await session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass
+class SweepResult:
+    fired: int = 0
+    failed: int = 0
+
+
+async def sweep(
+    sessions: async_sessionmaker[AsyncSession], now: datetime, batch: int = 200
+) -> SweepResult:
+    """Fire every due deadline once; returns how many fired. Cost grows with what is due."""
+    result = SweepResult()
+    while True:
+        async with sessions() as session, session.begin():
+            due_ids = (
+                select(Deadline.id)
+                .where(
+                    Deadline.fired_at.is_(None),
+                    Deadline.done_at.is_(None),
+                    Deadline.due_at <= now,
+                )
+                .order_by(Deadline.due_at, Deadline.id)
+                .limit(batch)
+                .with_for_update(skip_locked=True)
+            )
+            claimed = (
+                (
+                    await session.execute(
+                        update(Deadline)
+                        .where(
+                            Deadline.id.in_(due_ids.scalar_subquery()), Deadline.fired_at.is_(None)
+                        )
+                        .values(fired_at=now)
+                        .returning(Deadline.id)
+                        .execution_options(synchronize_session=False)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if not claimed:
+                return result
+            rows = (
+                (
+                    await session.execute(
+                        select(Deadline).where(Deadline.id.in_(claimed)).order_by(Deadline.due_at)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            for row in rows:
+                handler = _HANDLERS.get(row.kind)
+                if handler is None:
+                    row.error = f"no handler registered for {row.kind!r}"
+                    log.error("deadline %s: %s", row.id, row.error)
+                    result.failed += 1
+                    continue
+                try:
+                    async with session.begin_nested():
+                        await handler(session, row, now)
+                except Exception as exc:  # one broken handler must not block the others
+                    log.exception("deadline %s (%s) failed", row.id, row.kind)
+                    row.error = f"{type(exc).__name__}: {exc}"[:500]
+                    result.failed += 1
+                else:
+                    result.fired += 1
+            if len(claimed) < batch:
+                return result

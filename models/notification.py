@@ -1,0 +1,236 @@
+"""The notification outbox and the localizable message format shared by replies and notices.
+
+A message is a list of lines, each a msgid with parameters, so it is rendered in the
+recipient's language when it is delivered, not when it is queued. Rows are written in the
+same transaction as the change that causes them; delivery happens after commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import N_, Base, BigId, JSONType, UTCDateTime
+
+__all__ = ["N_", "Localized", "Money", "Msg", "Notification", "Status", "enqueue", "msg"]
+from models.people import Person, Role, staff_with_role
+
+
+class Money(Decimal):
+    """An amount in CNY: rendered with Babel's currency format for the reader's locale."""
+
+
+@dataclass(frozen=True)
+class Localized:
+    """A configured name with its texts per locale (e.g. a repair category)."""
+
+    texts: dict[str, str]
+
+
+@dataclass
+class Msg:
+    """A localizable message: lines of (msgid, params) and optional inline buttons."""
+
+    lines: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    buttons: list[list[tuple[str, dict[str, Any], str]]] = field(default_factory=list)
+    photos: list[str] = field(default_factory=list)
+
+    def add(self, msgid: str, **params: Any) -> Msg:
+        self.lines.append((msgid, params))
+        return self
+
+    def button_row(self, *buttons: tuple[str, str] | tuple[str, dict[str, Any], str]) -> Msg:
+        row: list[tuple[str, dict[str, Any], str]] = []
+        for b in buttons:
+            row.append((b[0], {}, b[1]) if len(b) == 2 else b)
+        self.buttons.append(row)
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "lines": [[m, encode_params(p)] for m, p in self.lines],
+            "buttons": [[[m, encode_params(p), d] for m, p, d in row] for row in self.buttons],
+            "photos": list(self.photos),
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Msg:
+        return cls(
+            lines=[(m, decode_params(p)) for m, p in raw.get("lines", [])],
+            buttons=[
+                [(m, decode_params(p), d) for m, p, d in row] for row in raw.get("buttons", [])
+            ],
+            photos=list(raw.get("photos", [])),
+        )
+
+
+def msg(msgid: str, **params: Any) -> Msg:
+    return Msg().add(msgid, **params)
+
+
+def encode_params(params: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, datetime):
+            out[key] = {"$dt": value.isoformat()}
+        elif isinstance(value, date):
+            out[key] = {"$date": value.isoformat()}
+        elif isinstance(value, Money):
+            out[key] = {"$cny": str(value)}
+        elif isinstance(value, Decimal):
+            out[key] = {"$dec": str(value)}
+        elif isinstance(value, Localized):
+            out[key] = {"$loc": value.texts}
+        elif isinstance(value, Msg):
+            out[key] = {"$msg": value.to_json()}
+        elif value is None or isinstance(value, (str, int, float, bool)):
+            out[key] = value
+        else:
+            raise TypeError(f"cannot store parameter {key}={value!r} in a message")
+    return out
+
+
+def decode_params(raw: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if isinstance(value, dict) and len(value) == 1:
+            ((tag, inner),) = value.items()
+            if tag == "$dt":
+                out[key] = datetime.fromisoformat(inner)
+                continue
+            if tag == "$date":
+                out[key] = date.fromisoformat(inner)
+                continue
+            if tag == "$cny":
+                out[key] = Money(inner)
+                continue
+            if tag == "$dec":
+                out[key] = Decimal(inner)
+                continue
+            if tag == "$loc":
+                out[key] = Localized(inner)
+                continue
+            if tag == "$msg":
+                out[key] = Msg.from_json(inner)
+                continue
+        out[key] = value
+    return out
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # Telegram refused the content (400); kept for the log, not retried
+    UNDELIVERABLE = "undeliverable"  # 403: never opened the bot, or blocked it
+
+
+class Notification(Base):
+    """One message waiting for, or done with, delivery."""
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        Index(
+            "ix_notification_pending",
+            "next_attempt_at",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
+    body: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(String(15), default=Status.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+def enqueue(
+    session: AsyncSession,
+    person: Person,
+    message: Msg,
+    now: datetime,
+    *,
+    ticket_id: int | None = None,
+    fallback_role: Role | None = None,
+    fallback_building: str | None = None,
+) -> Notification | None:
+    """Queue `message` for `person`; None if they have no Telegram chat yet.
+
+    With `fallback_role`, a message Telegram refuses to deliver (403) goes to the next
+    reachable colleague holding that role instead (dispatches and escalations).
+    """
+    if person.telegram_id is None:
+        return None
+    body = message.to_json()
+    if fallback_role is not None:
+        body["fallback_role"] = fallback_role.value
+        body["fallback_building"] = fallback_building
+    row = Notification(
+        person_id=person.id,
+        chat_id=person.telegram_id,
+        ticket_id=ticket_id,
+        body=body,
+        status=Status.PENDING,
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    session.add(row)
+    return row
+
+
+def enqueue_chat(session: AsyncSession, chat_id: int, message: Msg, now: datetime) -> Notification:
+    """Queue a message for a group or channel (e.g. the notice chat)."""
+    row = Notification(
+        chat_id=chat_id,
+        body=message.to_json(),
+        status=Status.PENDING,
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    session.add(row)
+    return row
+
+
+async def notify_role(
+    session: AsyncSession,
+    role: Role,
+    message: Msg,
+    now: datetime,
+    *,
+    building: str | None = None,
+    ticket_id: int | None = None,
+    reachable_first: bool = True,
+) -> list[Person]:
+    """Queue `message` for every reachable holder of `role`; if none is reachable, all of
+    them (delivery will record who could not be reached)."""
+    people = await staff_with_role(session, role, building)
+    targets = [p for p in people if p.unreachable_at is None] if reachable_first else people
+    targets = targets or people
+    for person in targets:
+        enqueue(session, person, message, now, ticket_id=ticket_id)
+    return targets
+
+
+async def pending_for_chat(session: AsyncSession, chat_id: int) -> list[Notification]:
+    rows = await session.execute(
+        select(Notification)
+        .where(Notification.chat_id == chat_id, Notification.status == Status.PENDING)
+        .order_by(Notification.id)
+    )
+    return list(rows.scalars().all())

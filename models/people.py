@@ -1,0 +1,179 @@
+"""People (Telegram users), their staff roles and building scopes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import N_, Base, BigId, DomainError, UTCDateTime
+
+
+class Role(StrEnum):
+    """Staff roles as the CLI names them (SPEC §1)."""
+
+    RECEPTIONIST = "receptionist"
+    SERVICE = "service"
+    TECHNICIAN = "technician"
+    TEAM_LEAD = "team_lead"
+    CASHIER = "cashier"
+    SUPERVISOR = "supervisor"
+    EXECUTIVE = "executive"
+    GUARD = "guard"
+    ADMIN = "admin"
+
+
+ROLE_NAMES: dict[str, str] = {
+    Role.RECEPTIONIST: N_("receptionist"),
+    Role.SERVICE: N_("service officer"),
+    Role.TECHNICIAN: N_("technician"),
+    Role.TEAM_LEAD: N_("team lead"),
+    Role.CASHIER: N_("cashier"),
+    Role.SUPERVISOR: N_("supervisor"),
+    Role.EXECUTIVE: N_("executive"),
+    Role.GUARD: N_("guard"),
+    Role.ADMIN: N_("administration"),
+}
+
+
+class Person(Base):
+    """Anyone the bot knows: an owner, a tenant or a staff member."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    locale: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when Telegram refused to deliver (403); cleared when the person writes to the bot.
+    unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    roles: Mapped[list[StaffRole]] = relationship(
+        back_populates="person", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles)
+
+    def role_names(self) -> set[Role]:
+        return {Role(r.role) for r in self.roles}
+
+    def has_role(self, role: Role, building: str | None = None) -> bool:
+        """True when the person holds `role` for `building` (an unscoped role covers all)."""
+        return any(
+            r.role == role and (r.building is None or building is None or r.building == building)
+            for r in self.roles
+        )
+
+
+class StaffRole(Base):
+    """One role of a staff member, optionally limited to one building."""
+
+    __tablename__ = "staff_role"
+    __table_args__ = (UniqueConstraint("person_id", "role", "building"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    building: Mapped[str | None] = mapped_column(String(20))
+
+    person: Mapped[Person] = relationship(back_populates="roles")
+
+
+async def person_by_telegram(session: AsyncSession, telegram_id: int) -> Person | None:
+    return (
+        await session.execute(select(Person).where(Person.telegram_id == telegram_id))
+    ).scalar_one_or_none()
+
+
+async def touch_person(
+    session: AsyncSession, telegram_id: int, name: str, language_code: str | None, now: datetime
+) -> Person:
+    """The person behind an update, created on first contact; marks them reachable again."""
+    person = await person_by_telegram(session, telegram_id)
+    if person is None:
+        person = Person(
+            telegram_id=telegram_id,
+            name=(name or str(telegram_id))[:100],
+            locale=_locale_from_telegram(language_code),
+            created_at=now,
+        )
+        session.add(person)
+        await session.flush()
+        await session.refresh(person, ["roles"])
+    if person.locale is None:
+        person.locale = _locale_from_telegram(language_code)
+    person.last_seen_at = now
+    person.unreachable_at = None
+    await session.flush()
+    return person
+
+
+def _locale_from_telegram(language_code: str | None) -> str | None:
+    if not language_code:
+        return None
+    code = language_code.lower()
+    if code.startswith("zh"):
+        return "zh_CN"
+    if code.startswith("en"):
+        return "en"
+    return None
+
+
+async def add_staff(
+    session: AsyncSession,
+    *,
+    name: str,
+    roles: Sequence[str],
+    buildings: Sequence[str],
+    telegram_id: int | None,
+    now: datetime,
+) -> Person:
+    """Create or extend a staff member; roles × buildings (none = all buildings)."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise DomainError("staff_name_invalid")
+    bad = [r for r in roles if r not in {x.value for x in Role}]
+    if bad or not roles:
+        raise DomainError("staff_role_unknown", role=", ".join(bad) or "-")
+    person = await person_by_telegram(session, telegram_id) if telegram_id is not None else None
+    if person is None:
+        person = Person(telegram_id=telegram_id, name=name, created_at=now)
+        session.add(person)
+        await session.flush()
+        await session.refresh(person, ["roles"])
+    else:
+        person.name = name
+    scopes: list[str | None] = list(buildings) or [None]
+    existing = {(r.role, r.building) for r in person.roles}
+    for role in roles:
+        for building in scopes:
+            if (role, building) not in existing:
+                person.roles.append(StaffRole(role=role, building=building))
+                existing.add((role, building))
+    await session.flush()
+    return person
+
+
+async def staff_with_role(
+    session: AsyncSession, role: Role, building: str | None = None
+) -> list[Person]:
+    """Bound staff holding `role` (for `building` when given), oldest first."""
+    query = (
+        select(Person)
+        .join(StaffRole, StaffRole.person_id == Person.id)
+        .where(StaffRole.role == role.value, Person.telegram_id.is_not(None))
+        .order_by(Person.id)
+        .distinct()
+    )
+    if building is not None:
+        query = query.where((StaffRole.building.is_(None)) | (StaffRole.building == building))
+    return list((await session.execute(query)).scalars().all())

@@ -1,0 +1,208 @@
+"""Buildings, units (房号) and the binding of owners and tenants to units."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, BigId, DomainError, UTCDateTime
+from models.people import Person
+
+UNIT_CODE = re.compile(r"^[0-9A-Za-z]{1,10}(-[0-9A-Za-z]{1,10}){1,3}$")
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
+
+
+class Building(Base):
+    __tablename__ = "building"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+
+
+class Unit(Base):
+    """A dwelling, e.g. ``1-2-301`` (building-unit-room)."""
+
+    __tablename__ = "unit"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), index=True)
+    area_m2: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    owner_name: Mapped[str | None] = mapped_column(String(100))
+    owner_phone: Mapped[str | None] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    building: Mapped[Building] = relationship(lazy="joined")
+
+
+class UnitBinding(Base):
+    """A person may act for a unit: the result of redeeming an invite code."""
+
+    __tablename__ = "unit_binding"
+    __table_args__ = (UniqueConstraint("person_id", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    relation: Mapped[str] = mapped_column(String(10))  # owner | tenant
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    unit: Mapped[Unit] = relationship(lazy="joined")
+    person: Mapped[Person] = relationship(lazy="joined")
+
+
+async def unit_by_code(session: AsyncSession, code: str) -> Unit | None:
+    return (
+        await session.execute(select(Unit).where(Unit.code == code.strip().upper()))
+    ).scalar_one_or_none()
+
+
+async def units_of(session: AsyncSession, person: Person) -> list[Unit]:
+    """The units a person is bound to, in code order."""
+    rows = await session.execute(
+        select(Unit)
+        .join(UnitBinding, UnitBinding.unit_id == Unit.id)
+        .where(UnitBinding.person_id == person.id)
+        .order_by(Unit.code)
+    )
+    return list(rows.scalars().all())
+
+
+async def bind(
+    session: AsyncSession, person: Person, unit: Unit, relation: str, now: datetime
+) -> UnitBinding:
+    existing = (
+        await session.execute(
+            select(UnitBinding).where(
+                UnitBinding.person_id == person.id, UnitBinding.unit_id == unit.id
+            )
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    binding = UnitBinding(person_id=person.id, unit_id=unit.id, relation=relation, created_at=now)
+    session.add(binding)
+    await session.flush()
+    return binding
+
+
+# --- directory import -------------------------------------------------------------------------
+
+UNIT_COLUMNS = ("unit", "building", "area_m2", "owner_name", "owner_phone")
+
+
+@dataclass
+class UnitRow:
+    line: int
+    unit: str
+    building: str
+    area_m2: Decimal | None
+    owner_name: str | None
+    owner_phone: str | None
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+def normalize_phone(raw: str) -> str | None:
+    """Digits of a mainland mobile or landline number, or None when it is not one."""
+    digits = re.sub(r"[\s\-()]", "", raw)
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("0086"):
+        digits = digits[4:]
+    if MOBILE.match(digits) or LANDLINE.match(digits):
+        return digits
+    return None
+
+
+def validate_unit_row(line: int, raw: dict[str, str]) -> tuple[UnitRow | None, list[str]]:
+    """Check one CSV row; returns the row or the reasons it is refused."""
+    reasons: list[str] = []
+    unit = (raw.get("unit") or "").strip().upper()
+    building = (raw.get("building") or "").strip().upper()
+    if not unit:
+        reasons.append("unit is empty")
+    elif not UNIT_CODE.match(unit):
+        reasons.append(f"unit {unit!r} is not like 1-2-301 (building-unit-room)")
+    if not building:
+        reasons.append("building is empty")
+    elif unit and UNIT_CODE.match(unit) and unit.split("-")[0] != building:
+        reasons.append(f"unit {unit!r} does not belong to building {building!r}")
+    area: Decimal | None = None
+    area_text = (raw.get("area_m2") or "").strip()
+    if area_text:
+        try:
+            area = Decimal(area_text)
+        except InvalidOperation:
+            reasons.append(f"area_m2 {area_text!r} is not a number")
+        else:
+            if not area.is_finite() or not (Decimal(0) < area < Decimal(100000)):
+                reasons.append(f"area_m2 {area_text!r} is out of range")
+                area = None
+            else:
+                area = area.quantize(Decimal("0.01"))
+    name = (raw.get("owner_name") or "").strip() or None
+    if name is not None and len(name) > 100:
+        reasons.append("owner_name is longer than 100 characters")
+    phone_text = (raw.get("owner_phone") or "").strip()
+    phone: str | None = None
+    if phone_text:
+        phone = normalize_phone(phone_text)
+        if phone is None:
+            reasons.append(f"owner_phone {phone_text!r} is not a valid phone number")
+    if reasons:
+        return None, reasons
+    return UnitRow(line, unit, building, area, name, phone), []
+
+
+async def import_units(session: AsyncSession, rows: list[UnitRow], now: datetime) -> ImportReport:
+    """Create or update units and buildings from validated rows (caller commits)."""
+    report = ImportReport()
+    buildings = {b.code: b for b in (await session.execute(select(Building))).scalars()}
+    existing = {
+        u.code: u
+        for u in (
+            await session.execute(select(Unit).where(Unit.code.in_([r.unit for r in rows])))
+        ).scalars()
+    }
+    for row in rows:
+        building = buildings.get(row.building)
+        if building is None:
+            building = Building(code=row.building)
+            session.add(building)
+            await session.flush()
+            buildings[row.building] = building
+        unit = existing.get(row.unit)
+        if unit is None:
+            unit = Unit(code=row.unit, building_id=building.id, created_at=now, updated_at=now)
+            session.add(unit)
+            existing[row.unit] = unit
+            report.created += 1
+        else:
+            report.updated += 1
+        unit.building_id = building.id
+        unit.area_m2 = row.area_m2
+        unit.owner_name = row.owner_name
+        unit.owner_phone = row.owner_phone
+        unit.updated_at = now
+    await session.flush()
+    return report
+
+
+def require_unit(unit: Unit | None, code: str) -> Unit:
+    if unit is None:
+        raise DomainError("unit_unknown", unit=code)
+    return unit

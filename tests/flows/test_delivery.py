@@ -1,0 +1,107 @@
+"""The outbox: nothing lost when Telegram rate-limits, fails or refuses a recipient."""
+
+from datetime import timedelta
+from itertools import pairwise
+
+from sqlalchemy import select
+
+from models.notification import Notification, Status, enqueue, msg
+from models.people import Role, person_by_telegram
+from tests.flows.harness import Desk
+
+TECH, TECH2, RECEPTIONIST, ADMIN = 3001, 3002, 2001, 2101
+
+
+async def _queue(desk: Desk, tg_id: int, text: str, **kw: object) -> None:
+    async with desk.rt.uow() as s:
+        person = await person_by_telegram(s, tg_id)
+        assert person is not None
+        enqueue(s, person, msg(text), desk.clock.now(), **kw)  # type: ignore[arg-type]
+    await desk.deliver()
+
+
+async def test_429_pauses_sending_for_retry_after_then_delivers_once(desk: Desk) -> None:
+    await desk.staff(TECH, "technician")
+    desk.emu.fail("sendMessage", status=429, retry_after=7)
+    await _queue(desk, TECH, "first")
+    await _queue(desk, TECH, "second")
+    assert desk.inbox(TECH) == ["first", "second"]
+    assert any(s >= 7 for s in desk.timer.slept)
+    async with desk.session() as s:
+        rows = (await s.execute(select(Notification))).scalars().all()
+        assert [(r.status, r.attempts) for r in rows] == [("sent", 2), ("sent", 1)]
+
+
+async def test_5xx_and_timeouts_keep_the_message_and_deliver_it_later_in_order(
+    desk: Desk,
+) -> None:
+    await desk.staff(TECH, "technician")
+    desk.emu.fail("sendMessage", status=502, times=1)
+    await _queue(desk, TECH, "one")
+    await _queue(desk, TECH, "two")
+    assert desk.inbox(TECH) == []  # the first is waiting for its retry; the second waits behind
+    desk.emu.fail("sendMessage", kind="timeout", times=1)
+    desk.clock.advance(timedelta(seconds=3))
+    await desk.deliver()
+    assert desk.inbox(TECH) == []
+    desk.clock.advance(timedelta(seconds=5))
+    await desk.deliver()
+    assert desk.inbox(TECH) == ["one", "two"]
+
+
+async def test_refused_recipient_is_marked_unreachable_office_told_and_work_handed_over(
+    desk: Desk,
+) -> None:
+    await desk.staff(RECEPTIONIST, "receptionist", lang="en")
+    await desk.staff(ADMIN, "admin", lang="en")
+    await desk.staff(TECH, "technician", name="Zhang", started=False)
+    await desk.staff(TECH2, "technician", name="Liu", lang="en")
+    await _queue(desk, TECH, "Dispatch R-20261127-001", fallback_role=Role.TECHNICIAN)
+    async with desk.session() as s:
+        row = (await s.execute(select(Notification))).scalars().first()
+        assert row is not None and row.status == Status.UNDELIVERABLE and row.attempts == 1
+        zhang = await person_by_telegram(s, TECH)
+        assert zhang is not None and zhang.unreachable_at is not None
+    notice = (
+        "⚠️ Zhang cannot be reached in Telegram: they have not opened the bot or have blocked "
+        "it. Please ask them to open the bot and send /start."
+    )
+    assert desk.inbox(RECEPTIONIST) == [notice]
+    assert desk.inbox(ADMIN) == [notice]
+    assert desk.inbox(TECH2) == ["(Forwarded: Zhang cannot be reached.)\nDispatch R-20261127-001"]
+    # A second refused message does not repeat the notice to the office.
+    await _queue(desk, TECH, "another")
+    assert len(desk.inbox(RECEPTIONIST)) == 1
+    # Once Zhang opens the bot he is reachable again.
+    await desk.send(TECH, "/start")
+    async with desk.session() as s:
+        zhang = await person_by_telegram(s, TECH)
+        assert zhang is not None and zhang.unreachable_at is None
+
+
+async def test_overall_and_per_chat_limits_are_respected(desk: Desk) -> None:
+    for i in range(5):
+        await desk.staff(4000 + i, "technician")
+    async with desk.rt.uow() as s:
+        for i in range(5):
+            person = await person_by_telegram(s, 4000 + i)
+            assert person is not None
+            for j in range(3):
+                enqueue(s, person, msg(f"m{j}"), desk.clock.now())
+    desk.emu.rate_limits(overall_per_second=None, per_chat_per_second=None)
+    sends: list[tuple[float, int]] = []
+    original = desk.app.bot.send_message
+
+    async def spy(chat_id: int, *a: object, **kw: object) -> object:
+        sends.append((desk.timer.t, chat_id))
+        return await original(chat_id, *a, **kw)  # type: ignore[arg-type]
+
+    desk.app.bot._unfreeze()
+    desk.app.bot.send_message = spy  # type: ignore[method-assign]
+    assert await desk.deliver() == 15
+    for i in range(5):
+        times = [t for t, c in sends if c == 4000 + i]
+        assert all(b - a >= 1.0 for a, b in pairwise(times))
+        assert desk.inbox(4000 + i) == ["m0", "m1", "m2"]
+    all_times = [t for t, _ in sends]
+    assert all(b - a >= 1 / 30 - 1e-9 for a, b in pairwise(all_times))
