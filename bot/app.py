@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from types import ModuleType
 from typing import Any
 
 from telegram import Update
@@ -35,9 +36,15 @@ OWNER_SERVICES_PENDING = ("complain", "vacancy", "lost")
 STAFF_SERVICES_PENDING = ("found", "report")
 
 
-def add_handlers(app: Application) -> None:
+def flow_modules() -> list[ModuleType]:
+    """Handler modules of the flows; each exports COMMANDS and BUTTONS (pattern → callback)."""
     from handlers import repair
 
+    return [repair]
+
+
+def add_handlers(app: Application) -> None:
+    flows = flow_modules()
     commands = {
         "start": onboarding.start,
         "help": onboarding.help_command,
@@ -46,8 +53,9 @@ def add_handlers(app: Application) -> None:
         "my": tickets.my,
         "queue": tickets.queue,
         "ticket": tickets.ticket,
-        **repair.COMMANDS,
     }
+    for flow in flows:
+        commands.update(flow.COMMANDS)
     for name in OWNER_SERVICES_PENDING:
         commands.setdefault(name, common.owner_service_not_ready)
     for name in STAFF_SERVICES_PENDING:
@@ -56,8 +64,9 @@ def add_handlers(app: Application) -> None:
         app.add_handler(CommandHandler(name, callback, filters=PRIVATE))
     app.add_handler(CallbackQueryHandler(onboarding.language_chosen, pattern=r"^lang:"))
     app.add_handler(CallbackQueryHandler(common.form_button, pattern=r"^f:"))
-    for pattern, callback in repair.BUTTONS.items():
-        app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
+    for flow in flows:
+        for pattern, callback in flow.BUTTONS.items():
+            app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, common.unknown_command))
     app.add_handler(MessageHandler(PRIVATE & ~filters.COMMAND, common.message))
     app.add_handler(CallbackQueryHandler(common.stale_button))
@@ -87,6 +96,7 @@ def build_application(
         engine=engine,
         sessions=make_sessions(engine),
         calendar=settings.business_calendar(),
+        env=settings.env(),
         i18n=i18n,
     )
     builder = (

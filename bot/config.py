@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from datetime import date, time
+from datetime import date, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +27,7 @@ from pydantic_settings import (
 )
 
 from models.calendar import BusinessCalendar
+from models.env import Category, Env, FeeLine, RepairPolicy
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -129,6 +130,27 @@ def _parse_slots(raw: list[str]) -> list[tuple[time, time]]:
     return slots
 
 
+class RepairSettings(BaseModel):
+    """Repair limits and deadlines (the seed fixes arrival 15 min, review 30 min, reply 24 h;
+    the rest are PropDesk defaults an office may change)."""
+
+    daily_limit: int = Field(default=10, ge=1, le=1000)
+    max_open_per_technician: int = Field(default=5, ge=1, le=1000)
+    dispatch_remind_minutes: int = Field(default=30, ge=1)
+    dispatch_escalate_minutes: int = Field(default=120, ge=1)
+    arrival_grace_minutes: int = Field(default=15, ge=1)
+    review_minutes: int = Field(default=30, ge=1)
+    escalate_after_minutes: int = Field(default=60, ge=1)
+    reply_hours: int = Field(default=24, ge=1)
+    confirm_remind_hours: int = Field(default=24, ge=1)
+    confirm_close_hours: int = Field(default=48, ge=1)
+    followup_hours: int = Field(default=24, ge=1)
+    urge_interval_minutes: int = Field(default=60, ge=1)
+    slot_days: int = Field(default=3, ge=1, le=14)
+    slot_step_minutes: int = Field(default=120, ge=15)
+    report_time: time = time(17, 30)
+
+
 class Settings(BaseSettings):
     """Everything configurable; field names are the env names without ``PROPDESK_``."""
 
@@ -149,6 +171,7 @@ class Settings(BaseSettings):
     code_attempt_window_minutes: int = Field(default=15, ge=1, le=1440)
 
     calendar: CalendarSettings = CalendarSettings()
+    repair: RepairSettings = RepairSettings()
     repair_categories: list[RepairCategory] = Field(default_factory=lambda: DEFAULT_CATEGORIES)
 
     @field_validator("timezone")
@@ -221,6 +244,40 @@ class Settings(BaseSettings):
 
     def category(self, code: str) -> RepairCategory | None:
         return next((c for c in self.repair_categories if c.code == code), None)
+
+    def env(self) -> Env:
+        """The rules as the domain takes them."""
+        r = self.repair
+        categories = tuple(
+            Category(
+                c.code,
+                c.name.zh_CN,
+                c.name.en,
+                tuple(FeeLine(f.item.zh_CN, f.item.en, str(f.amount)) for f in c.fees),
+            )
+            for c in self.repair_categories
+        )
+        policy = RepairPolicy(
+            categories=categories,
+            daily_limit=r.daily_limit,
+            max_open_per_technician=r.max_open_per_technician,
+            dispatch_remind=timedelta(minutes=r.dispatch_remind_minutes),
+            dispatch_escalate=timedelta(minutes=r.dispatch_escalate_minutes),
+            arrival_grace=timedelta(minutes=r.arrival_grace_minutes),
+            review_limit=timedelta(minutes=r.review_minutes),
+            escalate_after=timedelta(minutes=r.escalate_after_minutes),
+            reply_limit=timedelta(hours=r.reply_hours),
+            confirm_remind=timedelta(hours=r.confirm_remind_hours),
+            confirm_close=timedelta(hours=r.confirm_close_hours),
+            followup_limit=timedelta(hours=r.followup_hours),
+            urge_interval=timedelta(minutes=r.urge_interval_minutes),
+            slot_days=r.slot_days,
+            slot_step=timedelta(minutes=r.slot_step_minutes),
+            report_time=r.report_time,
+        )
+        return Env(
+            calendar=self.business_calendar(), repair=policy, notice_chat=self.notice_chat
+        )
 
 
 def normalize_database_url(url: str) -> str:

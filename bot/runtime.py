@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.delivery import Delivery
 from bot.i18n import I18n
 from models.calendar import BusinessCalendar
+from models.env import Env
 
 
 @dataclass
@@ -24,6 +25,7 @@ class Runtime:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     calendar: BusinessCalendar
+    env: Env
     i18n: I18n
     delivery: Delivery | None = None
     extras: dict[str, Any] = field(default_factory=dict)

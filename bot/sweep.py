@@ -14,7 +14,7 @@ JOB_NAME = "deadline-sweep"
 
 
 async def run_sweep(rt: Runtime) -> SweepResult:
-    result = await sweep(rt.sessions, rt.clock.now())
+    result = await sweep(rt.sessions, rt.clock.now(), rt.env)
     if result.fired or result.failed:
         log.info("sweep: %s fired, %s failed", result.fired, result.failed)
     if result.fired and rt.delivery is not None:

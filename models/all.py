@@ -1,6 +1,17 @@
 """Import every table module so the metadata is complete (Alembic, create_all)."""
 
-from models import deadline, draft, invite, notification, people, property, system, ticket
+from models import (
+    deadline,
+    draft,
+    invite,
+    notification,
+    people,
+    property,
+    repair,
+    repair_deadlines,
+    system,
+    ticket,
+)
 from models.base import Base
 
 __all__ = [
@@ -11,6 +22,8 @@ __all__ = [
     "notification",
     "people",
     "property",
+    "repair",
+    "repair_deadlines",
     "system",
     "ticket",
 ]

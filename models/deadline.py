@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId, JSONType, UTCDateTime
+from models.env import Env
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class Deadline(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-DueHandler = Callable[[AsyncSession, Deadline, datetime], Awaitable[None]]
+DueHandler = Callable[[AsyncSession, Deadline, datetime, Env], Awaitable[None]]
 _HANDLERS: dict[str, DueHandler] = {}
 
 
@@ -107,10 +108,14 @@ class SweepResult:
 
 
 async def sweep(
-    sessions: async_sessionmaker[AsyncSession], now: datetime, batch: int = 200
+    sessions: async_sessionmaker[AsyncSession],
+    now: datetime,
+    env: Env | None = None,
+    batch: int = 200,
 ) -> SweepResult:
     """Fire every due deadline once; returns how many fired. Cost grows with what is due."""
     result = SweepResult()
+    env = env or Env()
     while True:
         async with sessions() as session, session.begin():
             due_ids = (
@@ -159,7 +164,7 @@ async def sweep(
                     continue
                 try:
                     async with session.begin_nested():
-                        await handler(session, row, now)
+                        await handler(session, row, now, env)
                 except Exception as exc:  # one broken handler must not block the others
                     log.exception("deadline %s (%s) failed", row.id, row.kind)
                     row.error = f"{type(exc).__name__}: {exc}"[:500]

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
+from models.env import Env
 from models.deadline import Deadline, on_due, schedule, settle, sweep
 from models.notification import Notification, enqueue, msg
 from models.people import person_by_telegram, touch_person
@@ -15,7 +16,7 @@ FIRED: list[int] = []
 
 
 @on_due("test.ping")
-async def _ping(session: AsyncSession, deadline: Deadline, now: datetime) -> None:
+async def _ping(session: AsyncSession, deadline: Deadline, now: datetime, env: Env) -> None:
     FIRED.append(deadline.id)
     person = await person_by_telegram(session, deadline.data["tg"])
     assert person is not None
@@ -23,7 +24,7 @@ async def _ping(session: AsyncSession, deadline: Deadline, now: datetime) -> Non
 
 
 @on_due("test.broken")
-async def _broken(session: AsyncSession, deadline: Deadline, now: datetime) -> None:
+async def _broken(session: AsyncSession, deadline: Deadline, now: datetime, env: Env) -> None:
     raise RuntimeError("boom")
 
 

@@ -1,0 +1,655 @@
+"""Repair requests (报修, seed ch.3): the 维修单 and its state machine.
+
+new → dispatched → accepted → on_site ⇄ review / paused → done → confirmed | unconfirmed
+→ closed (follow-up 回访); "not fixed" and an unhappy follow-up reopen it (back to new).
+Every operation checks who acts and from which state, appends a signed event, moves the
+deadlines and queues the notifications it causes, all in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import difflib
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ForeignKey, Integer, Numeric, String, Text, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import N_, Base, BigId, DomainError, JSONType, UTCDateTime
+from models.deadline import schedule, settle
+from models.env import Env
+from models.people import Person, Role
+from models.property import Unit
+from models.ticket import Kind, Ticket, new_ticket
+
+
+class St(StrEnum):
+    NEW = "new"
+    DISPATCHED = "dispatched"
+    ACCEPTED = "accepted"
+    ON_SITE = "on_site"
+    REVIEW = "review"
+    PAUSED = "paused"
+    DONE = "done"
+    CONFIRMED = "confirmed"
+    UNCONFIRMED = "unconfirmed"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+OPEN = {St.NEW, St.DISPATCHED, St.ACCEPTED, St.ON_SITE, St.REVIEW, St.PAUSED}
+WORKING = {St.ON_SITE, St.REVIEW, St.PAUSED}
+STATE_NAMES = {
+    St.NEW: N_("waiting for dispatch"),
+    St.DISPATCHED: N_("dispatched"),
+    St.ACCEPTED: N_("accepted by the technician"),
+    St.ON_SITE: N_("technician on site"),
+    St.REVIEW: N_("technical review"),
+    St.PAUSED: N_("waiting for parts"),
+    St.DONE: N_("done, waiting for confirmation"),
+    St.CONFIRMED: N_("confirmed"),
+    St.UNCONFIRMED: N_("closed without confirmation"),
+    St.CLOSED: N_("closed"),
+    St.CANCELLED: N_("cancelled"),
+}
+ACTION_NAMES = {
+    "dispatched": N_("dispatched"),
+    "reassigned": N_("reassigned"),
+    "returned": N_("returned to the queue"),
+    "accepted": N_("accepted"),
+    "arrived": N_("arrived"),
+    "review_requested": N_("sent for technical review"),
+    "review_done": N_("technical review concluded"),
+    "paused": N_("paused: waiting for parts"),
+    "resumed": N_("resumed"),
+    "material": N_("material recorded"),
+    "material_verified": N_("materials verified by the owner"),
+    "fee": N_("fee recorded"),
+    "done": N_("marked done"),
+    "confirmed": N_("confirmed and rated"),
+    "commented": N_("comment added"),
+    "not_fixed": N_("reported not fixed"),
+    "unconfirmed": N_("closed without confirmation"),
+    "followed_up": N_("follow-up recorded"),
+    "reopened": N_("reopened"),
+    "urged": N_("urged by the owner"),
+    "cancelled": N_("cancelled by the owner"),
+}
+DEADLINES = {
+    "repair.dispatch",
+    "repair.arrival",
+    "repair.review",
+    "repair.reply",
+    "repair.confirm",
+    "repair.followup",
+}
+
+
+class Repair(Base):
+    """The repair-specific part of a ticket (one row per R- ticket)."""
+
+    __tablename__ = "repair"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(10))  # home | public
+    category: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(String(200))
+    building: Mapped[str] = mapped_column(String(20), index=True)
+    photos: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    appointment_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fees_accepted: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    followup_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    followup_satisfied: Mapped[bool | None] = mapped_column()
+    followup_note: Mapped[str | None] = mapped_column(Text)
+    pause_reason: Mapped[str | None] = mapped_column(String(300))
+    reply_left_s: Mapped[int | None] = mapped_column(Integer)  # reply time left when paused
+    last_urged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Material(Base):
+    """A part used (seed ch.3 step 3: 名称、规格、型号、数量、单价)."""
+
+    __tablename__ = "repair_material"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    spec: Mapped[str] = mapped_column(String(100))
+    model: Mapped[str] = mapped_column(String(100))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def total(self) -> Decimal:
+        return (self.quantity * self.unit_price).quantize(Decimal("0.01"))
+
+
+class Fee(Base):
+    """A fee collected on the spot (seed ch.3 step 5), for the cashier."""
+
+    __tablename__ = "repair_fee"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    note: Mapped[str] = mapped_column(String(200))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    invoice_delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+async def repair_of(session: AsyncSession, ticket: Ticket) -> Repair:
+    found = await session.get(Repair, ticket.id)
+    if found is None:
+        raise DomainError("stale")
+    return found
+
+
+async def open_jobs(session: AsyncSession, technician: Person) -> int:
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(Ticket)
+            .where(
+                Ticket.kind == Kind.REPAIR.value,
+                Ticket.assignee_id == technician.id,
+                Ticket.state.in_([s.value for s in OPEN]),
+            )
+        )
+        or 0
+    )
+
+
+def similar(a: str, b: str) -> bool:
+    """Near-identical descriptions (whitespace and case ignored)."""
+    x, y = " ".join(a.lower().split()), " ".join(b.lower().split())
+    return x == y or difflib.SequenceMatcher(None, x, y).ratio() >= 0.85
+
+
+async def check_limits(
+    session: AsyncSession,
+    owner: Person,
+    unit: Unit,
+    category: str,
+    description: str,
+    now: datetime,
+    env: Env,
+) -> None:
+    """Refuse the 11th request of a day and a duplicate of an open one."""
+    day_start = datetime.combine(env.calendar.local_date(now), datetime.min.time(), env.calendar.tz)
+    filed_today = await session.scalar(
+        select(func.count())
+        .select_from(Ticket)
+        .where(
+            Ticket.kind == Kind.REPAIR.value,
+            Ticket.owner_id == owner.id,
+            Ticket.created_at >= day_start,
+        )
+    )
+    if (filed_today or 0) >= env.repair.daily_limit:
+        raise DomainError("repair_daily_limit", limit=env.repair.daily_limit)
+    rows = await session.execute(
+        select(Ticket, Repair)
+        .join(Repair, Repair.ticket_id == Ticket.id)
+        .where(
+            Ticket.unit_id == unit.id,
+            Repair.category == category,
+            Ticket.state.in_([s.value for s in OPEN]),
+        )
+    )
+    for ticket, repair in rows.all():
+        if similar(repair.description, description):
+            raise DomainError("repair_duplicate", ref=ticket.ref)
+
+
+async def file_repair(
+    session: AsyncSession,
+    *,
+    owner: Person,
+    unit: Unit,
+    scope: str,
+    category: str,
+    description: str,
+    location: str | None,
+    photos: list[str],
+    appointment_at: datetime | None,
+    fees_accepted: list[dict[str, Any]],
+    now: datetime,
+    env: Env,
+) -> tuple[Ticket, Repair]:
+    """Create the 维修单 and the 业主报修纪录表 row; receptionists are told by the caller."""
+    if scope not in ("home", "public"):
+        raise DomainError("stale")
+    cat = env.repair.category(category)
+    if cat is None:
+        raise DomainError("stale")
+    if cat.chargeable and not fees_accepted:
+        raise DomainError("repair_fees_not_accepted")
+    await check_limits(session, owner, unit, category, description, now, env)
+    ticket = await new_ticket(
+        session,
+        Kind.REPAIR,
+        state=St.NEW,
+        owner=owner,
+        unit=unit,
+        created_by=owner,
+        summary=description[:500],
+        now=now,
+        calendar=env.calendar,
+    )
+    repair = Repair(
+        ticket_id=ticket.id,
+        scope=scope,
+        category=category,
+        description=description,
+        location=location,
+        building=unit.building.code,
+        photos=photos[:5],
+        appointment_at=appointment_at if scope == "home" else None,
+        fees_accepted=fees_accepted,
+        reopen_count=0,
+    )
+    session.add(repair)
+    schedule_dispatch_deadlines(session, ticket, now, env)
+    await session.flush()
+    return ticket, repair
+
+
+def schedule_dispatch_deadlines(
+    session: AsyncSession, ticket: Ticket, now: datetime, env: Env
+) -> None:
+    cal, policy = env.calendar, env.repair
+    schedule(
+        session,
+        "repair.dispatch",
+        cal.add_business_time(now, policy.dispatch_remind),
+        now,
+        ticket_id=ticket.id,
+        level=1,
+    )
+    schedule(
+        session,
+        "repair.dispatch",
+        cal.add_business_time(now, policy.dispatch_escalate),
+        now,
+        ticket_id=ticket.id,
+        level=2,
+    )
+
+
+def require(person: Person, role: Role, building: str | None = None) -> None:
+    if not person.has_role(role, building):
+        raise DomainError("not_allowed")
+
+
+def require_assignee(ticket: Ticket, person: Person) -> None:
+    if ticket.assignee_id != person.id:
+        raise DomainError("not_allowed")
+
+
+async def dispatch(
+    session: AsyncSession,
+    ticket: Ticket,
+    repair: Repair,
+    technician: Person,
+    actor: Person,
+    now: datetime,
+    env: Env,
+) -> str:
+    """派单 (or reassign): returns the event action. The receptionist chooses a technician."""
+    require(actor, Role.RECEPTIONIST, repair.building)
+    if not technician.has_role(Role.TECHNICIAN, repair.building):
+        raise DomainError("repair_not_technician", name=technician.name)
+    if technician.id == ticket.assignee_id:
+        raise DomainError("repair_same_technician", name=technician.name)
+    if await open_jobs(session, technician) >= env.repair.max_open_per_technician:
+        raise DomainError(
+            "repair_technician_full", name=technician.name, limit=env.repair.max_open_per_technician
+        )
+    action = "dispatched" if ticket.state == St.NEW else "reassigned"
+    ticket.transition(
+        {St.NEW, St.DISPATCHED, St.ACCEPTED},
+        St.DISPATCHED,
+        action,
+        actor,
+        now,
+        data={"technician_id": technician.id, "technician": technician.name},
+    )
+    ticket.assignee_id = technician.id
+    ticket.assignee = technician
+    repair.dispatched_at = now
+    await settle(
+        session,
+        now,
+        ticket_id=ticket.id,
+        kinds={"repair.dispatch", "repair.arrival", "repair.reply"},
+    )
+    start = repair.appointment_at if repair.appointment_at and repair.appointment_at > now else now
+    due = start + env.repair.arrival_grace
+    schedule(session, "repair.arrival", due, now, ticket_id=ticket.id, level=1)
+    schedule(
+        session,
+        "repair.arrival",
+        due + env.repair.escalate_after,
+        now,
+        ticket_id=ticket.id,
+        level=2,
+    )
+    schedule(
+        session,
+        "repair.reply",
+        env.calendar.add_business_time(now, env.repair.reply_limit),
+        now,
+        ticket_id=ticket.id,
+    )
+    return action
+
+
+async def return_to_queue(
+    session: AsyncSession, ticket: Ticket, repair: Repair, actor: Person, now: datetime, env: Env
+) -> Person | None:
+    require(actor, Role.RECEPTIONIST, repair.building)
+    previous = ticket.assignee
+    ticket.transition({St.DISPATCHED, St.ACCEPTED}, St.NEW, "returned", actor, now)
+    ticket.assignee_id = None
+    ticket.assignee = None
+    await settle(session, now, ticket_id=ticket.id)
+    schedule_dispatch_deadlines(session, ticket, now, env)
+    return previous
+
+
+def accept(ticket: Ticket, actor: Person, now: datetime) -> None:
+    require_assignee(ticket, actor)
+    ticket.transition({St.DISPATCHED}, St.ACCEPTED, "accepted", actor, now)
+
+
+async def arrive(
+    session: AsyncSession, ticket: Ticket, repair: Repair, actor: Person, now: datetime
+) -> None:
+    require_assignee(ticket, actor)
+    ticket.transition({St.DISPATCHED, St.ACCEPTED}, St.ON_SITE, "arrived", actor, now)
+    repair.arrived_at = now
+    await settle(session, now, ticket_id=ticket.id, kinds={"repair.arrival"})
+
+
+async def request_review(
+    session: AsyncSession, ticket: Ticket, actor: Person, note: str, now: datetime, env: Env
+) -> None:
+    require_assignee(ticket, actor)
+    ticket.transition({St.ON_SITE}, St.REVIEW, "review_requested", actor, now, note=note)
+    due = env.calendar.add_business_time(now, env.repair.review_limit)
+    schedule(session, "repair.review", due, now, ticket_id=ticket.id, level=1)
+    schedule(
+        session, "repair.review", due + env.repair.escalate_after, now, ticket_id=ticket.id, level=2
+    )
+
+
+async def conclude_review(
+    session: AsyncSession, ticket: Ticket, repair: Repair, actor: Person, note: str, now: datetime
+) -> None:
+    require(actor, Role.TEAM_LEAD, repair.building)
+    ticket.transition({St.REVIEW}, St.ON_SITE, "review_done", actor, now, note=note)
+    await settle(session, now, ticket_id=ticket.id, kinds={"repair.review"})
+
+
+async def pause(
+    session: AsyncSession,
+    ticket: Ticket,
+    repair: Repair,
+    actor: Person,
+    reason: str,
+    now: datetime,
+    env: Env,
+) -> None:
+    """Waiting for parts: the reply clock stops; no reminder or escalation while paused."""
+    require_assignee(ticket, actor)
+    ticket.transition(
+        {St.ON_SITE, St.ACCEPTED, St.DISPATCHED}, St.PAUSED, "paused", actor, now, note=reason
+    )
+    repair.pause_reason = reason
+    left = await _reply_time_left(session, ticket, now, env)
+    repair.reply_left_s = int(left.total_seconds())
+    await settle(session, now, ticket_id=ticket.id)
+
+
+async def _reply_time_left(
+    session: AsyncSession, ticket: Ticket, now: datetime, env: Env
+) -> timedelta:
+    from models.deadline import Deadline
+
+    due = await session.scalar(
+        select(Deadline.due_at).where(
+            Deadline.ticket_id == ticket.id,
+            Deadline.kind == "repair.reply",
+            Deadline.fired_at.is_(None),
+            Deadline.done_at.is_(None),
+        )
+    )
+    if due is None:
+        return env.repair.reply_limit
+    return max(due - now, timedelta(minutes=30))
+
+
+async def resume(
+    session: AsyncSession, ticket: Ticket, repair: Repair, actor: Person, now: datetime, env: Env
+) -> None:
+    require_assignee(ticket, actor)
+    ticket.transition({St.PAUSED}, St.ON_SITE, "resumed", actor, now)
+    left = timedelta(seconds=repair.reply_left_s or env.repair.reply_limit.total_seconds())
+    schedule(session, "repair.reply", now + left, now, ticket_id=ticket.id)
+    repair.pause_reason = None
+
+
+def add_material(
+    session: AsyncSession, ticket: Ticket, actor: Person, values: dict[str, Any], now: datetime
+) -> Material:
+    require_assignee(ticket, actor)
+    if ticket.state not in WORKING:
+        raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
+    material = Material(
+        ticket_id=ticket.id,
+        name=values["name"],
+        spec=values["spec"],
+        model=values["model"],
+        quantity=Decimal(values["quantity"]),
+        unit_price=Decimal(values["unit_price"]),
+        added_by_id=actor.id,
+        added_at=now,
+    )
+    session.add(material)
+    ticket.record("material", actor, now, data={k: str(v) for k, v in values.items()})
+    return material
+
+
+def record_fee(
+    session: AsyncSession,
+    ticket: Ticket,
+    actor: Person,
+    amount: Decimal,
+    note: str,
+    now: datetime,
+) -> Fee:
+    require_assignee(ticket, actor)
+    if ticket.state not in WORKING | {St.DONE}:
+        raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
+    fee = Fee(
+        ticket_id=ticket.id, amount=amount, note=note, recorded_by_id=actor.id, recorded_at=now
+    )
+    session.add(fee)
+    ticket.record("fee", actor, now, note=note, data={"amount": str(amount)})
+    return fee
+
+
+async def materials_of(session: AsyncSession, ticket: Ticket) -> list[Material]:
+    rows = await session.execute(
+        select(Material).where(Material.ticket_id == ticket.id).order_by(Material.id)
+    )
+    return list(rows.scalars().all())
+
+
+async def fees_of(session: AsyncSession, ticket: Ticket) -> list[Fee]:
+    rows = await session.execute(select(Fee).where(Fee.ticket_id == ticket.id).order_by(Fee.id))
+    return list(rows.scalars().all())
+
+
+async def complete(
+    session: AsyncSession, ticket: Ticket, repair: Repair, actor: Person, now: datetime, env: Env
+) -> None:
+    require_assignee(ticket, actor)
+    ticket.transition({St.ON_SITE}, St.DONE, "done", actor, now)
+    repair.done_at = now
+    await settle(session, now, ticket_id=ticket.id)
+    schedule(
+        session,
+        "repair.confirm",
+        now + env.repair.confirm_remind,
+        now,
+        ticket_id=ticket.id,
+        level=1,
+    )
+    schedule(
+        session, "repair.confirm", now + env.repair.confirm_close, now, ticket_id=ticket.id, level=2
+    )
+
+
+def may_confirm(ticket: Ticket, repair: Repair, person: Person) -> bool:
+    """The owner signs an in-home repair; the area's service officer a public one."""
+    if repair.scope == "public":
+        return person.has_role(Role.SERVICE, repair.building)
+    return ticket.owner_id == person.id
+
+
+async def confirm(
+    session: AsyncSession,
+    ticket: Ticket,
+    repair: Repair,
+    actor: Person,
+    rating: int,
+    now: datetime,
+    env: Env,
+) -> None:
+    if not may_confirm(ticket, repair, actor):
+        raise DomainError("not_allowed")
+    if not 1 <= rating <= 5:
+        raise DomainError("stale")
+    ticket.transition({St.DONE}, St.CONFIRMED, "confirmed", actor, now, data={"rating": rating})
+    repair.confirmed_at = now
+    repair.confirmed_by_id = actor.id
+    repair.rating = rating
+    await settle(session, now, ticket_id=ticket.id)
+    schedule_followup(session, ticket, now, env)
+
+
+def schedule_followup(session: AsyncSession, ticket: Ticket, now: datetime, env: Env) -> None:
+    due = env.calendar.add_business_time(now, env.repair.followup_limit)
+    schedule(session, "repair.followup", due, now, ticket_id=ticket.id)
+
+
+def comment(ticket: Ticket, repair: Repair, actor: Person, text: str, now: datetime) -> None:
+    if repair.confirmed_by_id != actor.id or repair.rating_comment:
+        raise DomainError("stale")
+    repair.rating_comment = text
+    ticket.record("commented", actor, now, note=text)
+
+
+async def not_fixed(
+    session: AsyncSession,
+    ticket: Ticket,
+    repair: Repair,
+    actor: Person,
+    note: str,
+    now: datetime,
+    env: Env,
+) -> None:
+    if not may_confirm(ticket, repair, actor):
+        raise DomainError("not_allowed")
+    ticket.transition({St.DONE}, St.NEW, "not_fixed", actor, now, note=note)
+    await _reopen(session, ticket, repair, now, env)
+
+
+async def _reopen(
+    session: AsyncSession, ticket: Ticket, repair: Repair, now: datetime, env: Env
+) -> None:
+    repair.reopen_count += 1
+    repair.done_at = None
+    repair.confirmed_at = None
+    repair.rating = None
+    await settle(session, now, ticket_id=ticket.id)
+    schedule_dispatch_deadlines(session, ticket, now, env)
+
+
+async def close_unconfirmed(session: AsyncSession, ticket: Ticket, now: datetime, env: Env) -> None:
+    ticket.transition({St.DONE}, St.UNCONFIRMED, "unconfirmed", None, now)
+    await settle(session, now, ticket_id=ticket.id)
+    schedule_followup(session, ticket, now, env)
+
+
+async def follow_up(
+    session: AsyncSession,
+    ticket: Ticket,
+    repair: Repair,
+    actor: Person,
+    satisfied: bool,
+    note: str,
+    now: datetime,
+    env: Env,
+) -> None:
+    """回访: satisfied closes the ticket; not satisfied reopens it to the maintenance team."""
+    require(actor, Role.RECEPTIONIST, repair.building)
+    repair.followup_at = now
+    repair.followup_satisfied = satisfied
+    repair.followup_note = note
+    allowed = {St.CONFIRMED, St.UNCONFIRMED}
+    if satisfied:
+        ticket.transition(
+            allowed, St.CLOSED, "followed_up", actor, now, note=note, data={"satisfied": True}
+        )
+        ticket.closed_at = now
+        await settle(session, now, ticket_id=ticket.id)
+        return
+    ticket.transition(
+        allowed, St.NEW, "followed_up", actor, now, note=note, data={"satisfied": False}
+    )
+    ticket.record("reopened", actor, now)
+    await _reopen(session, ticket, repair, now, env)
+
+
+def urge(ticket: Ticket, repair: Repair, actor: Person, now: datetime, env: Env) -> None:
+    """催单: at most once per hour, only for open tickets of the owner's own."""
+    if ticket.owner_id != actor.id:
+        raise DomainError("not_allowed")
+    if ticket.state not in OPEN:
+        raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
+    if repair.last_urged_at and now - repair.last_urged_at < env.repair.urge_interval:
+        raise DomainError(
+            "repair_urged_recently", time=repair.last_urged_at + env.repair.urge_interval
+        )
+    repair.last_urged_at = now
+    ticket.record("urged", actor, now)
+
+
+async def cancel(
+    session: AsyncSession, ticket: Ticket, actor: Person, now: datetime
+) -> Person | None:
+    """The owner withdraws the request before the technician has arrived."""
+    if ticket.owner_id != actor.id:
+        raise DomainError("not_allowed")
+    technician = ticket.assignee
+    ticket.transition({St.NEW, St.DISPATCHED, St.ACCEPTED}, St.CANCELLED, "cancelled", actor, now)
+    ticket.closed_at = now
+    await settle(session, now, ticket_id=ticket.id)
+    return technician

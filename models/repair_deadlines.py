@@ -1,0 +1,319 @@
+"""What happens when a repair deadline passes (SPEC §2.1, seed ch.3 and ch.4), and the
+daily report (客服中心日报表) as a deadline that schedules its successor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import repair as rp
+from models import repair_notices as notices
+from models.base import N_
+from models.deadline import Deadline, on_due, schedule
+from models.env import Env
+from models.notification import Msg, enqueue, msg, notify_role
+from models.people import Role
+from models.ticket import Ticket, TicketEvent
+
+REPORT = "repair.daily_report"
+
+
+async def _ticket(session: AsyncSession, deadline: Deadline) -> tuple[Ticket, rp.Repair] | None:
+    if deadline.ticket_id is None:
+        return None
+    ticket = await session.get(Ticket, deadline.ticket_id)
+    if ticket is None:
+        return None
+    return ticket, await rp.repair_of(session, ticket)
+
+
+@on_due("repair.dispatch")
+async def _dispatch_due(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+    found = await _ticket(session, d)
+    if found is None or found[0].state != rp.St.NEW:
+        return
+    ticket, repair = found
+    if d.level == 1:
+        body = msg(
+            N_("⏰ {ref} has been waiting for dispatch for {minutes} minutes."),
+            ref=ticket.ref,
+            minutes=int(env.repair.dispatch_remind.total_seconds() // 60),
+        )
+        await notices.dispatch_buttons(session, ticket, repair, env, body)
+        await notify_role(
+            session, Role.RECEPTIONIST, body, now, building=repair.building, ticket_id=ticket.id
+        )
+    else:
+        await notices.to_role(
+            session,
+            Role.SUPERVISOR,
+            ticket,
+            repair,
+            N_("🚨 {ref} has still not been dispatched ({hours} office hours after filing)."),
+            now,
+            hours=round(env.repair.dispatch_escalate.total_seconds() / 3600, 1),
+        )
+
+
+@on_due("repair.arrival")
+async def _arrival_due(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+    found = await _ticket(session, d)
+    if found is None or found[0].state not in {rp.St.DISPATCHED, rp.St.ACCEPTED}:
+        return
+    ticket, repair = found
+    name = ticket.assignee.name if ticket.assignee else "—"
+    if d.level == 1:
+        if ticket.assignee is not None:
+            enqueue(
+                session,
+                ticket.assignee,
+                msg(
+                    N_(
+                        "⏰ You should be at {ref} by now (15 minutes after the appointment). "
+                        "Press Arrived when you are there."
+                    ),
+                    ref=ticket.ref,
+                ),
+                now,
+                ticket_id=ticket.id,
+            )
+        await notices.to_role(
+            session,
+            Role.TEAM_LEAD,
+            ticket,
+            repair,
+            N_("⏰ {name} has not arrived at {ref} within 15 minutes of the appointment."),
+            now,
+            name=name,
+        )
+    else:
+        await notices.to_role(
+            session,
+            Role.SUPERVISOR,
+            ticket,
+            repair,
+            N_("🚨 {name} has still not arrived at {ref}, an hour after the deadline."),
+            now,
+            name=name,
+        )
+
+
+@on_due("repair.review")
+async def _review_due(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+    found = await _ticket(session, d)
+    if found is None or found[0].state != rp.St.REVIEW:
+        return
+    ticket, repair = found
+    if d.level == 1:
+        body = msg(
+            N_(
+                "⏰ The technical review of {ref} has taken more than 30 minutes; the "
+                "technician must be back on site."
+            ),
+            ref=ticket.ref,
+        )
+        body.button_row((N_("Review concluded"), notices.data("rvd", ticket)))
+        await notify_role(
+            session, Role.TEAM_LEAD, body, now, building=repair.building, ticket_id=ticket.id
+        )
+    else:
+        await notices.to_role(
+            session,
+            Role.SUPERVISOR,
+            ticket,
+            repair,
+            N_("🚨 The technical review of {ref} is still open, an hour after the deadline."),
+            now,
+        )
+
+
+@on_due("repair.reply")
+async def _reply_due(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+    found = await _ticket(session, d)
+    if found is None or found[0].state not in rp.OPEN - {rp.St.PAUSED}:
+        return
+    ticket, repair = found
+    text = N_("🚨 {ref}: no result reported within 24 hours of dispatch (now: {state}).")
+    state = notices.state_label(ticket.state)
+    await notices.to_role(session, Role.RECEPTIONIST, ticket, repair, text, now, state=state)
+    await notices.to_role(session, Role.SUPERVISOR, ticket, repair, text, now, state=state)
+    if ticket.owner is not None and repair.scope == "home":
+        enqueue(
+            session,
+            ticket.owner,
+            msg(
+                N_(
+                    "We are sorry: your repair {ref} is taking longer than it should "
+                    "(now: {state}). The office has been told and is following it up."
+                ),
+                ref=ticket.ref,
+                state=state,
+            ),
+            now,
+            ticket_id=ticket.id,
+        )
+
+
+@on_due("repair.confirm")
+async def _confirm_due(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+    found = await _ticket(session, d)
+    if found is None or found[0].state != rp.St.DONE:
+        return
+    ticket, repair = found
+    if d.level == 1:
+        await notices.completed(
+            session,
+            ticket,
+            repair,
+            await rp.materials_of(session, ticket),
+            await rp.fees_of(session, ticket),
+            now,
+            env,
+            reminder=True,
+        )
+        return
+    await rp.close_unconfirmed(session, ticket, now, env)
+    await notices.followup_task(session, ticket, repair, now, env)
+
+
+@on_due("repair.followup")
+async def _followup_due(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+    found = await _ticket(session, d)
+    if found is None or found[0].state not in {rp.St.CONFIRMED, rp.St.UNCONFIRMED}:
+        return
+    ticket, repair = found
+    await notices.to_role(
+        session,
+        Role.SUPERVISOR,
+        ticket,
+        repair,
+        N_("🚨 The follow-up call (回访) for {ref} is overdue."),
+        now,
+    )
+
+
+# --- daily report ---------------------------------------------------------------------------
+
+
+@dataclass
+class Counts:
+    filed: int = 0
+    dispatched: int = 0
+    done: int = 0
+    overdue: int = 0
+    ratings: list[int] = field(default_factory=list)
+
+    @property
+    def average(self) -> str:
+        return f"{sum(self.ratings) / len(self.ratings):.1f}" if self.ratings else "—"
+
+
+async def daily_counts(session: AsyncSession, day: date, env: Env) -> dict[str, Counts]:
+    """The day's repair figures, in-home and public apart (seed ch.3 step 7 note)."""
+    tz = env.calendar.tz
+    start = datetime.combine(day, datetime.min.time(), tz)
+    end = start + timedelta(days=1)
+    out = {"home": Counts(), "public": Counts()}
+    filed = await session.execute(
+        select(rp.Repair.scope, func.count())
+        .join(Ticket, Ticket.id == rp.Repair.ticket_id)
+        .where(Ticket.created_at >= start, Ticket.created_at < end)
+        .group_by(rp.Repair.scope)
+    )
+    for scope, n in filed.all():
+        out[scope].filed = n
+    events = await session.execute(
+        select(rp.Repair.scope, TicketEvent.action, func.count())
+        .join(rp.Repair, rp.Repair.ticket_id == TicketEvent.ticket_id)
+        .where(
+            TicketEvent.at >= start,
+            TicketEvent.at < end,
+            TicketEvent.action.in_(["dispatched", "done"]),
+        )
+        .group_by(rp.Repair.scope, TicketEvent.action)
+    )
+    for scope, action, n in events.all():
+        if action == "dispatched":
+            out[scope].dispatched = n
+        else:
+            out[scope].done = n
+    overdue = await session.execute(
+        select(rp.Repair.scope, func.count(func.distinct(Deadline.ticket_id)))
+        .join(rp.Repair, rp.Repair.ticket_id == Deadline.ticket_id)
+        .where(
+            Deadline.fired_at >= start,
+            Deadline.fired_at < end,
+            Deadline.kind.in_(
+                [
+                    "repair.dispatch",
+                    "repair.arrival",
+                    "repair.review",
+                    "repair.reply",
+                    "repair.followup",
+                ]
+            ),
+        )
+        .group_by(rp.Repair.scope)
+    )
+    for scope, n in overdue.all():
+        out[scope].overdue = n
+    ratings = await session.execute(
+        select(rp.Repair.scope, rp.Repair.rating).where(
+            rp.Repair.confirmed_at >= start,
+            rp.Repair.confirmed_at < end,
+            rp.Repair.rating.is_not(None),
+        )
+    )
+    for scope, rating in ratings.all():
+        if rating is not None:
+            out[scope].ratings.append(int(rating))
+    return out
+
+
+def report_message(day: date, counts: dict[str, Counts]) -> Msg:
+    body = Msg().add(N_("📊 Daily report (客服中心日报表) for {day}"), day=day)
+    for scope, title in (("home", N_("In-home repairs")), ("public", N_("Public repairs"))):
+        c = counts[scope]
+        body.add(
+            N_(
+                "{title}: filed {filed}, dispatched {dispatched}, done {done}, overdue "
+                "{overdue}, average rating {rating}"
+            ),
+            title=msg(title),
+            filed=c.filed,
+            dispatched=c.dispatched,
+            done=c.done,
+            overdue=c.overdue,
+            rating=c.average,
+        )
+    return body
+
+
+def next_report_at(now: datetime, env: Env) -> datetime:
+    local = now.astimezone(env.calendar.tz)
+    at = datetime.combine(local.date(), env.repair.report_time, env.calendar.tz)
+    if at <= local:
+        at += timedelta(days=1)
+    return at
+
+
+async def ensure_daily_report(session: AsyncSession, now: datetime, env: Env) -> None:
+    """Make sure the next daily report is scheduled (called at start-up)."""
+    pending = await session.scalar(
+        select(func.count())
+        .select_from(Deadline)
+        .where(Deadline.kind == REPORT, Deadline.fired_at.is_(None), Deadline.done_at.is_(None))
+    )
+    if not pending:
+        schedule(session, REPORT, next_report_at(now, env), now)
+
+
+@on_due(REPORT)
+async def _daily_report(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+    day = env.calendar.local_date(d.due_at)
+    counts = await daily_counts(session, day, env)
+    await notify_role(session, Role.SUPERVISOR, report_message(day, counts), now)
+    schedule(session, REPORT, next_report_at(max(now, d.due_at) + timedelta(seconds=1), env), now)

@@ -1,0 +1,408 @@
+"""Repair operations as handlers call them: load, change the 维修单, tell the people concerned.
+
+One function per user action; each runs in the caller's unit of work and raises DomainError
+when the actor, the ticket's state or the input does not allow the action.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import repair as rp
+from models import repair_notices as notices
+from models.base import N_, DomainError
+from models.env import Env
+from models.notification import Msg, enqueue, msg
+from models.people import Person, Role
+from models.property import Unit
+from models.ticket import Kind, Ticket
+
+
+async def load(session: AsyncSession, ticket_id: int) -> tuple[Ticket, rp.Repair]:
+    ticket = await session.get(Ticket, ticket_id)
+    if ticket is None or ticket.kind != Kind.REPAIR.value:
+        raise DomainError("stale")
+    return ticket, await rp.repair_of(session, ticket)
+
+
+async def file(
+    session: AsyncSession,
+    owner: Person,
+    unit: Unit,
+    answers: dict[str, Any],
+    now: datetime,
+    env: Env,
+) -> Ticket:
+    appointment = answers.get("appointment")
+    ticket, repair = await rp.file_repair(
+        session,
+        owner=owner,
+        unit=unit,
+        scope=answers["scope"],
+        category=answers["category"],
+        description=answers["description"],
+        location=answers.get("location"),
+        photos=list(answers.get("photos", [])),
+        appointment_at=datetime.fromisoformat(appointment) if appointment else None,
+        fees_accepted=list(answers.get("fees", [])),
+        now=now,
+        env=env,
+    )
+    await notices.filed(session, ticket, repair, now, env)
+    return ticket
+
+
+async def dispatch(
+    session: AsyncSession,
+    ticket_id: int,
+    technician_id: int,
+    actor: Person,
+    now: datetime,
+    env: Env,
+) -> Ticket:
+    ticket, repair = await load(session, ticket_id)
+    technician = await session.get(Person, technician_id)
+    if technician is None:
+        raise DomainError("stale")
+    previous = ticket.assignee
+    action = await rp.dispatch(session, ticket, repair, technician, actor, now, env)
+    if action == "reassigned" and previous is not None:
+        enqueue(
+            session,
+            previous,
+            msg(
+                N_("{ref} has been reassigned to {name}; you no longer need to attend."),
+                ref=ticket.ref,
+                name=technician.name,
+            ),
+            now,
+            ticket_id=ticket.id,
+        )
+    notices.dispatched(ticket, repair, technician, now, env, session)
+    return ticket
+
+
+async def reassign_menu(session: AsyncSession, ticket_id: int, actor: Person, env: Env) -> Msg:
+    """A fresh list of technicians for a dispatched ticket (receptionists only)."""
+    ticket, repair = await load(session, ticket_id)
+    rp.require(actor, Role.RECEPTIONIST, repair.building)
+    if ticket.state not in {rp.St.NEW, rp.St.DISPATCHED, rp.St.ACCEPTED}:
+        raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
+    body = Msg().add(N_("Choose a technician for {ref}:"), ref=ticket.ref)
+    await notices.dispatch_buttons(session, ticket, repair, env, body)
+    if ticket.state != rp.St.NEW:
+        body.button_row((N_("Return to the queue"), notices.data("ret", ticket)))
+    return body
+
+
+async def return_to_queue(
+    session: AsyncSession, ticket_id: int, actor: Person, now: datetime, env: Env
+) -> Ticket:
+    ticket, repair = await load(session, ticket_id)
+    previous = await rp.return_to_queue(session, ticket, repair, actor, now, env)
+    if previous is not None:
+        enqueue(
+            session,
+            previous,
+            msg(
+                N_("{ref} was taken back by the front desk; you no longer need to attend."),
+                ref=ticket.ref,
+            ),
+            now,
+        )
+    await notices.filed(session, ticket, repair, now, env, reopened=True)
+    return ticket
+
+
+async def accept(session: AsyncSession, ticket_id: int, actor: Person, now: datetime) -> Ticket:
+    ticket, _ = await load(session, ticket_id)
+    rp.accept(ticket, actor, now)
+    return ticket
+
+
+async def arrive(session: AsyncSession, ticket_id: int, actor: Person, now: datetime) -> Ticket:
+    ticket, repair = await load(session, ticket_id)
+    await rp.arrive(session, ticket, repair, actor, now)
+    if repair.scope == "home":
+        notices.owner_status(session, ticket, N_("The technician has arrived for {ref}."), now)
+    return ticket
+
+
+async def request_review(
+    session: AsyncSession, ticket_id: int, actor: Person, note: str, now: datetime, env: Env
+) -> Ticket:
+    ticket, repair = await load(session, ticket_id)
+    await rp.request_review(session, ticket, actor, note, now, env)
+    body = Msg().add(
+        N_("🔍 Technical review requested by {name} for {ref}: {note}"),
+        name=actor.name,
+        ref=ticket.ref,
+        note=note,
+    )
+    body.lines += notices.describe(ticket, repair, env, contact=False).lines
+    body.add(N_("Conclude within 30 minutes so the technician is back on site."))
+    body.button_row((N_("Review concluded"), notices.data("rvd", ticket)))
+    from models.notification import notify_role
+
+    await notify_role(
+        session, Role.TEAM_LEAD, body, now, building=repair.building, ticket_id=ticket.id
+    )
+    return ticket
+
+
+async def conclude_review(
+    session: AsyncSession, ticket_id: int, actor: Person, note: str, now: datetime
+) -> Ticket:
+    ticket, repair = await load(session, ticket_id)
+    await rp.conclude_review(session, ticket, repair, actor, note, now)
+    if ticket.assignee is not None:
+        enqueue(
+            session,
+            ticket.assignee,
+            msg(
+                N_("Technical review of {ref} concluded by {name}: {note}"),
+                ref=ticket.ref,
+                name=actor.name,
+                note=note,
+            ),
+            now,
+            ticket_id=ticket.id,
+        )
+    return ticket
+
+
+async def pause(
+    session: AsyncSession, ticket_id: int, actor: Person, reason: str, now: datetime, env: Env
+) -> Ticket:
+    ticket, repair = await load(session, ticket_id)
+    await rp.pause(session, ticket, repair, actor, reason, now, env)
+    if repair.scope == "home" and ticket.owner is not None:
+        enqueue(
+            session,
+            ticket.owner,
+            msg(
+                N_(
+                    "Your repair {ref} is waiting for parts: {reason}. We will continue as soon as "
+                    "they arrive."
+                ),
+                ref=ticket.ref,
+                reason=reason,
+            ),
+            now,
+            ticket_id=ticket.id,
+        )
+    await notices.to_role(
+        session,
+        Role.RECEPTIONIST,
+        ticket,
+        repair,
+        N_("{ref} is paused, waiting for parts: {reason}"),
+        now,
+        reason=reason,
+    )
+    return ticket
+
+
+async def resume(
+    session: AsyncSession, ticket_id: int, actor: Person, now: datetime, env: Env
+) -> Ticket:
+    ticket, repair = await load(session, ticket_id)
+    await rp.resume(session, ticket, repair, actor, now, env)
+    return ticket
+
+
+async def add_material(
+    session: AsyncSession, ticket_id: int, actor: Person, values: dict[str, Any], now: datetime
+) -> Ticket:
+    ticket, _ = await load(session, ticket_id)
+    rp.add_material(session, ticket, actor, values, now)
+    return ticket
+
+
+async def record_fee(
+    session: AsyncSession, ticket_id: int, actor: Person, amount: Decimal, note: str, now: datetime
+) -> Ticket:
+    ticket, repair = await load(session, ticket_id)
+    rp.record_fee(session, ticket, actor, amount, note, now)
+    from models.notification import Money
+
+    await notices.to_role(
+        session,
+        Role.CASHIER,
+        ticket,
+        repair,
+        N_(
+            "💰 Fee recorded on {ref} by {name}: {amount} ({note}). Invoice to "
+            "be delivered to the owner."
+        ),
+        now,
+        name=actor.name,
+        amount=Money(amount),
+        note=note,
+    )
+    return ticket
+
+
+async def complete(
+    session: AsyncSession, ticket_id: int, actor: Person, now: datetime, env: Env
+) -> Ticket:
+    ticket, repair = await load(session, ticket_id)
+    await rp.complete(session, ticket, repair, actor, now, env)
+    materials = await rp.materials_of(session, ticket)
+    fees = await rp.fees_of(session, ticket)
+    await notices.completed(session, ticket, repair, materials, fees, now, env)
+    return ticket
+
+
+async def may_sign(session: AsyncSession, ticket_id: int, actor: Person) -> Ticket:
+    """Check before offering the rating buttons; changes nothing."""
+    ticket, repair = await load(session, ticket_id)
+    if not rp.may_confirm(ticket, repair, actor):
+        raise DomainError("not_allowed")
+    if ticket.state != rp.St.DONE:
+        raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
+    return ticket
+
+
+async def confirm(
+    session: AsyncSession, ticket_id: int, actor: Person, rating: int, now: datetime, env: Env
+) -> Ticket:
+    ticket, repair = await load(session, ticket_id)
+    await rp.confirm(session, ticket, repair, actor, rating, now, env)
+    if await rp.materials_of(session, ticket):
+        ticket.record("material_verified", actor, now)
+    if ticket.assignee is not None:
+        enqueue(
+            session,
+            ticket.assignee,
+            msg(
+                N_("{ref} was confirmed with a rating of {rating}/5."),
+                ref=ticket.ref,
+                rating=rating,
+            ),
+            now,
+            ticket_id=ticket.id,
+        )
+    await notices.followup_task(session, ticket, repair, now, env)
+    return ticket
+
+
+async def comment(
+    session: AsyncSession, ticket_id: int, actor: Person, text: str, now: datetime
+) -> Ticket:
+    ticket, repair = await load(session, ticket_id)
+    rp.comment(ticket, repair, actor, text, now)
+    return ticket
+
+
+async def not_fixed(
+    session: AsyncSession, ticket_id: int, actor: Person, note: str, now: datetime, env: Env
+) -> Ticket:
+    ticket, repair = await load(session, ticket_id)
+    technician = ticket.assignee
+    await rp.not_fixed(session, ticket, repair, actor, note, now, env)
+    ticket.assignee_id = None
+    ticket.assignee = None
+    await notices.filed(session, ticket, repair, now, env, reopened=True)
+    await notices.to_role(
+        session,
+        Role.RECEPTIONIST,
+        ticket,
+        repair,
+        N_("⚠️ {ref} was reported NOT fixed: {note}"),
+        now,
+        note=note,
+    )
+    if technician is not None:
+        enqueue(
+            session,
+            technician,
+            msg(N_("⚠️ {ref} was reported not fixed: {note}"), ref=ticket.ref, note=note),
+            now,
+        )
+    return ticket
+
+
+async def follow_up(
+    session: AsyncSession,
+    ticket_id: int,
+    actor: Person,
+    satisfied: bool,
+    note: str,
+    now: datetime,
+    env: Env,
+) -> Ticket:
+    ticket, repair = await load(session, ticket_id)
+    technician = ticket.assignee
+    await rp.follow_up(session, ticket, repair, actor, satisfied, note, now, env)
+    if not satisfied:
+        ticket.assignee_id = None
+        ticket.assignee = None
+        await notices.filed(session, ticket, repair, now, env, reopened=True)
+        await notices.to_role(
+            session,
+            Role.TEAM_LEAD,
+            ticket,
+            repair,
+            N_(
+                "⚠️ Follow-up of {ref}: the owner is not satisfied ({note}). "
+                "The repair has been reopened."
+            ),
+            now,
+            note=note,
+        )
+        if technician is not None:
+            enqueue(
+                session,
+                technician,
+                msg(
+                    N_("⚠️ Follow-up of {ref}: the owner is not satisfied ({note})."),
+                    ref=ticket.ref,
+                    note=note,
+                ),
+                now,
+            )
+    return ticket
+
+
+async def urge(
+    session: AsyncSession, ticket_id: int, actor: Person, now: datetime, env: Env
+) -> Ticket:
+    ticket, repair = await load(session, ticket_id)
+    rp.urge(ticket, repair, actor, now, env)
+    text = N_("⏰ The owner is urging {ref} (currently: {state}).")
+    if ticket.assignee is not None:
+        enqueue(
+            session,
+            ticket.assignee,
+            msg(text, ref=ticket.ref, state=notices.state_label(ticket.state)),
+            now,
+            ticket_id=ticket.id,
+            fallback_role=Role.TECHNICIAN,
+            fallback_building=repair.building,
+        )
+    else:
+        await notices.to_role(
+            session,
+            Role.RECEPTIONIST,
+            ticket,
+            repair,
+            text,
+            now,
+            state=notices.state_label(ticket.state),
+        )
+    return ticket
+
+
+async def cancel(session: AsyncSession, ticket_id: int, actor: Person, now: datetime) -> Ticket:
+    ticket, repair = await load(session, ticket_id)
+    technician = await rp.cancel(session, ticket, actor, now)
+    text = N_("{ref} was cancelled by the owner.")
+    if technician is not None:
+        enqueue(session, technician, msg(text, ref=ticket.ref), now, ticket_id=ticket.id)
+    await notices.to_role(session, Role.RECEPTIONIST, ticket, repair, text, now)
+    return ticket

@@ -1,0 +1,278 @@
+"""Who is told what when a repair changes (the notifications of SPEC §2.1).
+
+Every function queues outbox rows in the caller's transaction. Callback data carries only
+ids: ``r:<action>:<ticket id>[:<arg>]``; the server re-checks everything on a press.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.base import N_
+from models.env import Env
+from models.notification import Localized, Money, Msg, enqueue, msg, notify_role
+from models.people import Person, Role, staff_with_role
+from models.repair import STATE_NAMES, Fee, Material, Repair, open_jobs
+from models.ticket import Ticket
+
+SCOPES = {"home": N_("in-home"), "public": N_("public area")}
+
+
+def data(action: str, ticket: Ticket, arg: int | str | None = None) -> str:
+    return f"r:{action}:{ticket.id}" + (f":{arg}" if arg is not None else "")
+
+
+def describe(ticket: Ticket, repair: Repair, env: Env, *, contact: bool) -> Msg:
+    """The 维修单 body. `contact` adds the owner's name and phone (staff whose work needs it)."""
+    cat = env.repair.category(repair.category)
+    out = Msg()
+    out.add(
+        N_("{ref} · {scope} repair · {category}"),
+        ref=ticket.ref,
+        scope=msg(SCOPES[repair.scope]),
+        category=Localized(cat.name()) if cat else repair.category,
+    )
+    if repair.scope == "home" and ticket.unit is not None:
+        out.add(N_("Unit: {unit}"), unit=ticket.unit.code)
+    if repair.location:
+        out.add(
+            N_("Location: {place} (building {building})"),
+            place=repair.location,
+            building=repair.building,
+        )
+    if contact and ticket.owner is not None:
+        name = ticket.unit.owner_name if ticket.unit and ticket.unit.owner_name else None
+        phone = ticket.unit.owner_phone if ticket.unit else None
+        out.add(
+            N_("Owner: {name}, phone {phone}"),
+            name=name or ticket.owner.name,
+            phone=phone or ticket.owner.phone or "—",
+        )
+    if repair.scope == "home":
+        if repair.appointment_at:
+            out.add(N_("Appointment: {time}"), time=repair.appointment_at)
+        else:
+            out.add(N_("Appointment: as soon as possible"))
+    out.add(N_("Details: {text}"), text=repair.description)
+    for fee in repair.fees_accepted:
+        out.add(
+            N_("Fee accepted by the owner: {item} {amount}"),
+            item=Localized(fee["item"]),
+            amount=Money(fee["amount"]),
+        )
+    out.photos = list(repair.photos)
+    return out
+
+
+async def dispatch_buttons(
+    session: AsyncSession, ticket: Ticket, repair: Repair, env: Env, message: Msg
+) -> Msg:
+    """Dispatch buttons, the technicians with the fewest open jobs first."""
+    loads = []
+    for tech in await staff_with_role(session, Role.TECHNICIAN, repair.building):
+        if tech.id != ticket.assignee_id:
+            loads.append((await open_jobs(session, tech), tech))
+    loads.sort(key=lambda pair: (pair[1].unreachable_at is not None, pair[0], pair[1].id))
+    for jobs, tech in loads[:8]:
+        if jobs < env.repair.max_open_per_technician:
+            message.button_row(
+                (
+                    N_("Dispatch → {name} ({jobs} open)"),
+                    {"name": tech.name, "jobs": jobs},
+                    data("dsp", ticket, tech.id),
+                )
+            )
+    if not loads:
+        message.add(
+            N_("No technician is registered for building {building}."), building=repair.building
+        )
+    return message
+
+
+async def filed(
+    session: AsyncSession,
+    ticket: Ticket,
+    repair: Repair,
+    now: datetime,
+    env: Env,
+    *,
+    reopened: bool = False,
+) -> None:
+    head = N_("🔁 Repair reopened: {ref}") if reopened else N_("🆕 New repair: {ref}")
+    body = Msg().add(head, ref=ticket.ref)
+    body.lines += describe(ticket, repair, env, contact=True).lines
+    body.photos = list(repair.photos)
+    await dispatch_buttons(session, ticket, repair, env, body)
+    await notify_role(
+        session, Role.RECEPTIONIST, body, now, building=repair.building, ticket_id=ticket.id
+    )
+
+
+def work_order(ticket: Ticket, repair: Repair, env: Env) -> Msg:
+    """The technician's 维修单 with the actions of the job."""
+    body = Msg().add(N_("📋 Work order (维修单) {ref} — assigned to you"), ref=ticket.ref)
+    body.lines += describe(ticket, repair, env, contact=True).lines
+    body.photos = list(repair.photos)
+    body.button_row((N_("Accept"), data("acc", ticket)), (N_("Arrived"), data("arr", ticket)))
+    body.button_row(
+        (N_("Technical review"), data("rev", ticket)),
+        (N_("Waiting for parts"), data("pau", ticket)),
+    )
+    body.button_row(
+        (N_("Add material"), data("mat", ticket)), (N_("Record fee"), data("fee", ticket))
+    )
+    body.button_row((N_("Done"), data("done", ticket)))
+    return body
+
+
+def dispatched(
+    ticket: Ticket,
+    repair: Repair,
+    technician: Person,
+    now: datetime,
+    env: Env,
+    session: AsyncSession,
+) -> None:
+    enqueue(
+        session,
+        technician,
+        work_order(ticket, repair, env),
+        now,
+        ticket_id=ticket.id,
+        fallback_role=Role.TECHNICIAN,
+        fallback_building=repair.building,
+    )
+    if ticket.owner is not None and repair.scope == "home":
+        enqueue(
+            session,
+            ticket.owner,
+            msg(
+                N_("Your repair {ref} has been dispatched to {name}."),
+                ref=ticket.ref,
+                name=technician.name,
+            ),
+            now,
+            ticket_id=ticket.id,
+        )
+
+
+def owner_status(session: AsyncSession, ticket: Ticket, text: str, now: datetime) -> None:
+    if ticket.owner is not None:
+        enqueue(session, ticket.owner, msg(text, ref=ticket.ref), now, ticket_id=ticket.id)
+
+
+def materials_block(materials: list[Material], fees: list[Fee]) -> Msg:
+    out = Msg()
+    if materials:
+        out.add(N_("Materials used:"))
+        total = Decimal(0)
+        for m in materials:
+            out.add(
+                N_("• {name}, {spec}, {model}: {qty} × {price} = {total}"),
+                name=m.name,
+                spec=m.spec,
+                model=m.model,
+                qty=m.quantity,
+                price=Money(m.unit_price),
+                total=Money(m.total),
+            )
+            total += m.total
+        out.add(N_("Materials total: {total}"), total=Money(total))
+    else:
+        out.add(N_("No materials were used."))
+    for fee in fees:
+        out.add(N_("Fee charged: {amount} ({note})"), amount=Money(fee.amount), note=fee.note)
+    return out
+
+
+def confirm_request(
+    ticket: Ticket,
+    repair: Repair,
+    materials: list[Material],
+    fees: list[Fee],
+    env: Env,
+    *,
+    reminder: bool = False,
+) -> Msg:
+    head = (
+        N_("⏰ Reminder: please confirm repair {ref}.")
+        if reminder
+        else N_("✅ Repair {ref} is done. Please check the work and the materials below.")
+    )
+    out = Msg().add(head, ref=ticket.ref)
+    out.lines += describe(ticket, repair, env, contact=False).lines
+    out.lines += materials_block(materials, fees).lines
+    out.button_row(
+        (N_("Confirm and rate"), data("ok", ticket)), (N_("Not fixed"), data("nf", ticket))
+    )
+    return out
+
+
+async def completed(
+    session: AsyncSession,
+    ticket: Ticket,
+    repair: Repair,
+    materials: list[Material],
+    fees: list[Fee],
+    now: datetime,
+    env: Env,
+    *,
+    reminder: bool = False,
+) -> None:
+    """Ask the owner (in-home) or the area's service officer (public) to sign."""
+    body = confirm_request(ticket, repair, materials, fees, env, reminder=reminder)
+    body.photos = []
+    if repair.scope == "public":
+        await notify_role(
+            session, Role.SERVICE, body, now, building=repair.building, ticket_id=ticket.id
+        )
+    elif ticket.owner is not None:
+        enqueue(session, ticket.owner, body, now, ticket_id=ticket.id)
+
+
+async def followup_task(
+    session: AsyncSession, ticket: Ticket, repair: Repair, now: datetime, env: Env
+) -> None:
+    body = Msg().add(N_("📞 Follow-up call (回访) for {ref}"), ref=ticket.ref)
+    body.lines += describe(ticket, repair, env, contact=True).lines
+    body.photos = []
+    if repair.rating:
+        body.add(
+            N_("Rating: {stars} ({rating}/5)"), stars="★" * repair.rating, rating=repair.rating
+        )
+    else:
+        body.add(N_("The owner did not confirm the repair."))
+    if repair.rating_comment:
+        body.add(N_("Comment: {text}"), text=repair.rating_comment)
+    body.button_row(
+        (N_("Satisfied"), data("fu", ticket, "y")), (N_("Not satisfied"), data("fu", ticket, "n"))
+    )
+    await notify_role(
+        session, Role.RECEPTIONIST, body, now, building=repair.building, ticket_id=ticket.id
+    )
+
+
+async def to_role(
+    session: AsyncSession,
+    role: Role,
+    ticket: Ticket,
+    repair: Repair,
+    text: str,
+    now: datetime,
+    **params: object,
+) -> None:
+    await notify_role(
+        session,
+        role,
+        msg(text, ref=ticket.ref, **params),
+        now,
+        building=repair.building,
+        ticket_id=ticket.id,
+    )
+
+
+def state_label(state: str) -> Msg:
+    return msg(STATE_NAMES.get(state, state))  # type: ignore[call-overload]
