@@ -27,13 +27,14 @@ from bot.i18n import I18n, load_catalogs
 from bot.runtime import Runtime
 from handlers import common, onboarding, tickets
 from handlers.menu import publish_default_commands
+from models.repair_deadlines import ensure_daily_report
 from models.system import set_meta
 
 log = logging.getLogger(__name__)
 
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 OWNER_SERVICES_PENDING = ("complain", "vacancy", "lost")
-STAFF_SERVICES_PENDING = ("found", "report")
+STAFF_SERVICES_PENDING = ("found",)
 
 
 def flow_modules() -> list[ModuleType]:
@@ -64,6 +65,7 @@ def add_handlers(app: Application) -> None:
         app.add_handler(CommandHandler(name, callback, filters=PRIVATE))
     app.add_handler(CallbackQueryHandler(onboarding.language_chosen, pattern=r"^lang:"))
     app.add_handler(CallbackQueryHandler(common.form_button, pattern=r"^f:"))
+    app.add_handler(CallbackQueryHandler(tickets.open_card, pattern=r"^t:"))
     for flow in flows:
         for pattern, callback in flow.BUTTONS.items():
             app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
@@ -116,6 +118,8 @@ def build_application(
         if me:
             async with rt.uow() as session:
                 await set_meta(session, "bot_username", me)
+        async with rt.uow() as session:
+            await ensure_daily_report(session, clock.now(), rt.env)
         try:
             await publish_default_commands(app.bot, i18n)
         except Exception:

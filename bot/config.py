@@ -275,9 +275,7 @@ class Settings(BaseSettings):
             slot_step=timedelta(minutes=r.slot_step_minutes),
             report_time=r.report_time,
         )
-        return Env(
-            calendar=self.business_calendar(), repair=policy, notice_chat=self.notice_chat
-        )
+        return Env(calendar=self.business_calendar(), repair=policy, notice_chat=self.notice_chat)
 
 
 def normalize_database_url(url: str) -> str:

@@ -58,6 +58,7 @@ class Ctx:
     callback_alert: bool = False
     clear_buttons: bool = False
     after_commit: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
+    fixed_locale: str | None = None  # after a rollback the person's row can no longer be read
 
     @property
     def now(self) -> datetime:
@@ -65,6 +66,8 @@ class Ctx:
 
     @property
     def locale(self) -> str:
+        if self.fixed_locale:
+            return self.fixed_locale
         return self.rt.i18n.locale_for(self.person.locale or self.rt.settings.locale)
 
     def t(self, msgid: str, **params: Any) -> str:
@@ -93,6 +96,25 @@ class Ctx:
     def args(self) -> list[str]:
         return list(self.context.args or [])
 
+    def _callback_parts(self) -> list[str]:
+        query = self.update.callback_query
+        parts = (query.data or "").split(":") if query is not None else []
+        if len(parts) < 3 or not parts[2].isdigit() or len(parts[2]) > 18:
+            raise DomainError("stale")
+        return parts
+
+    @property
+    def target_id(self) -> int:
+        """The ticket id in callback data ``<flow>:<action>:<id>[:<arg>]`` (untrusted input)."""
+        return int(self._callback_parts()[2])
+
+    @property
+    def target_arg(self) -> str:
+        parts = self._callback_parts()
+        if len(parts) < 4:
+            raise DomainError("stale")
+        return parts[3]
+
 
 Handler = Callable[[Ctx], Awaitable[None]]
 TgCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
@@ -109,16 +131,19 @@ def desk(fn: Handler) -> TgCallback:
             return
         ctx: Ctx | None = None
         refusal: Msg | None = None
+        locale = rt.settings.locale
         try:
             async with rt.uow() as session:
                 person = await touch_person(
                     session, user.id, user.full_name, user.language_code, rt.clock.now()
                 )
                 ctx = Ctx(rt, session, person, update, context)
+                locale = ctx.locale
                 await fn(ctx)
         except DomainError as exc:
             if ctx is None:
                 raise
+            ctx.fixed_locale = locale
             refusal = msg(
                 REFUSALS.get(exc.code, N_("This cannot be done right now.")), **exc.params
             )

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from handlers import labels
 from handlers.base import Ctx, desk
 from handlers.common import require_owner, require_staff
 from models.notification import N_, Msg
 from models.property import units_of
-from models.queries import open_work_of, tickets_of_owner, visible_ticket
-from models.ticket import Ticket, parse_reference
+from models.queries import (
+    WORK_SOURCES,
+    open_work_of,
+    tickets_of_owner,
+    visible_ticket,
+    work_source,
+)
+from models.ticket import Ticket, parse_reference, ticket_by_id
 
 MAX_EVENTS = 30
+# Per kind: the buttons a viewer may press on a ticket card (flows register theirs).
+CARD_BUTTONS: dict[str, Callable[[Ctx, int], Awaitable[list[tuple[str, str]]]]] = {}
 
 
 def ticket_card(ticket: Ticket, with_history: bool) -> Msg:
@@ -55,7 +65,9 @@ async def my(ctx: Ctx) -> None:
             state=labels.state(ticket.state),
         )
     if tickets:
-        out.add(N_("Send /ticket followed by a reference to see its history."))
+        out.add(N_("Press a reference to see its history and what you can do."))
+    for i in range(0, min(len(tickets), 12), 3):
+        out.button_row(*[(t.ref, f"t:{t.id}") for t in tickets[i : i + 3]])
     ctx.reply(out)
 
 
@@ -77,6 +89,8 @@ async def queue(ctx: Ctx) -> None:
             unit=unit,
             state=labels.state(ticket.state),
         )
+    for i in range(0, min(len(tickets), 12), 3):
+        out.button_row(*[(t.ref, f"t:{t.id}") for t in tickets[i : i + 3]])
     ctx.reply(out)
 
 
@@ -92,4 +106,32 @@ async def ticket(ctx: Ctx) -> None:
         # The same answer whether it does not exist or belongs to someone else.
         ctx.reply(N_("No ticket {ref} was found among yours."), ref=ref)
         return
-    ctx.reply(ticket_card(found, with_history=True))
+    await _show(ctx, found)
+
+
+@desk
+async def open_card(ctx: Ctx) -> None:
+    """A ticket button in /queue or /my: show its card (visibility re-checked)."""
+    data = ctx.update.callback_query.data if ctx.update.callback_query else ""
+    raw = (data or "").removeprefix("t:")
+    found = await ticket_by_id(ctx.session, int(raw)) if raw.isdigit() and len(raw) < 19 else None
+    if found is None or not (ctx.person.is_staff or found.owner_id == ctx.person.id):
+        ctx.answer(N_("This button is out of date. Nothing was changed."), alert=True)
+        return
+    ctx.answer()
+    await _show(ctx, found)
+
+
+async def _show(ctx: Ctx, found: Ticket) -> None:
+    card = ticket_card(found, with_history=True)
+    actions = CARD_BUTTONS.get(found.kind)
+    buttons = await actions(ctx, found.id) if actions else []
+    for i in range(0, len(buttons), 2):
+        card.button_row(*buttons[i : i + 2])
+    ctx.reply(card)
+
+
+def register_queue_source(source: Callable[..., Awaitable[list[Ticket]]]) -> None:
+    """A flow's 'work waiting for your role' query joins /queue."""
+    if source not in WORK_SOURCES:
+        work_source(source)

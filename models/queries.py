@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,14 +21,29 @@ async def tickets_of_owner(session: AsyncSession, owner: Person, limit: int = 20
     return list(rows.scalars().all())
 
 
+WorkSource = Callable[[AsyncSession, Person], Awaitable[list[Ticket]]]
+WORK_SOURCES: list[WorkSource] = []
+
+
+def work_source(fn: WorkSource) -> WorkSource:
+    """Register a flow's query for 'work waiting for this person's role' (used by /queue)."""
+    WORK_SOURCES.append(fn)
+    return fn
+
+
 async def open_work_of(session: AsyncSession, staff: Person, limit: int = 50) -> list[Ticket]:
+    """Tickets assigned to the person, plus what waits for one of their roles."""
     rows = await session.execute(
         select(Ticket)
         .where(Ticket.assignee_id == staff.id, Ticket.closed_at.is_(None))
         .order_by(Ticket.created_at)
         .limit(limit)
     )
-    return list(rows.scalars().all())
+    found = {t.id: t for t in rows.scalars().all()}
+    for source in WORK_SOURCES:
+        for ticket in await source(session, staff):
+            found.setdefault(ticket.id, ticket)
+    return sorted(found.values(), key=lambda t: (t.created_at, t.id))[:limit]
 
 
 async def visible_ticket(session: AsyncSession, viewer: Person, ref: str) -> Ticket | None:

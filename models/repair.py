@@ -309,8 +309,14 @@ async def dispatch(
     actor: Person,
     now: datetime,
     env: Env,
+    *,
+    reassign: bool = False,
 ) -> str:
-    """派单 (or reassign): returns the event action. The receptionist chooses a technician."""
+    """派单 from the queue, or reassign (`reassign=True`) a dispatched job; returns the action.
+
+    The two are separate buttons so that a stale dispatch button on another receptionist's
+    copy of the new-repair message cannot silently take a job from the technician who has it.
+    """
     require(actor, Role.RECEPTIONIST, repair.building)
     if not technician.has_role(Role.TECHNICIAN, repair.building):
         raise DomainError("repair_not_technician", name=technician.name)
@@ -653,3 +659,50 @@ async def cancel(
     ticket.closed_at = now
     await settle(session, now, ticket_id=ticket.id)
     return technician
+
+
+def appointment_slots(now: datetime, env: Env, limit: int = 9) -> list[datetime]:
+    """Bookable appointment times: office hours of today and the next days, on the hour grid."""
+    cal, policy = env.calendar, env.repair
+    earliest = now + policy.slot_lead
+    out: list[datetime] = []
+    day = cal.local_date(now)
+    for offset in range(policy.slot_days):
+        for start, end in cal.slots_on(day + timedelta(days=offset)):
+            t = start
+            while t < end and len(out) < limit:
+                if t >= earliest:
+                    out.append(t.astimezone(earliest.tzinfo))
+                t += policy.slot_step
+    return out
+
+
+def slot_ok(moment: datetime, now: datetime, env: Env) -> bool:
+    """An appointment is bookable if it is still in the offered grid."""
+    return any(abs((s - moment).total_seconds()) < 60 for s in appointment_slots(now, env, 100))
+
+
+async def work_for(session: AsyncSession, person: Person) -> list[Ticket]:
+    """Repairs waiting for one of the person's roles (assigned jobs are listed anyway)."""
+    wanted: list[tuple[set[St], Role, str | None]] = []
+    if person.has_role(Role.RECEPTIONIST):
+        wanted.append(({St.NEW, St.CONFIRMED, St.UNCONFIRMED}, Role.RECEPTIONIST, None))
+    if person.has_role(Role.TEAM_LEAD):
+        wanted.append(({St.REVIEW}, Role.TEAM_LEAD, None))
+    if person.has_role(Role.SERVICE):
+        wanted.append(({St.DONE}, Role.SERVICE, "public"))
+    out: list[Ticket] = []
+    for states, role, scope in wanted:
+        query = (
+            select(Ticket, Repair.building)
+            .join(Repair, Repair.ticket_id == Ticket.id)
+            .where(Ticket.state.in_([s.value for s in states]))
+            .order_by(Ticket.created_at)
+            .limit(50)
+        )
+        if scope:
+            query = query.where(Repair.scope == scope)
+        for ticket, building in (await session.execute(query)).all():
+            if person.has_role(role, building):
+                out.append(ticket)
+    return out

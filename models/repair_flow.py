@@ -63,13 +63,17 @@ async def dispatch(
     actor: Person,
     now: datetime,
     env: Env,
+    *,
+    reassign: bool = False,
 ) -> Ticket:
     ticket, repair = await load(session, ticket_id)
     technician = await session.get(Person, technician_id)
     if technician is None:
         raise DomainError("stale")
     previous = ticket.assignee
-    action = await rp.dispatch(session, ticket, repair, technician, actor, now, env)
+    action = await rp.dispatch(
+        session, ticket, repair, technician, actor, now, env, reassign=reassign
+    )
     if action == "reassigned" and previous is not None:
         enqueue(
             session,
@@ -93,7 +97,8 @@ async def reassign_menu(session: AsyncSession, ticket_id: int, actor: Person, en
     if ticket.state not in {rp.St.NEW, rp.St.DISPATCHED, rp.St.ACCEPTED}:
         raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
     body = Msg().add(N_("Choose a technician for {ref}:"), ref=ticket.ref)
-    await notices.dispatch_buttons(session, ticket, repair, env, body)
+    action = "dsp" if ticket.state == rp.St.NEW else "rsg"
+    await notices.dispatch_buttons(session, ticket, repair, env, body, action=action)
     if ticket.state != rp.St.NEW:
         body.button_row((N_("Return to the queue"), notices.data("ret", ticket)))
     return body
@@ -294,8 +299,18 @@ async def confirm(
 async def comment(
     session: AsyncSession, ticket_id: int, actor: Person, text: str, now: datetime
 ) -> Ticket:
+    """The owner's optional comment after rating; the follow-up caller should see it."""
     ticket, repair = await load(session, ticket_id)
     rp.comment(ticket, repair, actor, text, now)
+    await notices.to_role(
+        session,
+        Role.RECEPTIONIST,
+        ticket,
+        repair,
+        N_("💬 Comment on {ref} from the owner: {text}"),
+        now,
+        text=text,
+    )
     return ticket
 
 
@@ -406,3 +421,43 @@ async def cancel(session: AsyncSession, ticket_id: int, actor: Person, now: date
         enqueue(session, technician, msg(text, ref=ticket.ref), now, ticket_id=ticket.id)
     await notices.to_role(session, Role.RECEPTIONIST, ticket, repair, text, now)
     return ticket
+
+
+# Who may start which multi-step action, checked before the form opens (and again at the end).
+_CHECKS: dict[str, tuple[str, set[rp.St]]] = {
+    "rev": ("assignee", {rp.St.ON_SITE}),
+    "pau": ("assignee", {rp.St.ON_SITE, rp.St.ACCEPTED, rp.St.DISPATCHED}),
+    "mat": ("assignee", rp.WORKING),
+    "fee": ("assignee", rp.WORKING | {rp.St.DONE}),
+    "rvd": ("team_lead", {rp.St.REVIEW}),
+    "nf": ("signer", {rp.St.DONE}),
+    "ok": ("signer", {rp.St.DONE}),
+    "fu": ("receptionist", {rp.St.CONFIRMED, rp.St.UNCONFIRMED}),
+}
+
+
+async def check(session: AsyncSession, ticket_id: int, actor: Person, action: str) -> Ticket:
+    """Raise DomainError unless `actor` may start `action` on the ticket now; changes nothing."""
+    ticket, repair = await load(session, ticket_id)
+    who, states = _CHECKS[action]
+    if who == "assignee":
+        rp.require_assignee(ticket, actor)
+    elif who == "team_lead":
+        rp.require(actor, Role.TEAM_LEAD, repair.building)
+    elif who == "receptionist":
+        rp.require(actor, Role.RECEPTIONIST, repair.building)
+    elif not rp.may_confirm(ticket, repair, actor):
+        raise DomainError("not_allowed")
+    if ticket.state not in states:
+        raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
+    return ticket
+
+
+async def report(session: AsyncSession, actor: Person, now: datetime, env: Env) -> Msg:
+    """Today's 客服中心日报表 on demand (supervisors and receptionists)."""
+    from models.repair_deadlines import daily_counts, report_message
+
+    if not (actor.has_role(Role.SUPERVISOR) or actor.has_role(Role.RECEPTIONIST)):
+        raise DomainError("not_allowed")
+    day = env.calendar.local_date(now)
+    return report_message(day, await daily_counts(session, day, env))

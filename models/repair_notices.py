@@ -68,7 +68,12 @@ def describe(ticket: Ticket, repair: Repair, env: Env, *, contact: bool) -> Msg:
 
 
 async def dispatch_buttons(
-    session: AsyncSession, ticket: Ticket, repair: Repair, env: Env, message: Msg
+    session: AsyncSession,
+    ticket: Ticket,
+    repair: Repair,
+    env: Env,
+    message: Msg,
+    action: str = "dsp",
 ) -> Msg:
     """Dispatch buttons, the technicians with the fewest open jobs first."""
     loads = []
@@ -82,7 +87,7 @@ async def dispatch_buttons(
                 (
                     N_("Dispatch → {name} ({jobs} open)"),
                     {"name": tech.name, "jobs": jobs},
-                    data("dsp", ticket, tech.id),
+                    data(action, ticket, tech.id),
                 )
             )
     if not loads:
@@ -260,14 +265,15 @@ async def to_role(
     role: Role,
     ticket: Ticket,
     repair: Repair,
-    text: str,
+    msgid: str,
     now: datetime,
+    /,
     **params: object,
 ) -> None:
     await notify_role(
         session,
         role,
-        msg(text, ref=ticket.ref, **params),
+        msg(msgid, ref=ticket.ref, **params),
         now,
         building=repair.building,
         ticket_id=ticket.id,

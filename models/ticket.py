@@ -195,3 +195,7 @@ def parse_reference(text: str) -> str | None:
 
 async def ticket_by_ref(session: AsyncSession, ref: str) -> Ticket | None:
     return (await session.execute(select(Ticket).where(Ticket.ref == ref))).scalar_one_or_none()
+
+
+async def ticket_by_id(session: AsyncSession, ticket_id: int) -> Ticket | None:
+    return await session.get(Ticket, ticket_id)

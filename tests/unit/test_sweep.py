@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
-from models.env import Env
 from models.deadline import Deadline, on_due, schedule, settle, sweep
+from models.env import Env
 from models.notification import Notification, enqueue, msg
 from models.people import person_by_telegram, touch_person
 

@@ -1,0 +1,459 @@
+"""Repair requests, the staff side: dispatch, the technician's work order, review, materials,
+fees, completion, the owner's signature and rating, follow-up calls (回访), /report."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+from handlers import forms
+from handlers.base import Ctx, TgCallback, desk
+from handlers.common import require_staff
+from handlers.forms import DONE, Answer, Form, Invalid, Step, choice
+from handlers.text import take_decimal, take_text
+from models import repair_flow as flow
+from models.base import N_, DomainError
+from models.notification import Money, Msg, msg
+from models.people import Role
+
+Finish = Callable[[Ctx, dict[str, Any], str], Awaitable[None]]
+
+
+def note_form(
+    name: str,
+    prompt: str,
+    finish: Finish,
+    *,
+    minimum: int = 2,
+    maximum: int = 500,
+    skip: str | None = None,
+) -> Form:
+    """A one-question form whose answer is a short text (or a skip button)."""
+
+    async def ask(ctx: Ctx, data: dict[str, Any]) -> Msg:
+        out = msg(prompt, ref=data.get("ref", ""))
+        if skip:
+            out.button_row((skip, choice(name, "note", "skip")))
+        return out
+
+    async def take(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
+        if skip and answer.choice == "skip":
+            data["note"] = ""
+        else:
+            data["note"] = take_text(answer, minimum, maximum)
+        return DONE
+
+    async def done(ctx: Ctx, data: dict[str, Any]) -> None:
+        await finish(ctx, data, data["note"])
+
+    return forms.register(Form(name, N_("note"), "note", {"note": Step(ask, take)}, done))
+
+
+async def _begin(ctx: Ctx, form: Form, action: str, **extra: Any) -> None:
+    ticket = await flow.check(ctx.session, ctx.target_id, ctx.person, action)
+    ctx.answer()
+    await forms.begin(ctx, form, {"tid": ticket.id, "ref": ticket.ref, **extra})
+
+
+# --- dispatching -------------------------------------------------------------------------------
+
+
+@desk
+async def dispatch(ctx: Ctx) -> None:
+    """A receptionist dispatches (派单) a new repair to the technician on the button."""
+    ticket = await flow.dispatch(
+        ctx.session, ctx.target_id, int(ctx.target_arg), ctx.person, ctx.now, ctx.rt.env
+    )
+    name = ticket.assignee.name if ticket.assignee else "—"
+    ctx.clear_buttons = True
+    ctx.answer(N_("{ref} dispatched to {name}."), ref=ticket.ref, name=name)
+    ctx.reply(N_("{ref} dispatched to {name}."), ref=ticket.ref, name=name)
+
+
+@desk
+async def reassign(ctx: Ctx) -> None:
+    """A receptionist moves a dispatched repair to another technician."""
+    ticket = await flow.dispatch(
+        ctx.session,
+        ctx.target_id,
+        int(ctx.target_arg),
+        ctx.person,
+        ctx.now,
+        ctx.rt.env,
+        reassign=True,
+    )
+    name = ticket.assignee.name if ticket.assignee else "—"
+    ctx.clear_buttons = True
+    ctx.answer(N_("{ref} reassigned to {name}."), ref=ticket.ref, name=name)
+    ctx.reply(N_("{ref} reassigned to {name}."), ref=ticket.ref, name=name)
+
+
+@desk
+async def reassign_menu(ctx: Ctx) -> None:
+    """A receptionist asks for the technician list of a dispatched repair."""
+    ctx.answer()
+    ctx.reply(await flow.reassign_menu(ctx.session, ctx.target_id, ctx.person, ctx.rt.env))
+
+
+@desk
+async def return_to_queue(ctx: Ctx) -> None:
+    """A receptionist takes a repair back from its technician."""
+    ticket = await flow.return_to_queue(ctx.session, ctx.target_id, ctx.person, ctx.now, ctx.rt.env)
+    ctx.clear_buttons = True
+    ctx.reply(N_("{ref} is back in the dispatch queue."), ref=ticket.ref)
+
+
+# --- the technician's work order ---------------------------------------------------------------
+
+
+@desk
+async def accept(ctx: Ctx) -> None:
+    """The technician accepts the work order."""
+    ticket = await flow.accept(ctx.session, ctx.target_id, ctx.person, ctx.now)
+    ctx.answer(N_("Accepted {ref}."), ref=ticket.ref)
+
+
+@desk
+async def arrive(ctx: Ctx) -> None:
+    """The technician is at the door (must be within 15 minutes of the appointment)."""
+    ticket = await flow.arrive(ctx.session, ctx.target_id, ctx.person, ctx.now)
+    ctx.answer(N_("Arrival recorded for {ref}."), ref=ticket.ref)
+
+
+async def _review_done(ctx: Ctx, data: dict[str, Any], note: str) -> None:
+    ticket = await flow.request_review(
+        ctx.session, data["tid"], ctx.person, note, ctx.now, ctx.rt.env
+    )
+    ctx.reply(N_("{ref} sent to the team lead for technical review."), ref=ticket.ref)
+
+
+REVIEW_FORM = note_form("r_rev", N_("What should the team lead review on {ref}?"), _review_done)
+
+
+@desk
+async def review(ctx: Ctx) -> None:
+    """The technician asks the team lead for a technical review."""
+    await _begin(ctx, REVIEW_FORM, "rev")
+
+
+async def _concluded(ctx: Ctx, data: dict[str, Any], note: str) -> None:
+    ticket = await flow.conclude_review(ctx.session, data["tid"], ctx.person, note, ctx.now)
+    ctx.reply(N_("Review of {ref} concluded; the technician has been told."), ref=ticket.ref)
+
+
+CONCLUDE_FORM = note_form("r_rvd", N_("Your conclusion on {ref} for the technician:"), _concluded)
+
+
+@desk
+async def conclude(ctx: Ctx) -> None:
+    """The team lead concludes a technical review."""
+    await _begin(ctx, CONCLUDE_FORM, "rvd")
+
+
+async def _paused(ctx: Ctx, data: dict[str, Any], reason: str) -> None:
+    ticket = await flow.pause(ctx.session, data["tid"], ctx.person, reason, ctx.now, ctx.rt.env)
+    ctx.reply(
+        msg(
+            N_("{ref} is paused. Press Resume when the parts are here."), ref=ticket.ref
+        ).button_row((N_("Resume"), f"r:res:{ticket.id}"))
+    )
+
+
+PAUSE_FORM = note_form("r_pau", N_("Which parts is {ref} waiting for?"), _paused)
+
+
+@desk
+async def pause(ctx: Ctx) -> None:
+    """The technician pauses the job while waiting for parts."""
+    await _begin(ctx, PAUSE_FORM, "pau")
+
+
+@desk
+async def resume(ctx: Ctx) -> None:
+    """The technician resumes a paused job."""
+    ticket = await flow.resume(ctx.session, ctx.target_id, ctx.person, ctx.now, ctx.rt.env)
+    ctx.clear_buttons = True
+    ctx.answer(N_("{ref} resumed."), ref=ticket.ref)
+
+
+# --- materials and fees ------------------------------------------------------------------------
+
+MATERIAL_FIELDS = [
+    ("name", N_("Material for {ref}: its name?")),
+    ("spec", N_("Specification (规格)?")),
+    ("model", N_("Model (型号)?")),
+    ("quantity", N_("Quantity?")),
+    ("unit_price", N_("Unit price in yuan?")),
+]
+
+
+def _material_step(index: int) -> Step:
+    key, prompt = MATERIAL_FIELDS[index]
+
+    async def ask(ctx: Ctx, data: dict[str, Any]) -> Msg:
+        return msg(prompt, ref=data.get("ref", ""))
+
+    async def take(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
+        if key == "quantity":
+            data[key] = str(take_decimal(answer, Decimal("0.01"), Decimal(10000)))
+        elif key == "unit_price":
+            data[key] = str(take_decimal(answer, Decimal(0), Decimal(100000), allow_zero=True))
+        else:
+            data[key] = take_text(answer, 1, 100)
+        return MATERIAL_FIELDS[index + 1][0] if index + 1 < len(MATERIAL_FIELDS) else DONE
+
+    return Step(ask, take)
+
+
+async def _material_done(ctx: Ctx, data: dict[str, Any]) -> None:
+    values = {k: data[k] for k, _ in MATERIAL_FIELDS}
+    ticket = await flow.add_material(ctx.session, data["tid"], ctx.person, values, ctx.now)
+    total = Decimal(values["quantity"]) * Decimal(values["unit_price"])
+    ctx.reply(
+        N_(
+            "Recorded on {ref}: {name}, {spec}, {model}: {qty} × {price} = {total}. The "
+            "owner will verify it at completion."
+        ),
+        ref=ticket.ref,
+        name=values["name"],
+        spec=values["spec"],
+        model=values["model"],
+        qty=Decimal(values["quantity"]),
+        price=Money(values["unit_price"]),
+        total=Money(total),
+    )
+
+
+MATERIAL_FORM = forms.register(
+    Form(
+        "r_mat",
+        N_("material entry"),
+        "name",
+        {key: _material_step(i) for i, (key, _) in enumerate(MATERIAL_FIELDS)},
+        _material_done,
+    )
+)
+
+
+@desk
+async def material(ctx: Ctx) -> None:
+    """The technician records a material used (name, spec, model, quantity, unit price)."""
+    await _begin(ctx, MATERIAL_FORM, "mat")
+
+
+async def _ask_amount(ctx: Ctx, data: dict[str, Any]) -> Msg:
+    return msg(N_("Fee collected on {ref}, in yuan?"), ref=data.get("ref", ""))
+
+
+async def _take_amount(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
+    data["amount"] = str(take_decimal(answer, Decimal("0.01"), Decimal(100000)))
+    return "note"
+
+
+async def _ask_fee_note(ctx: Ctx, data: dict[str, Any]) -> Msg:
+    return msg(N_("What was it for?"))
+
+
+async def _take_fee_note(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
+    data["note"] = take_text(answer, 2, 200)
+    return DONE
+
+
+async def _fee_done(ctx: Ctx, data: dict[str, Any]) -> None:
+    amount = Decimal(data["amount"])
+    ticket = await flow.record_fee(
+        ctx.session, data["tid"], ctx.person, amount, data["note"], ctx.now
+    )
+    ctx.reply(
+        N_("Fee of {amount} recorded on {ref}; the cashier has been told."),
+        amount=Money(amount),
+        ref=ticket.ref,
+    )
+
+
+FEE_FORM = forms.register(
+    Form(
+        "r_fee",
+        N_("fee entry"),
+        "amount",
+        {"amount": Step(_ask_amount, _take_amount), "note": Step(_ask_fee_note, _take_fee_note)},
+        _fee_done,
+    )
+)
+
+
+@desk
+async def fee(ctx: Ctx) -> None:
+    """The technician records a fee collected (the cashier is told)."""
+    await _begin(ctx, FEE_FORM, "fee")
+
+
+@desk
+async def done(ctx: Ctx) -> None:
+    """The technician marks the job done; the owner (or service officer) is asked to sign."""
+    ticket = await flow.complete(ctx.session, ctx.target_id, ctx.person, ctx.now, ctx.rt.env)
+    ctx.clear_buttons = True
+    ctx.reply(N_("{ref} marked done. The owner has been asked to confirm."), ref=ticket.ref)
+
+
+# --- signature, rating, not fixed ----------------------------------------------------------------
+
+
+@desk
+async def sign(ctx: Ctx) -> None:
+    """Confirm-and-rate pressed: offer the 1–5 rating."""
+    ticket = await flow.check(ctx.session, ctx.target_id, ctx.person, "ok")
+    ctx.answer()
+    out = msg(
+        N_(
+            "How satisfied are you with the repair {ref}? (1 = very unsatisfied, 5 = very "
+            "satisfied)"
+        ),
+        ref=ticket.ref,
+    )
+    out.button_row(*[("★" * n, f"r:rate:{ticket.id}:{n}") for n in range(1, 6)])
+    ctx.reply(out)
+
+
+async def _commented(ctx: Ctx, data: dict[str, Any], note: str) -> None:
+    if note:
+        await flow.comment(ctx.session, data["tid"], ctx.person, note, ctx.now)
+        ctx.reply(N_("Thank you for your comment."))
+    else:
+        ctx.reply(N_("Thank you."))
+
+
+COMMENT_FORM = note_form(
+    "r_cmt",
+    N_("Thank you! Anything you would like to add about {ref}? Write it now, or press No comment."),
+    _commented,
+    minimum=1,
+    skip=N_("No comment"),
+)
+
+
+@desk
+async def rate(ctx: Ctx) -> None:
+    """A rating pressed: the repair is confirmed (the owner's signature) and rated."""
+    rating = ctx.target_arg
+    if rating not in {"1", "2", "3", "4", "5"}:
+        raise DomainError("stale")
+    ticket = await flow.confirm(
+        ctx.session, ctx.target_id, ctx.person, int(rating), ctx.now, ctx.rt.env
+    )
+    ctx.clear_buttons = True
+    ctx.answer(N_("Confirmed. Thank you!"))
+    await forms.begin(ctx, COMMENT_FORM, {"tid": ticket.id, "ref": ticket.ref})
+
+
+async def _not_fixed(ctx: Ctx, data: dict[str, Any], note: str) -> None:
+    ticket = await flow.not_fixed(ctx.session, data["tid"], ctx.person, note, ctx.now, ctx.rt.env)
+    ctx.reply(
+        N_("Sorry about that. {ref} has been reopened and the front desk alerted."), ref=ticket.ref
+    )
+
+
+NOT_FIXED_FORM = note_form("r_nf", N_("What is still wrong with {ref}?"), _not_fixed)
+
+
+@desk
+async def not_fixed(ctx: Ctx) -> None:
+    """Not fixed pressed: ask what is wrong, then reopen."""
+    await _begin(ctx, NOT_FIXED_FORM, "nf")
+
+
+# --- follow-up (回访) --------------------------------------------------------------------------
+
+
+async def _followed_up(ctx: Ctx, data: dict[str, Any], note: str) -> None:
+    satisfied = bool(data.get("satisfied"))
+    ticket = await flow.follow_up(
+        ctx.session, data["tid"], ctx.person, satisfied, note, ctx.now, ctx.rt.env
+    )
+    if satisfied:
+        ctx.reply(N_("Follow-up recorded; {ref} is closed."), ref=ticket.ref)
+    else:
+        ctx.reply(
+            N_("Follow-up recorded; {ref} has been reopened for the maintenance team."),
+            ref=ticket.ref,
+        )
+
+
+FOLLOWUP_FORM = note_form(
+    "r_fu", N_("Notes from the follow-up call on {ref}:"), _followed_up, skip=N_("No notes")
+)
+
+
+@desk
+async def follow_up(ctx: Ctx) -> None:
+    """A receptionist records the follow-up call: satisfied or not, then a note."""
+    answer = ctx.target_arg
+    if answer not in ("y", "n"):
+        raise DomainError("stale")
+    await _begin(ctx, FOLLOWUP_FORM, "fu", satisfied=answer == "y")
+
+
+@desk
+async def report(ctx: Ctx) -> None:
+    """/report: today's 客服中心日报表."""
+    if require_staff(ctx):
+        ctx.reply(await flow.report(ctx.session, ctx.person, ctx.now, ctx.rt.env))
+
+
+BUTTONS: dict[str, TgCallback] = {
+    r"^r:dsp:": dispatch,
+    r"^r:rsg:": reassign,
+    r"^r:rea:": reassign_menu,
+    r"^r:ret:": return_to_queue,
+    r"^r:acc:": accept,
+    r"^r:arr:": arrive,
+    r"^r:rev:": review,
+    r"^r:rvd:": conclude,
+    r"^r:pau:": pause,
+    r"^r:res:": resume,
+    r"^r:mat:": material,
+    r"^r:fee:": fee,
+    r"^r:done:": done,
+    r"^r:ok:": sign,
+    r"^r:rate:": rate,
+    r"^r:nf:": not_fixed,
+    r"^r:fu:": follow_up,
+}
+
+__all__ = ["BUTTONS", "Invalid", "report"]
+
+
+async def card_buttons(ctx: Ctx, ticket_id: int) -> list[tuple[str, str]]:
+    """The actions this viewer may take on a repair, for its /ticket card."""
+    out: list[tuple[str, str]] = []
+    ticket, repair = await flow.load(ctx.session, ticket_id)
+    state, tid, me = ticket.state, ticket.id, ctx.person
+    if ticket.owner_id == me.id:
+        from handlers.repair import owner_actions
+
+        out += [(label, f"r:{action}:{tid}") for label, action in owner_actions(state)]
+    if ticket.assignee_id == me.id:
+        steps = {
+            "dispatched": [(N_("Accept"), "acc"), (N_("Arrived"), "arr")],
+            "accepted": [(N_("Arrived"), "arr"), (N_("Waiting for parts"), "pau")],
+            "on_site": [
+                (N_("Technical review"), "rev"),
+                (N_("Waiting for parts"), "pau"),
+                (N_("Add material"), "mat"),
+                (N_("Record fee"), "fee"),
+                (N_("Done"), "done"),
+            ],
+            "paused": [(N_("Resume"), "res"), (N_("Add material"), "mat")],
+        }
+        out += [(label, f"r:{action}:{tid}") for label, action in steps.get(state, [])]
+    if me.has_role(Role.RECEPTIONIST, repair.building):
+        if state in ("new", "dispatched", "accepted"):
+            out.append((N_("Dispatch / reassign"), f"r:rea:{tid}"))
+        if state in ("confirmed", "unconfirmed"):
+            out += [(N_("Satisfied"), f"r:fu:{tid}:y"), (N_("Not satisfied"), f"r:fu:{tid}:n")]
+    if state == "review" and me.has_role(Role.TEAM_LEAD, repair.building):
+        out.append((N_("Review concluded"), f"r:rvd:{tid}"))
+    if state == "done" and repair.scope == "public" and me.has_role(Role.SERVICE, repair.building):
+        out += [(N_("Confirm and rate"), f"r:ok:{tid}"), (N_("Not fixed"), f"r:nf:{tid}")]
+    return out

@@ -1,0 +1,50 @@
+"""Shared steps for repair flow tests: a staffed office and an owner filing a request."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from models.ticket import Ticket
+from tests.flows.harness import Desk
+
+OWNER, OWNER2 = 1001, 1002
+RECEPTIONIST, TECH, TECH2, LEAD, CASHIER, SUPERVISOR, SERVICE = (
+    2001, 3001, 3002, 3101, 3201, 3301, 3401,
+)
+
+
+async def staffed(desk: Desk, lang: str = "en") -> None:
+    await desk.staff(RECEPTIONIST, "receptionist", name="Wang Fang", lang=lang)
+    await desk.staff(TECH, "technician", name="Zhang Wei", buildings=("1",), lang=lang)
+    await desk.staff(TECH2, "technician", name="Liu Qiang", buildings=("1",), lang=lang)
+    await desk.staff(LEAD, "team_lead", name="Chen Lead", lang=lang)
+    await desk.staff(CASHIER, "cashier", name="Zhou Cash", lang=lang)
+    await desk.staff(SUPERVISOR, "supervisor", name="Sun Boss", lang=lang)
+    await desk.staff(SERVICE, "service", name="Hu Area", buildings=("1",), lang=lang)
+
+
+async def file_home_repair(
+    desk: Desk,
+    owner: int = OWNER,
+    text: str = "The kitchen tap drips all night",
+    *,
+    photos: int = 1,
+    when: str = "As soon as possible",
+) -> str:
+    """Go through /repair as the owner; returns the new reference."""
+    await desk.send(owner, "/repair")
+    await desk.press(owner, "In my home")
+    await desk.press(owner, "Water supply")
+    await desk.send(owner, text)
+    for i in range(photos):
+        await desk.photo(owner, f"photo-{i}".encode())
+    await desk.press(owner, "Done with photos" if photos else "Skip photos")
+    await desk.press(owner, when)
+    replies = await desk.press(owner, "Submit")
+    assert replies[0].startswith("✅ Your repair request has been filed. Reference: R-")
+    return replies[0].rsplit(" ", 1)[1]
+
+
+async def ticket(desk: Desk, ref: str) -> Ticket:
+    async with desk.session() as s:
+        return (await s.execute(select(Ticket).where(Ticket.ref == ref))).scalar_one()
