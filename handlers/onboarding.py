@@ -8,7 +8,8 @@ from handlers import forms
 from handlers.base import REFUSALS, Ctx, desk
 from handlers.menu import help_message, publish_chat_commands
 from models.base import DomainError
-from models.invite import looks_like_code, redeem
+from models.invite import looks_like_code, redeem, used_by
+
 from models.notification import N_, Msg
 from models.property import units_of
 from models.system import blocked_until, clear, count_failure
@@ -57,7 +58,12 @@ async def start(ctx: Ctx) -> None:
         async with ctx.session.begin_nested():
             result = await redeem(ctx.session, code, ctx.person, ctx.now)
     except DomainError as refused:
+        if refused.code == "code_used" and await used_by(ctx.session, code, ctx.person):
+            # Telegram redelivered the /start that already bound them (e.g. after a restart).
+            ctx.reply(N_("Welcome back, {name}."), name=ctx.person.name)
+            return
         await count_failure(ctx.session, key, ctx.now, window)
+
         ctx.reply(REFUSALS[refused.code])
         return
     await clear(ctx.session, key)

@@ -62,6 +62,21 @@ class BusinessCalendar:
             day += timedelta(days=1)
         raise ValueError("no business time found within the calendar's horizon")
 
+    def business_time_between(self, start: datetime, end: datetime) -> timedelta:
+        """Open office time between two moments (zero if `end` is not after `start`)."""
+        total = timedelta(0)
+        if end <= start:
+            return total
+        day = start.astimezone(self.tz).date()
+        last = end.astimezone(self.tz).date()
+        while day <= last:
+            for a, b in self.slots_on(day):
+                overlap = min(b, end) - max(a, start)
+                if overlap > timedelta(0):
+                    total += overlap
+            day += timedelta(days=1)
+        return total
+
     def end_of_business_day(self, moment: datetime) -> datetime:
         """Close of business on the day of `moment`; after closing (or on a closed day), the
         close of the next business day. This is the seed's "the same day" (当天)."""

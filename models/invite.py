@@ -145,3 +145,11 @@ async def redeem(session: AsyncSession, raw: str, person: Person, now: datetime)
         await session.delete(staff)
         await session.flush()
     return Redeemed("staff", None, person)
+
+
+async def used_by(session: AsyncSession, raw: str, person: Person) -> bool:
+    """True when `person` is the one who already redeemed this code."""
+    invite = (
+        await session.execute(select(InviteCode).where(InviteCode.code_hash == hash_code(raw)))
+    ).scalar_one_or_none()
+    return invite is not None and invite.used_by_id == person.id

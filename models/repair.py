@@ -113,7 +113,7 @@ class Repair(Base):
     followup_satisfied: Mapped[bool | None] = mapped_column()
     followup_note: Mapped[str | None] = mapped_column(Text)
     pause_reason: Mapped[str | None] = mapped_column(String(300))
-    reply_left_s: Mapped[int | None] = mapped_column(Integer)  # reply time left when paused
+    reply_left_s: Mapped[int | None] = mapped_column(Integer)  # office seconds left at pause
     last_urged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -326,10 +326,11 @@ async def dispatch(
         raise DomainError(
             "repair_technician_full", name=technician.name, limit=env.repair.max_open_per_technician
         )
-    action = "dispatched" if ticket.state == St.NEW else "reassigned"
+    action = "reassigned" if reassign else "dispatched"
     ticket.transition(
-        {St.NEW, St.DISPATCHED, St.ACCEPTED},
+        {St.DISPATCHED, St.ACCEPTED} if reassign else {St.NEW},
         St.DISPATCHED,
+
         action,
         actor,
         now,
@@ -447,7 +448,7 @@ async def _reply_time_left(
     )
     if due is None:
         return env.repair.reply_limit
-    return max(due - now, timedelta(minutes=30))
+    return max(env.calendar.business_time_between(now, due), timedelta(minutes=30))
 
 
 async def resume(
@@ -456,7 +457,8 @@ async def resume(
     require_assignee(ticket, actor)
     ticket.transition({St.PAUSED}, St.ON_SITE, "resumed", actor, now)
     left = timedelta(seconds=repair.reply_left_s or env.repair.reply_limit.total_seconds())
-    schedule(session, "repair.reply", now + left, now, ticket_id=ticket.id)
+    due = env.calendar.add_business_time(now, left)
+    schedule(session, "repair.reply", due, now, ticket_id=ticket.id)
     repair.pause_reason = None
 
 

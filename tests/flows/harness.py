@@ -45,9 +45,16 @@ class FakeTimer(Timer):
 class Desk:
     """A running PropDesk and the people talking to it."""
 
-    def __init__(self, database_url: str, clock: ManualClock, **settings: Any) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        clock: ManualClock,
+        emu: BotApiEmulator | None = None,
+        **settings: Any,
+    ) -> None:
+        """`emu` lets a restarted Desk talk to the same Telegram (same users and chats)."""
         self.clock = clock
-        self.emu = BotApiEmulator(token=TOKEN, now=lambda: int(clock.now().timestamp()))
+        self.emu = emu or BotApiEmulator(token=TOKEN, now=lambda: int(clock.now().timestamp()))
         self.timer = FakeTimer()
         self.settings: Settings = load_settings(token=TOKEN, database_url=database_url, **settings)
         self.app, self.rt = build_application(

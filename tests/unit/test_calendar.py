@@ -59,3 +59,13 @@ def test_local_date_follows_office_timezone() -> None:
 def test_calendar_without_any_hours_is_refused() -> None:
     with pytest.raises(ValueError):
         BusinessCalendar(tz=SH, hours={})
+
+
+def test_business_time_between_counts_only_open_hours() -> None:
+    cal = default_calendar()
+    assert cal.business_time_between(local(2026, 11, 27, 17, 0), local(2026, 11, 28, 9, 0)) == (
+        timedelta(minutes=60)
+    )
+    assert cal.business_time_between(local(2026, 11, 28, 9, 0), local(2026, 11, 27, 9, 0)) == (
+        timedelta(0)
+    )

@@ -1,0 +1,218 @@
+"""Who may do what on a repair, and the limits against abuse."""
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from models.repair_deadlines import daily_counts
+from models.ticket import Ticket, TicketEvent
+from tests.flows.harness import Desk
+from tests.flows.repair_steps import (
+    OWNER,
+    OWNER2,
+    RECEPTIONIST,
+    SERVICE,
+    SUPERVISOR,
+    TECH,
+    TECH2,
+    file_home_repair,
+    staffed,
+    ticket,
+)
+
+
+async def _events(desk: Desk) -> int:
+    async with desk.session() as s:
+        return int(await s.scalar(select(func.count()).select_from(TicketEvent)) or 0)
+
+
+async def test_forged_staff_buttons_from_an_owner_change_nothing(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await file_home_repair(desk)
+    t = await ticket(desk, ref)
+    tech = await desk.person(TECH)
+    any_message = desk.emu.last(OWNER)
+    before = await _events(desk)
+    for data in (f"r:dsp:{t.id}:{tech.id}", f"r:done:{t.id}", f"r:fu:{t.id}:y",
+                 f"r:rate:{t.id}:5", f"r:dsp:999999:{tech.id}", "r:dsp:x:y", "r:acc:1:2:3:4"):
+        await desk.press_data(OWNER, any_message, data)
+        assert desk.last_answer() in {
+            "You are not allowed to do this.",
+            "This button is out of date. Nothing was changed.",
+            f"{ref} is now in a state where this is no longer possible (new).",
+        }, data
+    assert await _events(desk) == before
+    assert (await ticket(desk, ref)).state == "new"
+
+
+async def test_a_technician_cannot_act_on_a_job_dispatched_to_someone_else(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await file_home_repair(desk)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    order = desk.with_button(TECH, "Arrived")
+    t = await ticket(desk, ref)
+    for action in ("acc", "arr", "done", "mat", "fee", "pau"):
+        await desk.press_data(TECH2, order, f"r:{action}:{t.id}")
+        assert desk.last_answer() == "You are not allowed to do this."
+    assert (await ticket(desk, ref)).state == "dispatched"
+
+
+async def test_a_stale_dispatch_button_cannot_take_the_job_from_its_technician(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    await desk.staff(2002, "receptionist", name="Second Desk", lang="en")
+    await desk.owner(OWNER, lang="en")
+    ref = await file_home_repair(desk)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    await desk.press(2002, "Dispatch → Liu Qiang")
+    assert desk.last_answer() == (
+        f"{ref} is now in a state where this is no longer possible (dispatched)."
+    )
+    assert (await ticket(desk, ref)).assignee_id == (await desk.person(TECH)).id
+    # Reassigning is its own deliberate action.
+    await desk.send(RECEPTIONIST, f"/ticket {ref}")
+    await desk.press(RECEPTIONIST, "Dispatch / reassign")
+    await desk.press(RECEPTIONIST, "Dispatch → Liu Qiang")
+    assert desk.unread(TECH)[-1] == (
+        f"{ref} has been reassigned to Liu Qiang; you no longer need to attend."
+    )
+    assert "Work order (维修单)" in desk.unread(TECH2)[-1]
+
+
+async def test_not_fixed_reopens_the_repair_and_alerts_the_receptionists(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await file_home_repair(desk, photos=0)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    await desk.press(TECH, "Arrived")
+    await desk.press(TECH, "Done")
+    desk.unread(RECEPTIONIST)
+    await desk.press(OWNER, "Not fixed")
+    replies = await desk.send(OWNER, "Still dripping")
+    assert replies == [f"Sorry about that. {ref} has been reopened and the front desk alerted."]
+    alerts = desk.unread(RECEPTIONIST)
+    assert f"🔁 Repair reopened: {ref}" in alerts[0]
+    assert alerts[1] == f"⚠️ {ref} was reported NOT fixed: Still dripping"
+    assert desk.unread(TECH)[-1] == f"⚠️ {ref} was reported not fixed: Still dripping"
+    t = await ticket(desk, ref)
+    assert t.state == "new" and t.assignee_id is None
+
+
+async def test_unhappy_follow_up_reopens_to_the_maintenance_team(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await file_home_repair(desk, photos=0)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    await desk.press(TECH, "Arrived")
+    await desk.press(TECH, "Done")
+    await desk.press(OWNER, "Confirm and rate")
+    await desk.press(OWNER, "★★")
+    await desk.press(RECEPTIONIST, "Not satisfied")
+    await desk.send(RECEPTIONIST, "Leaks again under the sink")
+    assert (await ticket(desk, ref)).state == "new"
+    assert any(f"🔁 Repair reopened: {ref}" in m for m in desk.unread(RECEPTIONIST))
+
+
+async def test_the_eleventh_request_of_a_day_is_refused(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    problems = [
+        "Kitchen tap drips", "Bathroom light flickers", "Front door lock sticks",
+        "Balcony drain is blocked", "Radiator in bedroom is cold", "Gas smell near the meter",
+        "Intercom does not ring", "Window handle came off", "Socket in hall sparks",
+        "Toilet cistern keeps running",
+    ]  # fmt: skip
+    for problem in problems:
+        await file_home_repair(desk, text=problem, photos=0)
+    await desk.send(OWNER, "/repair")
+    await desk.press(OWNER, "In my home")
+    await desk.press(OWNER, "Water supply")
+    await desk.send(OWNER, "Yet another, different problem entirely")
+    await desk.press(OWNER, "Skip photos")
+    await desk.press(OWNER, "As soon as possible")
+    replies = await desk.press(OWNER, "Submit")
+    assert replies == [
+        "You have filed 10 repair requests today, the most allowed in one day. Please call the "
+        "front desk if it is urgent."
+    ]
+    async with desk.session() as s:
+        assert await s.scalar(select(func.count()).select_from(Ticket)) == 10
+    desk.clock.advance(timedelta(days=1))
+    await file_home_repair(desk, text="Next day problem", photos=0)
+
+
+async def test_a_duplicate_of_an_open_request_is_pointed_out_instead_of_filed(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await file_home_repair(desk, text="The kitchen tap drips all night")
+    await desk.send(OWNER, "/repair")
+    await desk.press(OWNER, "In my home")
+    await desk.press(OWNER, "Water supply")
+    await desk.send(OWNER, "the kitchen tap drips all night!")
+    await desk.press(OWNER, "Skip photos")
+    await desk.press(OWNER, "As soon as possible")
+    replies = await desk.press(OWNER, "Submit")
+    assert replies == [
+        f"You already have an open request for this: {ref}. It was not filed again; send "
+        f"/ticket {ref} to follow it or urge it."
+    ]
+
+
+async def test_public_repair_is_confirmed_by_the_area_service_officer(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    await desk.send(OWNER, "/repair")
+    await desk.press(OWNER, "Public area")
+    await desk.press(OWNER, "Electricity")
+    await desk.send(OWNER, "Stairwell light on floor 3 is out")
+    await desk.press(OWNER, "Skip photos")
+    await desk.send(OWNER, "Building 1, unit 2, 3rd floor")
+    filed = await desk.press(OWNER, "Submit")
+    ref = filed[0].rsplit(" ", 1)[1]
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    assert "Location: Building 1, unit 2, 3rd floor (building 1)" in desk.unread(TECH)[-1]
+    await desk.press(TECH, "Arrived")
+    await desk.press(TECH, "Done")
+    assert f"✅ Repair {ref} is done." in desk.unread(SERVICE)[-1]
+    # The owner who reported it cannot sign a public repair.
+    t = await ticket(desk, ref)
+    await desk.press_data(OWNER, desk.emu.last(OWNER), f"r:rate:{t.id}:5")
+    assert desk.last_answer() == "You are not allowed to do this."
+    await desk.press(SERVICE, "Confirm and rate")
+    await desk.press(SERVICE, "★★★★")
+    assert (await ticket(desk, ref)).state == "confirmed"
+
+
+async def test_daily_report_numbers_match_the_database(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    await desk.owner(OWNER2, "1-3-502", lang="en")
+    ref1 = await file_home_repair(desk, photos=0)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    await file_home_repair(desk, OWNER2, text="Door lock is stuck", photos=0)
+
+    await desk.press(TECH, "Arrived")
+    await desk.press(TECH, "Done")
+    await desk.press(OWNER, "Confirm and rate")
+    await desk.press(OWNER, "★★★★")
+    desk.unread(SUPERVISOR)
+    await desk.at(desk.clock.now().replace(hour=9, minute=30))  # 17:30 in Shanghai
+    report = desk.unread(SUPERVISOR)
+    assert report[-1:] == [
+
+        "📊 Daily report (客服中心日报表) for 27 Nov 2026\n"
+        "In-home repairs: filed 2, dispatched 1, done 1, overdue 1, average rating 4.0\n"
+        "Public repairs: filed 0, dispatched 0, done 0, overdue 0, average rating —"
+    ]
+    async with desk.session() as s:
+        counts = await daily_counts(s, desk.rt.calendar.local_date(desk.clock.now()), desk.rt.env)
+    assert counts["home"].filed == 2 and counts["home"].ratings == [4]
+    assert ref1
+    # The next report is scheduled for tomorrow, once.
+    await desk.tick(timedelta(hours=1))
+    assert desk.unread(SUPERVISOR) == []
+    await desk.tick(timedelta(hours=23))
+    assert desk.unread(SUPERVISOR)[0].startswith("📊 Daily report (客服中心日报表) for 28 Nov 2026")
