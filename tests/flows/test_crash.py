@@ -66,7 +66,9 @@ class BotProcess:
 
 
 @pytest.fixture
-async def office(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[BotApiEmulator, BotProcess, str]]:
+async def office(
+    database_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[BotApiEmulator, BotProcess, str]]:
     engine = make_engine(database_url)
     sessions = make_sessions(engine)
     now = SystemClock().now()
@@ -149,9 +151,7 @@ async def test_owner_continues_the_repair_form_after_the_bot_is_killed_at_each_s
         async with make_sessions(engine)() as s:
             assert await s.scalar(select(func.count()).select_from(Ticket)) == 1
             pending = await s.scalar(
-                select(func.count()).select_from(Notification).where(
-                    Notification.status != "sent"
-                )
+                select(func.count()).select_from(Notification).where(Notification.status != "sent")
             )
             assert pending == 0
     finally:

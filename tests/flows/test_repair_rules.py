@@ -34,8 +34,15 @@ async def test_forged_staff_buttons_from_an_owner_change_nothing(desk: Desk) -> 
     tech = await desk.person(TECH)
     any_message = desk.emu.last(OWNER)
     before = await _events(desk)
-    for data in (f"r:dsp:{t.id}:{tech.id}", f"r:done:{t.id}", f"r:fu:{t.id}:y",
-                 f"r:rate:{t.id}:5", f"r:dsp:999999:{tech.id}", "r:dsp:x:y", "r:acc:1:2:3:4"):
+    for data in (
+        f"r:dsp:{t.id}:{tech.id}",
+        f"r:done:{t.id}",
+        f"r:fu:{t.id}:y",
+        f"r:rate:{t.id}:5",
+        f"r:dsp:999999:{tech.id}",
+        "r:dsp:x:y",
+        "r:acc:1:2:3:4",
+    ):
         await desk.press_data(OWNER, any_message, data)
         assert desk.last_answer() in {
             "You are not allowed to do this.",
@@ -202,7 +209,6 @@ async def test_daily_report_numbers_match_the_database(desk: Desk) -> None:
     await desk.at(desk.clock.now().replace(hour=9, minute=30))  # 17:30 in Shanghai
     report = desk.unread(SUPERVISOR)
     assert report[-1:] == [
-
         "📊 Daily report (客服中心日报表) for 27 Nov 2026\n"
         "In-home repairs: filed 2, dispatched 1, done 1, overdue 1, average rating 4.0\n"
         "Public repairs: filed 0, dispatched 0, done 0, overdue 0, average rating —"

@@ -36,9 +36,7 @@ class World:
 
 
 @pytest.fixture
-async def world(
-    sessions: async_sessionmaker[AsyncSession], clock: ManualClock
-) -> Any:
+async def world(sessions: async_sessionmaker[AsyncSession], clock: ManualClock) -> Any:
     now = clock.now()
     async with sessions() as s:
         await import_units(s, [UnitRow(1, "1-2-301", "1", None, "Li", "13800000000")], now)
@@ -168,4 +166,3 @@ async def test_technician_with_a_full_queue_cannot_be_dispatched(world: World) -
     with pytest.raises(DomainError, match="repair_technician_full"):
         await rp.dispatch(w.session, second, second_repair, w.tech2, w.receptionist, w.now, env)
     await rp.dispatch(w.session, second, second_repair, w.tech, w.receptionist, w.now, env)
-
