@@ -18,6 +18,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+import models.all  # noqa: F401  (every table, deadline handler and start-up hook registered)
 from bot import sweep
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -27,7 +28,7 @@ from bot.i18n import I18n, load_catalogs
 from bot.runtime import Runtime
 from handlers import common, onboarding, tickets
 from handlers.menu import publish_default_commands
-from models.repair_deadlines import ensure_daily_report
+from models.deadline import run_startup_hooks
 from models.system import set_meta
 
 log = logging.getLogger(__name__)
@@ -39,9 +40,9 @@ STAFF_SERVICES_PENDING = ("found",)
 
 def flow_modules() -> list[ModuleType]:
     """Handler modules of the flows; each exports COMMANDS and BUTTONS (pattern → callback)."""
-    from handlers import repair
+    from handlers import complaint, repair
 
-    return [repair]
+    return [repair, complaint]
 
 
 def add_handlers(app: Application) -> None:
@@ -119,7 +120,7 @@ def build_application(
             async with rt.uow() as session:
                 await set_meta(session, "bot_username", me)
         async with rt.uow() as session:
-            await ensure_daily_report(session, clock.now(), rt.env)
+            await run_startup_hooks(session, clock.now(), rt.env)
         try:
             await publish_default_commands(app.bot, i18n)
         except Exception:

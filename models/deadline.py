@@ -173,3 +173,50 @@ async def sweep(
                     result.fired += 1
             if len(claimed) < batch:
                 return result
+
+
+# --- recurring work (daily report, weekly notices, monthly inspections) ---------------------
+#
+# A recurring job is a deadline row that schedules its successor when it fires, so it survives
+# restarts and fires once per period. At start-up every registered hook makes sure the next
+# occurrence exists (the first run of a new installation, or a kind added by an upgrade).
+
+StartupHook = Callable[[AsyncSession, datetime, Env], Awaitable[None]]
+_STARTUP: list[StartupHook] = []
+
+
+def at_startup(fn: StartupHook) -> StartupHook:
+    """Register a hook run once at process start, in one transaction, before the sweep."""
+    _STARTUP.append(fn)
+    return fn
+
+
+async def run_startup_hooks(session: AsyncSession, now: datetime, env: Env) -> None:
+    for hook in _STARTUP:
+        await hook(session, now, env)
+
+
+async def ensure_pending(
+    session: AsyncSession,
+    kind: str,
+    due_at: datetime,
+    now: datetime,
+    data: dict[str, Any] | None = None,
+) -> bool:
+    """Schedule a ticket-less deadline of `kind` unless one is already waiting; True if added."""
+    from sqlalchemy import func
+
+    waiting = await session.scalar(
+        select(func.count())
+        .select_from(Deadline)
+        .where(
+            Deadline.kind == kind,
+            Deadline.ticket_id.is_(None),
+            Deadline.fired_at.is_(None),
+            Deadline.done_at.is_(None),
+        )
+    )
+    if waiting:
+        return False
+    schedule(session, kind, due_at, now, data=data)
+    return True

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import repair as rp
 from models import repair_notices as notices
 from models.base import N_
-from models.deadline import Deadline, on_due, schedule
+from models.deadline import Deadline, at_startup, ensure_pending, on_due, schedule
 from models.env import Env
 from models.notification import Msg, enqueue, msg, notify_role
 from models.people import Role
@@ -300,15 +300,11 @@ def next_report_at(now: datetime, env: Env) -> datetime:
     return at
 
 
+@at_startup
 async def ensure_daily_report(session: AsyncSession, now: datetime, env: Env) -> None:
-    """Make sure the next daily report is scheduled (called at start-up)."""
-    pending = await session.scalar(
-        select(func.count())
-        .select_from(Deadline)
-        .where(Deadline.kind == REPORT, Deadline.fired_at.is_(None), Deadline.done_at.is_(None))
-    )
-    if not pending:
-        schedule(session, REPORT, next_report_at(now, env), now)
+    """Make sure the next daily report is scheduled."""
+    await ensure_pending(session, REPORT, next_report_at(now, env), now)
+
 
 
 @on_due(REPORT)
