@@ -12,13 +12,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.delivery import send_rendered
 from bot.runtime import Runtime
 from models.base import DomainError
-from models.notification import N_, Msg, msg
+from models.notification import N_, Msg, enqueue, msg
 from models.people import Person, touch_person
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ class Ctx:
     clear_buttons: bool = False
     after_commit: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
     fixed_locale: str | None = None  # after a rollback the person's row can no longer be read
+    person_id: int = 0
 
     @property
     def now(self) -> datetime:
@@ -137,7 +138,7 @@ def desk(fn: Handler) -> TgCallback:
                 person = await touch_person(
                     session, user.id, user.full_name, user.language_code, rt.clock.now()
                 )
-                ctx = Ctx(rt, session, person, update, context)
+                ctx = Ctx(rt, session, person, update, context, person_id=person.id)
                 locale = ctx.locale
                 await fn(ctx)
         except DomainError as exc:
@@ -160,21 +161,36 @@ def desk(fn: Handler) -> TgCallback:
 
 
 async def send_replies(ctx: Ctx) -> None:
+    """Answer the press, then the replies. A reply Telegram does not take now goes to the
+    outbox, so what the bot has committed to saying is said once Telegram is back."""
     query = ctx.update.callback_query
     if query is not None:
         try:
             await query.answer(
                 (ctx.callback_answer or "")[:200] or None, show_alert=ctx.callback_alert
             )
-        except BadRequest as exc:  # query too old: the press still took effect
+        except TelegramError as exc:  # too old, or Telegram trouble: the press took effect
             log.info("callback answer refused: %s", exc)
         if ctx.clear_buttons and query.message is not None:
             try:
                 await query.edit_message_reply_markup(reply_markup=None)
-            except BadRequest as exc:
+            except TelegramError as exc:
                 log.info("could not clear buttons: %s", exc)
     chat = ctx.update.effective_chat
     if chat is None:
         return
-    for out in ctx.replies:
-        await send_rendered(ctx.context.bot, chat.id, ctx.rt.i18n.render(out, ctx.locale))
+    for index, out in enumerate(ctx.replies):
+        try:
+            await send_rendered(ctx.context.bot, chat.id, ctx.rt.i18n.render(out, ctx.locale))
+        except (RetryAfter, NetworkError) as exc:
+            if isinstance(exc, BadRequest):
+                raise
+            log.warning("reply to %s deferred to the outbox: %s", chat.id, exc)
+            async with ctx.rt.uow() as session:
+                person = await session.get(Person, ctx.person_id)
+
+                if person is not None:
+                    for later in ctx.replies[index:]:
+                        enqueue(session, person, later, ctx.rt.clock.now())
+            return
+

@@ -9,7 +9,6 @@ from handlers.base import REFUSALS, Ctx, desk
 from handlers.menu import help_message, publish_chat_commands
 from models.base import DomainError
 from models.invite import looks_like_code, redeem, used_by
-
 from models.notification import N_, Msg
 from models.property import units_of
 from models.system import blocked_until, clear, count_failure

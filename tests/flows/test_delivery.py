@@ -105,3 +105,15 @@ async def test_overall_and_per_chat_limits_are_respected(desk: Desk) -> None:
         assert desk.inbox(4000 + i) == ["m0", "m1", "m2"]
     all_times = [t for t, _ in sends]
     assert all(b - a >= 1 / 30 - 1e-9 for a, b in pairwise(all_times))
+
+
+async def test_a_reply_telegram_refuses_for_now_is_delivered_later_from_the_outbox(
+    desk: Desk,
+) -> None:
+    await desk.owner(1001, lang="en")
+    desk.emu.fail("sendMessage", status=500, chat_id=1001, times=2)  # the reply, then a retry
+    assert await desk.send(1001, "/cancel") == []
+
+    desk.clock.advance(timedelta(seconds=5))
+    await desk.deliver()
+    assert desk.inbox(1001)[-1] == "There is nothing to cancel."
