@@ -3,13 +3,16 @@ sent after commit, domain refusals turned into a localized answer."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
@@ -22,6 +25,9 @@ from models.notification import N_, Msg, enqueue, msg
 from models.people import Person, touch_person
 
 log = logging.getLogger(__name__)
+updates_log = logging.getLogger("propdesk.updates")
+DB_ATTEMPTS = 4
+
 
 # Domain refusals, by code, as the user reads them.
 REFUSALS: dict[str, str] = {
@@ -130,17 +136,51 @@ def desk(fn: Handler) -> TgCallback:
         user = update.effective_user
         if user is None or user.is_bot:
             return
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            ctx, outcome = await _run_unit(fn, rt, update, context, user.id, user.full_name,
+                                           user.language_code)  # fmt: skip
+            await send_replies(ctx)
+            if outcome == "ok":
+                for job in ctx.after_commit:
+                    await job()
+        finally:
+            # One line per update; ids only, never names, phones or what people typed.
+            updates_log.info(
+                "update=%s user=%s handler=%s outcome=%s ms=%.1f",
+                update.update_id, user.id, fn.__name__, outcome,
+                (time.perf_counter() - started) * 1000,
+            )  # fmt: skip
+
+    return wrapper
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    """A lost connection (PostgreSQL restarted, backend killed) or SQLite's writer lock."""
+    return bool(exc.connection_invalidated) or "database is locked" in str(exc.orig)
+
+
+async def _run_unit(
+    fn: Handler,
+    rt: Runtime,
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    user_id: int,
+    name: str,
+    language_code: str | None,
+) -> tuple[Ctx, str]:
+    """The handler in one unit of work, retried whole when the database connection drops."""
+    for attempt in range(DB_ATTEMPTS):
         ctx: Ctx | None = None
-        refusal: Msg | None = None
         locale = rt.settings.locale
         try:
             async with rt.uow() as session:
-                person = await touch_person(
-                    session, user.id, user.full_name, user.language_code, rt.clock.now()
-                )
+                person = await touch_person(session, user_id, name, language_code, rt.clock.now())
                 ctx = Ctx(rt, session, person, update, context, person_id=person.id)
                 locale = ctx.locale
                 await fn(ctx)
+            return ctx, "ok"
         except DomainError as exc:
             if ctx is None:
                 raise
@@ -149,15 +189,16 @@ def desk(fn: Handler) -> TgCallback:
                 REFUSALS.get(exc.code, N_("This cannot be done right now.")), **exc.params
             )
             ctx.replies = [refusal]
+            ctx.after_commit = []
             ctx.callback_answer = ctx.t(refusal.lines[0][0], **refusal.lines[0][1])
             ctx.callback_alert = True
-        assert ctx is not None
-        await send_replies(ctx)
-        if refusal is None:
-            for job in ctx.after_commit:
-                await job()
-
-    return wrapper
+            return ctx, f"refused:{exc.code}"
+        except DBAPIError as exc:
+            if attempt + 1 >= DB_ATTEMPTS or not _retryable(exc):
+                raise
+            log.warning("database unavailable (%s); retrying the update", type(exc.orig).__name__)
+            await asyncio.sleep(0.1 * 2**attempt)
+    raise AssertionError("unreachable")
 
 
 async def send_replies(ctx: Ctx) -> None:
@@ -193,4 +234,3 @@ async def send_replies(ctx: Ctx) -> None:
                     for later in ctx.replies[index:]:
                         enqueue(session, person, later, ctx.rt.clock.now())
             return
-
