@@ -40,9 +40,9 @@ STAFF_SERVICES_PENDING = ("found",)
 
 def flow_modules() -> list[ModuleType]:
     """Handler modules of the flows; each exports COMMANDS and BUTTONS (pattern → callback)."""
-    from handlers import complaint, repair
+    from handlers import repair
 
-    return [repair, complaint]
+    return [repair]
 
 
 def add_handlers(app: Application) -> None:
