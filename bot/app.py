@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlsplit
 
 from telegram import Update
 from telegram.ext import (
@@ -162,8 +165,30 @@ async def _prepare_database(settings: Settings) -> None:
     return None
 
 
-def run_bot(settings: Settings) -> None:
-    """`propdesk run`: long polling until interrupted. Upgrades an embedded SQLite itself."""
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.EDITED_MESSAGE]
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """Where Telegram posts updates (behind a reverse proxy that terminates HTTPS)."""
+
+    url: str
+    listen: str = "127.0.0.1"
+    port: int = 8443
+    secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path.strip("/")
+
+
+def run_bot(settings: Settings, webhook: Webhook | None = None) -> None:
+    """`propdesk run`: long polling (default) or a webhook, until interrupted.
+
+    An embedded SQLite database is upgraded by itself; PostgreSQL must be upgraded with
+    `propdesk db upgrade` first. With a webhook, Telegram must send the secret token header:
+    requests without it are refused (403) by python-telegram-bot's webhook server.
+    """
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -173,4 +198,14 @@ def run_bot(settings: Settings) -> None:
     else:
         asyncio.run(_prepare_database(settings))
     app, _ = build_application(settings)
-    app.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY, Update.EDITED_MESSAGE])
+    if webhook is None:
+        app.run_polling(allowed_updates=ALLOWED_UPDATES)
+        return
+    app.run_webhook(
+        listen=webhook.listen,
+        port=webhook.port,
+        url_path=webhook.path,
+        webhook_url=webhook.url,
+        secret_token=webhook.secret,
+        allowed_updates=ALLOWED_UPDATES,
+    )

@@ -12,9 +12,10 @@ import asyncio
 import re
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from alembic.util import CommandError
 from sqlalchemy.engine import make_url
@@ -86,9 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     run = commands.add_parser("run", help="run the bot (long polling)")
-    run.add_argument("--webhook-url", help="not supported yet")
-    run.add_argument("--listen", help="not supported yet")
-    run.add_argument("--port", type=int, help="not supported yet")
+    run.add_argument(
+        "--webhook-url",
+        help="receive updates by webhook at this https URL (behind a reverse proxy); "
+        "default: long polling",
+    )
+    run.add_argument("--listen", help="address the webhook server binds (default 127.0.0.1)")
+    run.add_argument("--port", type=int, help="port the webhook server binds (default 8443)")
+
 
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", parser_class=_Parser)
@@ -148,6 +154,14 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument(
         "--tenant", action="store_true", help="the code binds a tenant instead of the owner"
     )
+    commands.add_parser(
+        "health", help="check the database and the Bot API; exit 1 if either is unreachable"
+    )
+    export = commands.add_parser("export", help="write tickets and events to CSV files")
+    export.add_argument("--out", required=True, type=Path, metavar="DIR")
+    export.add_argument(
+        "--since", type=date.fromisoformat, metavar="YYYY-MM-DD", help="tickets filed from"
+    )
     return parser
 
 
@@ -186,6 +200,11 @@ def _handler(args: argparse.Namespace) -> Callable[[argparse.Namespace], int] | 
     command = args.command
     if command == "run":
         return cmd_run
+    if command == "health":
+        return cmd_health
+    if command == "export":
+        return cmd_export
+
     if command == "db" and args.db_command == "upgrade":
         return cmd_db_upgrade
     if command == "units" and args.units_command == "import":
@@ -284,14 +303,29 @@ async def _bot_username(settings: Settings, session: AsyncSession) -> str | None
 # --- commands --------------------------------------------------------------------------------
 
 
+def _webhook(args: argparse.Namespace, settings: Settings) -> Any:
+    """The webhook options, or None for long polling."""
+    if not args.webhook_url:
+        if args.listen or args.port is not None:
+            raise CliError("--listen and --port need --webhook-url", status=2)
+        return None
+    from bot.app import Webhook
+
+    url = urlsplit(args.webhook_url)
+    if url.scheme != "https" or not url.hostname:
+        raise CliError("--webhook-url must be an https:// URL Telegram can reach", status=2)
+    port = 8443 if args.port is None else args.port
+    if not 1 <= port <= 65535:
+        raise CliError("--port must be between 1 and 65535", status=2)
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    options = {"secret": secret} if secret else {}
+    return Webhook(args.webhook_url, args.listen or "127.0.0.1", port, **options)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    if args.webhook_url or args.listen or args.port is not None:
-        raise CliError(
-            "webhook mode (--webhook-url/--listen/--port) is not supported yet; "
-            f"`{PROG} run` without them uses long polling",
-            status=2,
-        )
     settings = _settings()
+    webhook = _webhook(args, settings)
+
     if settings.token is None or not settings.token.get_secret_value().strip():
         raise CliError(
             "PROPDESK_TOKEN is not set; put the bot token from @BotFather in the environment "
@@ -304,7 +338,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if exc.name != "bot.app":
             raise
         raise CliError("this installation has no bot application (bot.app)") from None
-    run_bot(settings)
+    run_bot(settings, webhook)
     return 0
 
 
@@ -478,3 +512,33 @@ def cmd_invite(args: argparse.Namespace) -> int:
         return 0
 
     return _with_database(settings, work)
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    from bot.ops import health
+
+    ok, lines = asyncio.run(health(_settings()))
+    for line in lines:
+        print(line)
+    return 0 if ok else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from bot.ops import EVENT_COLUMNS, TICKET_COLUMNS, export_rows, write_csv
+
+    settings = _settings()
+    rows: list[list[list[str]]] = []
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
+        rows.extend(await export_rows(sessions, settings.tz, args.since))
+        return 0
+
+    _with_database(settings, work)
+    tickets, events = rows
+    try:
+        write_csv(args.out / "tickets.csv", TICKET_COLUMNS, tickets)
+        write_csv(args.out / "events.csv", EVENT_COLUMNS, events)
+    except OSError as exc:
+        raise CliError(f"cannot write to {args.out}: {exc.strerror or exc}") from None
+    print(f"{len(tickets)} tickets and {len(events)} events written to {args.out}")
+    return 0

@@ -165,6 +165,7 @@ class Settings(BaseSettings):
     sweep_seconds: int = Field(default=60, ge=1, le=3600)
     notice_chat: int | None = None
     bot_username: str | None = None
+    webhook_secret: SecretStr | None = None
 
     invite_valid_days: int = Field(default=30, ge=1, le=365)
     code_attempts_per_window: int = Field(default=5, ge=1, le=100)
@@ -183,7 +184,17 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
 
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram accepts 1-256 characters of A-Z, a-z, 0-9, _ and - as the secret token.
+        secret = value.get_secret_value() if value is not None else None
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise ValueError("must be 1-256 characters: letters, digits, _ and -")
+        return value
+
     @field_validator("locale")
+
     @classmethod
     def _shipped_locale(cls, value: str) -> str:
         if value not in SUPPORTED_LOCALES:

@@ -396,10 +396,11 @@ def test_run_without_token(capsys: pytest.CaptureFixture[str]) -> None:
     assert captured.out == ""
 
 
-def test_run_webhook_not_supported(capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_webhook_without_token_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--webhook-url", "https://example.org/hook"]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert len(err) == 1 and "not supported yet" in err[0]
+    assert len(err) == 1 and "PROPDESK_TOKEN is not set" in err[0]
+
 
 
 def test_bad_timezone(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,111 @@
+"""Operator tools: `propdesk health` and `propdesk export`."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot
+from telegram.error import TelegramError
+
+from bot.config import Settings
+from bot.db import current_revision, head_revision, make_engine
+from models.notification import Notification, Status
+from models.people import Person
+from models.ticket import Ticket
+
+TICKET_COLUMNS = [
+    "ref", "kind", "state", "unit", "owner", "assignee", "created_at", "updated_at",
+    "closed_at", "summary",
+]  # fmt: skip
+EVENT_COLUMNS = ["ref", "at", "actor", "action", "from_state", "to_state", "note"]
+
+
+async def health(settings: Settings) -> tuple[bool, list[str]]:
+    """Check the database (reachable, schema current) and the Bot API (getMe)."""
+    ok = True
+    lines: list[str] = []
+    engine = make_engine(settings.database_url)
+    try:
+        revision = await current_revision(engine)
+        head = head_revision()
+        if revision == head:
+            lines.append(f"database: ok (schema {revision})")
+        else:
+            ok = False
+            lines.append(f"database: schema {revision or '(none)'} but {head} is needed")
+        async with engine.connect() as conn:
+            pending, oldest = (
+                await conn.execute(
+                    select(func.count(), func.min(Notification.created_at)).where(
+                        Notification.status == Status.PENDING
+                    )
+                )
+            ).one()
+        lines.append(f"outbox: {pending} pending" + (f" since {oldest}" if oldest else ""))
+    except Exception as exc:
+        ok = False
+        lines.append(f"database: unreachable ({type(exc).__name__}: {str(exc)[:200]})")
+    finally:
+        await engine.dispose()
+    if settings.token is None:
+        return False, [*lines, "telegram: not checked, PROPDESK_TOKEN is not set"]
+    bot = Bot(
+        settings.token.get_secret_value(),
+        base_url=settings.api_base_url,
+        base_file_url=settings.file_url,
+    )
+    try:
+        async with bot:
+            me = await bot.get_me()
+        lines.append(f"telegram: ok (@{me.username})")
+    except (TelegramError, OSError) as exc:
+        ok = False
+        lines.append(f"telegram: unreachable ({type(exc).__name__}: {str(exc)[:200]})")
+    return ok, lines
+
+
+def _local(moment: datetime | None, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+async def export_rows(
+    sessions: async_sessionmaker[AsyncSession], tz: ZoneInfo, since: date | None
+) -> tuple[list[list[str]], list[list[str]]]:
+    """Tickets and their events as CSV rows: office times, names of owners and staff, no phone
+    or ID numbers."""
+    tickets: list[list[str]] = []
+    events: list[list[str]] = []
+    async with sessions() as session:
+        names = {
+            pid: name for pid, name in (await session.execute(select(Person.id, Person.name))).all()
+        }
+        query = select(Ticket).order_by(Ticket.created_at, Ticket.id)
+        if since is not None:
+            query = query.where(Ticket.created_at >= datetime.combine(since, time(), tz))
+        for t in (await session.execute(query)).scalars():
+            tickets.append([
+                t.ref, t.kind, t.state, t.unit.code if t.unit else "",
+                names.get(t.owner_id or 0, ""), names.get(t.assignee_id or 0, ""),
+                _local(t.created_at, tz), _local(t.updated_at, tz), _local(t.closed_at, tz),
+                t.summary,
+            ])  # fmt: skip
+            for e in t.events:
+                events.append([
+                    t.ref, _local(e.at, tz), names.get(e.actor_id or 0, "system"), e.action,
+                    e.from_state or "", e.to_state or "", e.note or "",
+                ])  # fmt: skip
+    return tickets, events
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    """UTF-8 with a BOM, which Excel needs to read Chinese text correctly."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)

@@ -1,0 +1,64 @@
+"""`propdesk health` and `propdesk export`, against a real database and the emulator."""
+
+import asyncio
+import csv
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.clock import ManualClock
+from bot.emulator import BotApiEmulator, EmulatorServer
+from tests.flows.harness import TOKEN, Desk
+from tests.flows.repair_steps import OWNER, RECEPTIONIST, file_home_repair, staffed
+
+
+async def _cli(*argv: str) -> int:
+    # The CLI runs its own event loop (asyncio.run), so it gets a thread of its own here.
+    return await asyncio.to_thread(main, list(argv))
+
+
+async def test_health_is_ok_when_database_and_bot_api_answer_and_fails_otherwise(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emu = BotApiEmulator(token=TOKEN)
+    async with EmulatorServer(emu) as server:
+        monkeypatch.setenv("PROPDESK_TOKEN", TOKEN)
+        monkeypatch.setenv("PROPDESK_DATABASE_URL", database_url)
+        monkeypatch.setenv("PROPDESK_API_BASE_URL", server.base_url)
+        assert await _cli("health") == 0
+        out = capsys.readouterr().out
+        assert "database: ok" in out and "telegram: ok (@propdesk_test_bot)" in out
+        monkeypatch.setenv("PROPDESK_TOKEN", "999:WRONG")
+        assert await _cli("health") == 1
+        assert "telegram: unreachable" in capsys.readouterr().out
+    monkeypatch.setenv("PROPDESK_TOKEN", TOKEN)
+    monkeypatch.setenv("PROPDESK_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    assert await _cli("health") == 1
+    assert "database: unreachable" in capsys.readouterr().out
+
+
+async def test_export_writes_tickets_and_their_signed_history_without_phone_numbers(
+    database_url: str, clock: ManualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with Desk(database_url, clock) as desk:
+        await staffed(desk)
+        await desk.owner(OWNER, lang="en")
+        ref = await file_home_repair(desk, photos=0)
+        await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    monkeypatch.setenv("PROPDESK_DATABASE_URL", database_url)
+    assert await _cli("export", "--out", str(tmp_path / "out")) == 0
+    raw = (tmp_path / "out" / "tickets.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # Excel needs the BOM for Chinese text
+    tickets = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    events_text = (tmp_path / "out" / "events.csv").read_text(encoding="utf-8-sig")
+    events = list(csv.DictReader(events_text.splitlines()))
+
+    assert [(t["ref"], t["state"], t["unit"], t["assignee"]) for t in tickets] == [
+        (ref, "dispatched", "1-2-301", "Zhang Wei")
+    ]
+    assert tickets[0]["created_at"] == "2026-11-27 10:00"
+    assert [(e["action"], e["actor"]) for e in events] == [
+        ("created", "Li"), ("dispatched", "Wang Fang"),
+    ]  # fmt: skip
+    assert b"13800000000" not in raw
