@@ -17,6 +17,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
@@ -27,6 +28,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import make_engine, make_sessions, schema_is_current, upgrade
 from bot.delivery import Delivery, Timer
+from bot.flood import FloodGuard
 from bot.i18n import I18n, load_catalogs
 from bot.runtime import Runtime
 from handlers import common, onboarding, tickets
@@ -144,6 +146,9 @@ def build_application(
 
     app = builder.post_init(post_init).post_shutdown(post_shutdown).build()
     app.bot_data["runtime"] = rt
+    flood = FloodGuard((timer or Timer()).monotonic, notice=common.flood_notice)
+    rt.extras["flood"] = flood
+    app.add_handler(TypeHandler(Update, flood), group=-1)
     add_handlers(app)
     if run_sweep_job:
         sweep.install(app, rt)

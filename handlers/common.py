@@ -133,3 +133,20 @@ async def staff_service_not_ready(ctx: Ctx) -> None:
     """A staff tool not yet offered in the bot."""
     if require_staff(ctx):
         ctx.reply(N_("This service is not available in the bot yet. Please call the front desk."))
+
+
+async def flood_notice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Told once when a user's updates are being dropped for coming too fast."""
+    rt = runtime(context)
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:
+        return
+    code = (update.effective_user.language_code or "") if update.effective_user else ""
+    locale = "en" if code.startswith("en") else rt.settings.locale
+    text = rt.i18n.text(
+        N_("You are sending messages faster than I can answer. Please wait a moment."), locale
+    )
+    try:
+        await context.bot.send_message(chat.id, text)
+    except TelegramError as exc:
+        log.info("could not send the flood notice: %s", exc)

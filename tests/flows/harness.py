@@ -145,8 +145,11 @@ class Desk:
 
     # --- acting ---------------------------------------------------------------------------------
 
-    async def feed(self, update: dict[str, Any]) -> None:
+    async def feed(self, update: dict[str, Any], pace: float = 1.0) -> None:
+        """Process one update; `pace` seconds pass first, as between a person's messages."""
+        self.timer.t += pace
         await self.app.process_update(Update.de_json(update, self.app.bot))
+
         await self.deliver()
 
     async def send(self, tg_id: int, text: str, **kw: Any) -> list[str]:

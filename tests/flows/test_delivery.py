@@ -117,3 +117,20 @@ async def test_a_reply_telegram_refuses_for_now_is_delivered_later_from_the_outb
     desk.clock.advance(timedelta(seconds=5))
     await desk.deliver()
     assert desk.inbox(1001)[-1] == "There is nothing to cancel."
+
+
+async def test_a_flood_from_one_user_is_dropped_cheaply_and_others_are_served(
+    desk: Desk,
+) -> None:
+    await desk.owner(1001, lang="en")
+    await desk.owner(1002, "1-2-302", lang="en")
+    desk.unread(1001)
+    for i in range(60):
+        await desk.feed(desk.emu.text_update(1001, f"spam {i}"), pace=0)
+    replies = desk.unread(1001)
+    warning = "You are sending messages faster than I can answer. Please wait a moment."
+    assert replies.count(warning) == 1
+    assert len(replies) < 25  # the burst allowance and one warning, not 60 answers
+    assert await desk.send(1002, "/cancel") == ["There is nothing to cancel."]
+    desk.timer.t += 30  # a pause refills the bucket
+    assert await desk.send(1001, "/cancel") == ["There is nothing to cancel."]
