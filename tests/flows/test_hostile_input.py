@@ -43,7 +43,9 @@ callback_data = st.one_of(
     st.builds(lambda a, t, x: f"r:{a}:{t}:{x}",
               st.sampled_from(["dsp", "rsg", "acc", "arr", "done", "ok", "rate", "nf", "fu",
                                "urg", "cxl", "mat", "fee", "rvd", "ret", "rea", "pau", "res"]),
-              st.integers(-2, 5), st.sampled_from(["1", "5", "y", "n", "", "99999999999999999999"])),
+              st.integers(-2, 5),
+              st.sampled_from(["1", "5", "y", "n", "", "99999999999999999999"])),
+
     st.builds(lambda s, v: f"f:repair:{s}:{v}",
               st.sampled_from(["scope", "unit", "category", "photos", "appointment", "fees",
                                "confirm"]), st.sampled_from(["home", "yes", "done", "1", "x"])),
