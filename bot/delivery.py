@@ -27,7 +27,7 @@ from models.people import Person, Role, staff_with_role
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF = timedelta(minutes=10)
+MAX_BACKOFF = timedelta(minutes=1)  # a chat bot: retry at least every minute
 MAX_ATTEMPTS = 50
 
 
