@@ -7,6 +7,7 @@ same transaction as the change that causes them; delivery happens after commit.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,10 +21,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import N_, Base, BigId, JSONType, UTCDateTime
 
 __all__ = ["N_", "Localized", "Money", "Msg", "Notification", "Status", "enqueue", "msg"]
-from models.people import Person, Role, staff_with_role
+from models.people import ROLE_NAMES, Person, Role, staff_with_role
+
+log = logging.getLogger(__name__)
 
 
 class Money(Decimal):
+
     """An amount in CNY: rendered with Babel's currency format for the reader's locale."""
 
 
@@ -218,13 +222,26 @@ async def notify_role(
     reachable_first: bool = True,
 ) -> list[Person]:
     """Queue `message` for every reachable holder of `role`; if none is reachable, all of
-    them (delivery will record who could not be reached)."""
+    them (delivery will record who could not be reached). When nobody holds the role (for
+    that building), the supervisors get it, marked as such, so nothing is silently dropped."""
     people = await staff_with_role(session, role, building)
     targets = [p for p in people if p.unreachable_at is None] if reachable_first else people
     targets = targets or people
+    if not targets and role != Role.SUPERVISOR:
+        log.warning("nobody holds the role %s (building %s); supervisors told", role, building)
+        orphan = Msg(
+            lines=[(N_("(For the {role}, but nobody holds that role:)"),
+                    {"role": Msg().add(ROLE_NAMES[role])}), *message.lines],
+            buttons=[],
+            photos=list(message.photos),
+        )  # fmt: skip
+        return await notify_role(session, Role.SUPERVISOR, orphan, now, ticket_id=ticket_id)
+    if not targets:
+        log.error("nobody holds the role %s: a notification could not be addressed", role)
     for person in targets:
         enqueue(session, person, message, now, ticket_id=ticket_id)
     return targets
+
 
 
 async def pending_for_chat(session: AsyncSession, chat_id: int) -> list[Notification]:

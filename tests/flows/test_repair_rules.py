@@ -222,3 +222,21 @@ async def test_daily_report_numbers_match_the_database(desk: Desk) -> None:
     assert desk.unread(SUPERVISOR) == []
     await desk.tick(timedelta(hours=23))
     assert desk.unread(SUPERVISOR)[0].startswith("📊 Daily report (客服中心日报表) for 28 Nov 2026")
+
+
+async def test_a_notice_for_a_role_nobody_holds_goes_to_the_supervisors(desk: Desk) -> None:
+    await desk.staff(RECEPTIONIST, "receptionist", name="Wang Fang", lang="en")
+    await desk.staff(TECH, "technician", name="Zhang Wei", lang="en")
+    await desk.staff(SUPERVISOR, "supervisor", name="Sun Boss", lang="en")  # no cashier
+    await desk.owner(OWNER, lang="en")
+    ref = await file_home_repair(desk, photos=0)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    await desk.press(TECH, "Arrived")
+    await desk.press(TECH, "Record fee")
+    await desk.send(TECH, "20")
+    await desk.send(TECH, "new washer")
+    assert [m for m in desk.unread(SUPERVISOR) if "Fee recorded" in m] == [
+        "(For the cashier, but nobody holds that role:)\n"
+        f"💰 Fee recorded on {ref} by Zhang Wei: CN¥20.00 (new washer). Invoice to be "
+        "delivered to the owner."
+    ]
