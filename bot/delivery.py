@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.clock import Clock
 from bot.i18n import I18n, Rendered
@@ -176,7 +176,10 @@ class Delivery:
         return due
 
     async def _deliver(self, row_id: int) -> str:
-        """Try one row: 'sent', 'retry' (still pending) or 'final' (failed/undeliverable)."""
+        """Try one row: 'sent', 'retry' (still pending) or 'final' (failed/undeliverable).
+
+        No database transaction stays open while Telegram is being called.
+        """
         async with self.sessions() as session:
             row = await session.get(Notification, row_id)
             if row is None or row.status != Status.PENDING:
@@ -184,47 +187,61 @@ class Delivery:
             person = await session.get(Person, row.person_id) if row.person_id else None
             locale = self.i18n.locale_for(person.locale if person else None)
             rendered = self.i18n.render(Msg.from_json(row.body), locale)
-            await self._wait_for_slot(row.chat_id)
-            now = self.clock.now()
-            row.attempts += 1
-            try:
-                row.message_id = await send_rendered(self.bot, row.chat_id, rendered)
-            except RetryAfter as exc:
-                seconds = _seconds(exc.retry_after)
-                self._paused_until = self.timer.monotonic() + seconds
-                row.error = f"RetryAfter {seconds}s"
-                await session.commit()
-                log.warning("Telegram asked to wait %ss; sending paused", seconds)
-                return "retry"
-            except Forbidden as exc:
-                await self._unreachable(session, row, person, str(exc), now)
-                await session.commit()
+            chat_id = row.chat_id
+        await self._wait_for_slot(chat_id)
+        error: TelegramError | None = None
+        message_id: int | None = None
+        try:
+            message_id = await send_rendered(self.bot, chat_id, rendered)
+        except TelegramError as exc:
+            error = exc
+        async with self.sessions() as session:
+            row = await session.get(Notification, row_id)
+            if row is None:
                 return "final"
-            except BadRequest as exc:
-                if "chat not found" in str(exc).lower():
-                    await self._unreachable(session, row, person, str(exc), now)
-                else:
-                    row.status = Status.FAILED
-                    row.error = str(exc)[:500]
-                    log.error("notification %s refused by Telegram: %s", row.id, exc)
-                await session.commit()
-                return "final"
-            except NetworkError as exc:  # includes TimedOut; BadRequest was handled above
-                self._retry_later(row, now, exc)
-                await session.commit()
-                return "retry"
-            except TelegramError as exc:
-                self._retry_later(row, now, exc)
-                await session.commit()
-                return "retry"
-            row.status = Status.SENT
-            row.sent_at = now
-            row.error = None
+            person = await session.get(Person, row.person_id) if row.person_id else None
+            outcome = await self._record(session, row, person, error, message_id)
             await session.commit()
+        if outcome == "sent":
             self.sent += 1
             if self.on_sent:
                 await self.on_sent(row)
+        return outcome
+
+    async def _record(
+        self,
+        session: AsyncSession,
+        row: Notification,
+        person: Person | None,
+        error: TelegramError | None,
+        message_id: int | None,
+    ) -> str:
+        now = self.clock.now()
+        row.attempts += 1
+        if error is None:
+            row.status = Status.SENT
+            row.sent_at = now
+            row.message_id = message_id
+            row.error = None
             return "sent"
+        if isinstance(error, RetryAfter):
+            seconds = _seconds(error.retry_after)
+            self._paused_until = self.timer.monotonic() + seconds
+            row.error = f"RetryAfter {seconds}s"
+            log.warning("Telegram asked to wait %ss; sending paused", seconds)
+            return "retry"
+        if isinstance(error, Forbidden) or (
+            isinstance(error, BadRequest) and "chat not found" in str(error).lower()
+        ):
+            await self._unreachable(session, row, person, str(error), now)
+            return "final"
+        if isinstance(error, BadRequest):
+            row.status = Status.FAILED
+            row.error = str(error)[:500]
+            log.error("notification %s refused by Telegram: %s", row.id, error)
+            return "final"
+        self._retry_later(row, now, error)  # NetworkError, TimedOut, anything else transient
+        return "retry"
 
     async def _wait_for_slot(self, chat_id: int) -> None:
         mono = self.timer.monotonic()
