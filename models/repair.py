@@ -330,7 +330,6 @@ async def dispatch(
     ticket.transition(
         {St.DISPATCHED, St.ACCEPTED} if reassign else {St.NEW},
         St.DISPATCHED,
-
         action,
         actor,
         now,
@@ -554,12 +553,19 @@ async def confirm(
         raise DomainError("not_allowed")
     if not 1 <= rating <= 5:
         raise DomainError("stale")
-    ticket.transition({St.DONE}, St.CONFIRMED, "confirmed", actor, now, data={"rating": rating})
+    # Seed ch.3 step 7: the follow-up call (回访) is for in-home repairs; a public repair is
+    # signed off by the area's service officer on site (step 6 note 1), which closes it.
+    public = repair.scope == "public"
+    ticket.transition({St.DONE}, St.CLOSED if public else St.CONFIRMED, "confirmed", actor, now,
+                      data={"rating": rating})  # fmt: skip
     repair.confirmed_at = now
     repair.confirmed_by_id = actor.id
     repair.rating = rating
     await settle(session, now, ticket_id=ticket.id)
-    schedule_followup(session, ticket, now, env)
+    if public:
+        ticket.closed_at = now
+    else:
+        schedule_followup(session, ticket, now, env)
 
 
 def schedule_followup(session: AsyncSession, ticket: Ticket, now: datetime, env: Env) -> None:
@@ -600,10 +606,17 @@ async def _reopen(
     schedule_dispatch_deadlines(session, ticket, now, env)
 
 
-async def close_unconfirmed(session: AsyncSession, ticket: Ticket, now: datetime, env: Env) -> None:
+async def close_unconfirmed(
+    session: AsyncSession, ticket: Ticket, repair: Repair, now: datetime, env: Env
+) -> None:
+    """Nobody signed within the limit: in-home repairs go to the follow-up call; a public
+    repair (no owner to call) is closed and the supervisor is told by the caller."""
     ticket.transition({St.DONE}, St.UNCONFIRMED, "unconfirmed", None, now)
     await settle(session, now, ticket_id=ticket.id)
-    schedule_followup(session, ticket, now, env)
+    if repair.scope == "public":
+        ticket.closed_at = now
+    else:
+        schedule_followup(session, ticket, now, env)
 
 
 async def follow_up(
@@ -698,7 +711,7 @@ async def work_for(session: AsyncSession, person: Person) -> list[Ticket]:
         query = (
             select(Ticket, Repair.building)
             .join(Repair, Repair.ticket_id == Ticket.id)
-            .where(Ticket.state.in_([s.value for s in states]))
+            .where(Ticket.state.in_([s.value for s in states]), Ticket.closed_at.is_(None))
             .order_by(Ticket.created_at)
             .limit(50)
         )

@@ -175,8 +175,15 @@ async def _confirm_due(session: AsyncSession, d: Deadline, now: datetime, env: E
             reminder=True,
         )
         return
-    await rp.close_unconfirmed(session, ticket, now, env)
-    await notices.followup_task(session, ticket, repair, now, env)
+    await rp.close_unconfirmed(session, ticket, repair, now, env)
+    if repair.scope == "public":
+        await notices.to_role(
+            session, Role.SUPERVISOR, ticket, repair,
+            N_("🚨 Public repair {ref} was not confirmed by the area's service officer within "
+               "48 hours; it has been closed as unconfirmed."), now,
+        )  # fmt: skip
+    else:
+        await notices.followup_task(session, ticket, repair, now, env)
 
 
 @on_due("repair.followup")
@@ -304,7 +311,6 @@ def next_report_at(now: datetime, env: Env) -> datetime:
 async def ensure_daily_report(session: AsyncSession, now: datetime, env: Env) -> None:
     """Make sure the next daily report is scheduled."""
     await ensure_pending(session, REPORT, next_report_at(now, env), now)
-
 
 
 @on_due(REPORT)

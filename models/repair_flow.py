@@ -292,7 +292,8 @@ async def confirm(
             now,
             ticket_id=ticket.id,
         )
-    await notices.followup_task(session, ticket, repair, now, env)
+    if repair.scope == "home":
+        await notices.followup_task(session, ticket, repair, now, env)
     return ticket
 
 

@@ -190,7 +190,34 @@ async def test_public_repair_is_confirmed_by_the_area_service_officer(desk: Desk
     assert desk.last_answer() == "You are not allowed to do this."
     await desk.press(SERVICE, "Confirm and rate")
     await desk.press(SERVICE, "★★★★")
-    assert (await ticket(desk, ref)).state == "confirmed"
+    # The officer's signature closes it: the follow-up call is for in-home repairs (ch.3 7).
+    closed = await ticket(desk, ref)
+    assert closed.state == "closed" and closed.closed_at is not None
+    assert not any("Follow-up call" in m for m in desk.unread(RECEPTIONIST))
+
+
+async def test_unsigned_public_repair_is_closed_and_the_supervisor_told(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    await desk.send(OWNER, "/repair")
+    await desk.press(OWNER, "Public area")
+    await desk.press(OWNER, "Drainage")
+    await desk.send(OWNER, "Drain in the courtyard is blocked")
+    await desk.press(OWNER, "Skip photos")
+    await desk.send(OWNER, "Courtyard behind building 1")
+    ref = (await desk.press(OWNER, "Submit"))[0].rsplit(" ", 1)[1]
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    await desk.press(TECH, "Arrived")
+    await desk.press(TECH, "Done")
+    desk.unread(SUPERVISOR)
+    await desk.tick(timedelta(hours=48))
+    assert [m for m in desk.unread(SUPERVISOR) if m.startswith("🚨 Public repair")] == [
+
+        f"🚨 Public repair {ref} was not confirmed by the area's service officer within 48 "
+        "hours; it has been closed as unconfirmed."
+    ]
+    assert (await ticket(desk, ref)).state == "unconfirmed"
+
 
 
 async def test_daily_report_numbers_match_the_database(desk: Desk) -> None:

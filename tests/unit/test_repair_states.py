@@ -95,7 +95,9 @@ OPS: dict[str, tuple[Op, set[rp.St]]] = {
                 {S.DONE}),
     "not_fixed": (lambda w: rp.not_fixed(w.session, w.ticket, w.repair, w.owner, "x", w.now,
                                          ENV), {S.DONE}),
-    "unconfirmed": (lambda w: rp.close_unconfirmed(w.session, w.ticket, w.now, ENV), {S.DONE}),
+    "unconfirmed": (lambda w: rp.close_unconfirmed(w.session, w.ticket, w.repair, w.now, ENV),
+                    {S.DONE}),
+
     "follow_up": (lambda w: rp.follow_up(w.session, w.ticket, w.repair, w.receptionist, True,
                                          "", w.now, ENV), {S.CONFIRMED, S.UNCONFIRMED}),
     "urge": (lambda w: _sync(rp.urge(w.ticket, w.repair, w.owner, w.now, ENV)), rp.OPEN),
