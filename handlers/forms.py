@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from telegram import Update
@@ -19,6 +20,8 @@ from models.draft import drop_draft, get_draft, save_draft
 from models.notification import N_, Msg, msg
 
 DONE = "__done__"
+ABANDONED_AFTER = timedelta(hours=24)
+
 PREFIX = "f"
 
 
@@ -128,6 +131,13 @@ async def proceed(ctx: Ctx) -> bool:
     if draft.last_update_id is not None and ctx.update.update_id <= draft.last_update_id:
         return True  # already answered before a restart
     form = FORMS[draft.flow]
+    if ctx.now - draft.updated_at > ABANDONED_AFTER:
+        # Days later a message is not an answer to the old question.
+        await drop_draft(ctx.session, tg_id)
+        ctx.reply(N_("Your unfinished {form} from {time} was discarded."),
+                  form=msg(form.title), time=draft.updated_at)  # fmt: skip
+        return False
+
     step = form.steps.get(draft.step)
     if step is None:
         await drop_draft(ctx.session, tg_id)

@@ -175,3 +175,15 @@ async def test_staff_added_without_telegram_id_binds_with_a_code(desk: Desk) -> 
         tech = await person_by_telegram(s, 3001)
         assert tech is not None and tech.has_role("technician", "1")  # type: ignore[arg-type]
         assert (await s.execute(select(UnitBinding))).first() is None
+
+
+async def test_a_form_left_for_a_day_is_discarded_when_the_owner_writes_again(
+    desk: Desk,
+) -> None:
+    await desk.owner(OWNER, lang="en")
+    await desk.send(OWNER, "/repair")
+    desk.clock.advance(timedelta(hours=25))
+    replies = await desk.send(OWNER, "hello")
+    assert replies[0].startswith("Your unfinished repair request from ")
+    assert replies[0].endswith(" was discarded.")
+    assert replies[1] == "I did not understand that. /help lists what you can do."
