@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-
 from dataclasses import dataclass
 
 from telegram import Update
