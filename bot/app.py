@@ -45,9 +45,9 @@ STAFF_SERVICES_PENDING = ("found",)
 
 def flow_modules() -> list[ModuleType]:
     """Handler modules of the flows; each exports COMMANDS and BUTTONS (pattern → callback)."""
-    from handlers import repair
+    from handlers import complaint, lost_found, repair, vacancy
 
-    return [repair]
+    return [repair, complaint, vacancy, lost_found]
 
 
 def add_handlers(app: Application) -> None:

@@ -94,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--listen", help="address the webhook server binds (default 127.0.0.1)")
     run.add_argument("--port", type=int, help="port the webhook server binds (default 8443)")
+    _sandbox_parser(commands)
 
 
     db = commands.add_parser("db", help="database schema")
@@ -165,6 +166,54 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _port(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError("a port is between 0 and 65535 (0: any free port)")
+    return number
+
+
+def _office_time_arg(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a time like 2026-11-27T10:00") from None
+
+
+def _sandbox_parser(commands: Any) -> None:
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="try PropDesk without Telegram: every role's chat side by side in a local page",
+        description="Runs the real bot against the built-in Bot API emulator with a demo "
+        "office (no token, no network) and serves a page with each person's chat.",
+    )
+    sandbox.add_argument("--port", type=_port, default=8080, help="default 8080; 0: any free port")
+    sandbox.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1 only)"
+    )
+    sandbox.add_argument(
+        "--lang",
+        choices=["zh_CN", "en"],
+        help="language of the page and of the demo people (default: PROPDESK_LOCALE, zh_CN)",
+    )
+    sandbox.add_argument(
+        "--db",
+        type=Path,
+        metavar="PATH",
+        help="SQLite file to use and keep (default: a fresh one in a temporary folder, "
+        "removed at exit)",
+    )
+    sandbox.add_argument(
+        "--start",
+        type=_office_time_arg,
+        metavar="YYYY-MM-DDTHH:MM",
+        help="start the clock at this office time instead of now",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -200,6 +249,8 @@ def _handler(args: argparse.Namespace) -> Callable[[argparse.Namespace], int] | 
     command = args.command
     if command == "run":
         return cmd_run
+    if command == "sandbox":
+        return cmd_sandbox
     if command == "health":
         return cmd_health
     if command == "export":
@@ -339,6 +390,25 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise
         raise CliError("this installation has no bot application (bot.app)") from None
     run_bot(settings, webhook)
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    settings = _settings()
+    start: datetime | None = args.start
+    if start is not None and start.tzinfo is None:
+        start = start.replace(tzinfo=settings.tz)
+    db: Path | None = args.db.resolve() if args.db else None
+    if db is not None and not db.parent.is_dir():
+        raise CliError(f"--db: the folder {db.parent} does not exist", status=2)
+    from bot.sandbox.runner import ListenError, Options, run
+
+    try:
+        run(Options(args.host, args.port, args.lang or settings.locale, db, start))
+    except ConfigError as exc:
+        raise CliError(str(exc), status=2) from None
+    except ListenError as exc:
+        raise CliError(f"{exc}; try another --port") from None
     return 0
 
 

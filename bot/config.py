@@ -27,7 +27,17 @@ from pydantic_settings import (
 )
 
 from models.calendar import BusinessCalendar
-from models.env import Category, Env, FeeLine, RepairPolicy
+from models.env import (
+    DEFAULT_FOUND_CATEGORIES,
+    Category,
+    ComplaintPolicy,
+    Env,
+    FeeLine,
+    FoundCategory,
+    LostFoundPolicy,
+    RepairPolicy,
+    VacancyPolicy,
+)
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -151,6 +161,87 @@ class RepairSettings(BaseModel):
     report_time: time = time(17, 30)
 
 
+class ComplaintSettings(BaseModel):
+    """Complaint and suggestion deadlines (seed ch.6 §6 and ch.4); hours count office time,
+    days calendar time."""
+
+    class1_hours: int = Field(default=4, ge=1)
+    class3_days: int = Field(default=3, ge=1)
+    executive_after_days: int = Field(default=2, ge=1)
+    classify_remind_minutes: int = Field(default=60, ge=1)
+    answer_hours: int = Field(default=24, ge=1)
+    major_answer_hours: int = Field(default=48, ge=1)
+    ask_superior_hours: int = Field(default=2, ge=1)
+    followup_days: int = Field(default=3, ge=1)
+    followup_escalate_days: int = Field(default=1, ge=1)
+
+
+class VacancySettings(BaseModel):
+    """Vacancy application deadlines and limits (PropDesk defaults; the seed's own rules —
+    more than 3 months, 50 %, 1 t / 5 kWh a month — are fixed)."""
+
+    step_days: int = Field(default=2, ge=1, le=30)
+    shutoff_days: int = Field(default=1, ge=1, le=30)
+    end_reminder_days: int = Field(default=14, ge=1, le=60)
+    max_months: int = Field(default=36, ge=4, le=120)
+    max_start_ahead_days: int = Field(default=365, ge=1, le=3650)
+    water_jump_max: Decimal = Field(default=Decimal("300"), gt=0, max_digits=10, decimal_places=2)
+    electricity_jump_max: Decimal = Field(
+        default=Decimal("10000"), gt=0, max_digits=10, decimal_places=2
+    )
+
+
+class FoundItemCategory(BaseModel):
+    """A category of found items; `valuable` marks money, phones and the like (seed 4.8)."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")
+    name: LocalizedText
+    valuable: bool = False
+
+
+class LostFoundSettings(BaseModel):
+    """Lost and found (seed ch.6 §4): when the weekly notice (招领启事) goes out and the
+    limits of registration; month end is the close of the month's last business day unless
+    `month_end_time` is set."""
+
+    notice_weekday: str = Field(default="mon", pattern=r"^(mon|tue|wed|thu|fri|sat|sun)$")
+    notice_time: time = time(9, 0)
+    notice_valid_days: int = Field(default=7, ge=1, le=31)
+    month_end_time: time | None = None
+    disposal_months: int = Field(default=3, ge=1, le=24)
+    max_found_age_days: int = Field(default=90, ge=1, le=3650)
+    lost_report_days: int = Field(default=90, ge=1, le=3650)
+    categories: list[FoundItemCategory] = Field(
+        default_factory=lambda: [
+            FoundItemCategory(
+                code=c.code, name=LocalizedText(zh_CN=c.zh_CN, en=c.en), valuable=c.valuable
+            )
+            for c in DEFAULT_FOUND_CATEGORIES
+        ]
+    )
+
+    @model_validator(mode="after")
+    def _unique_codes(self) -> LostFoundSettings:
+        codes = [c.code for c in self.categories]
+        if not codes or len(codes) != len(set(codes)):
+            raise ValueError("lost_found.categories: codes must be unique and at least one given")
+        return self
+
+    def policy(self) -> LostFoundPolicy:
+        return LostFoundPolicy(
+            categories=tuple(
+                FoundCategory(c.code, c.name.zh_CN, c.name.en, c.valuable) for c in self.categories
+            ),
+            notice_weekday=WEEKDAYS.index(self.notice_weekday),
+            notice_time=self.notice_time,
+            notice_valid=timedelta(days=self.notice_valid_days),
+            month_end_time=self.month_end_time,
+            disposal_months=self.disposal_months,
+            max_found_age=timedelta(days=self.max_found_age_days),
+            report_valid=timedelta(days=self.lost_report_days),
+        )
+
+
 class Settings(BaseSettings):
     """Everything configurable; field names are the env names without ``PROPDESK_``."""
 
@@ -167,12 +258,17 @@ class Settings(BaseSettings):
     bot_username: str | None = None
     webhook_secret: SecretStr | None = None
 
+
+
     invite_valid_days: int = Field(default=30, ge=1, le=365)
     code_attempts_per_window: int = Field(default=5, ge=1, le=100)
     code_attempt_window_minutes: int = Field(default=15, ge=1, le=1440)
 
     calendar: CalendarSettings = CalendarSettings()
     repair: RepairSettings = RepairSettings()
+    complaint: ComplaintSettings = ComplaintSettings()
+    lost_found: LostFoundSettings = LostFoundSettings()
+    vacancy: VacancySettings = VacancySettings()
     repair_categories: list[RepairCategory] = Field(default_factory=lambda: DEFAULT_CATEGORIES)
 
     @field_validator("timezone")
@@ -191,6 +287,7 @@ class Settings(BaseSettings):
         secret = value.get_secret_value() if value is not None else None
         if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
             raise ValueError("must be 1-256 characters: letters, digits, _ and -")
+
         return value
 
     @field_validator("locale")
@@ -286,7 +383,34 @@ class Settings(BaseSettings):
             slot_step=timedelta(minutes=r.slot_step_minutes),
             report_time=r.report_time,
         )
-        return Env(calendar=self.business_calendar(), repair=policy, notice_chat=self.notice_chat)
+        c = self.complaint
+        complaint = ComplaintPolicy(
+            class1_limit=timedelta(hours=c.class1_hours),
+            class3_limit=timedelta(days=c.class3_days),
+            executive_after=timedelta(days=c.executive_after_days),
+            classify_remind=timedelta(minutes=c.classify_remind_minutes),
+            answer_limit=timedelta(hours=c.answer_hours),
+            major_answer_limit=timedelta(hours=c.major_answer_hours),
+            ask_superior_limit=timedelta(hours=c.ask_superior_hours),
+            followup_limit=timedelta(days=c.followup_days),
+            followup_escalate=timedelta(days=c.followup_escalate_days),
+        )
+        return Env(
+            calendar=self.business_calendar(),
+            repair=policy,
+            notice_chat=self.notice_chat,
+            complaint=complaint,
+            lost_found=self.lost_found.policy(),
+            vacancy=VacancyPolicy(
+                step_days=self.vacancy.step_days,
+                shutoff_days=self.vacancy.shutoff_days,
+                end_reminder_days=self.vacancy.end_reminder_days,
+                max_months=self.vacancy.max_months,
+                max_start_ahead_days=self.vacancy.max_start_ahead_days,
+                water_jump_max=self.vacancy.water_jump_max,
+                electricity_jump_max=self.vacancy.electricity_jump_max,
+            ),
+        )
 
 
 def normalize_database_url(url: str) -> str:

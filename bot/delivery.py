@@ -68,6 +68,22 @@ async def send_rendered(bot: Bot, chat_id: int, rendered: Rendered) -> int:
     return message_id
 
 
+async def edit_rendered(bot: Bot, chat_id: int, message_id: int, rendered: Rendered) -> int:
+    """Edit a message the bot sent into `rendered` (its first chunk; one message's worth);
+    an edit that changes nothing counts as done."""
+    try:
+        await bot.edit_message_text(
+            rendered.chunks[0],
+            chat_id=chat_id,
+            message_id=message_id,
+            reply_markup=keyboard(rendered),
+        )
+    except BadRequest as exc:
+        if "message is not modified" not in str(exc).lower():
+            raise
+    return message_id
+
+
 class Delivery:
     def __init__(
         self,
@@ -188,11 +204,28 @@ class Delivery:
             locale = self.i18n.locale_for(person.locale if person else None)
             rendered = self.i18n.render(Msg.from_json(row.body), locale)
             chat_id = row.chat_id
+            target: tuple[int, int] | None = None  # the message this row edits, if it edits
+            if row.edit_of_id is not None:
+                original = await session.get(Notification, row.edit_of_id)
+                if original is None or original.message_id is None:
+                    # Not sent yet (it goes first: same chat, older), or never will be.
+                    waiting = original is not None and original.status == Status.PENDING
+                    if waiting:
+                        self._retry_later(row, self.clock.now(), RuntimeError("original pending"))
+                    else:
+                        row.status = Status.FAILED
+                        row.error = "the message to edit was never delivered"
+                    await session.commit()
+                    return "retry" if waiting else "final"
+                target = (original.chat_id, original.message_id)
         await self._wait_for_slot(chat_id)
         error: TelegramError | None = None
         message_id: int | None = None
         try:
-            message_id = await send_rendered(self.bot, chat_id, rendered)
+            if target is not None:
+                message_id = await edit_rendered(self.bot, *target, rendered)
+            else:
+                message_id = await send_rendered(self.bot, chat_id, rendered)
         except TelegramError as exc:
             error = exc
         async with self.sessions() as session:

@@ -7,6 +7,7 @@ never break a message.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -27,7 +28,16 @@ DATETIME_PATTERN = {"zh_CN": "yyyy年M月d日 HH:mm", "en": "d MMM yyyy, HH:mm"}
 DATE_PATTERN = {"zh_CN": "yyyy年M月d日", "en": "d MMM yyyy"}
 
 
+log = logging.getLogger(__name__)
+
+
+class _Missing(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
 class CatalogMissing(RuntimeError):
+
     """A compiled catalog (.mo) is absent: the install step did not run `pybabel compile`."""
 
 
@@ -73,8 +83,14 @@ class I18n:
         try:
             return template.format(**values)
         except (KeyError, IndexError, ValueError):
-            # A translation with a broken placeholder must not take the message down.
-            return msgid.format(**values)
+            # A translation or a caller with a wrong placeholder must not take the message
+            # down: fill what is there, leave the rest visible.
+            log.error("message %r: placeholders do not match %s", msgid, sorted(values))
+            try:
+                return msgid.format_map(_Missing(values))
+            except (IndexError, ValueError):
+                return msgid
+
 
     def format_value(self, value: Any, locale: str) -> str:
         loc = self.locale_for(locale)

@@ -86,7 +86,17 @@ async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log every unexpected exception with a short id and give the user that id."""
     error_id = secrets.token_hex(4)
-    log.error("error %s while handling %r", error_id, update, exc_info=context.error)
+    # Ids only: the update itself may hold what people typed (an ID number, a phone).
+    summary = "-"
+    if isinstance(update, Update):
+        user = update.effective_user
+        chat = update.effective_chat
+        summary = (
+            f"update={update.update_id} user={user.id if user else '-'} "
+            f"chat={chat.id if chat else '-'}"
+        )
+    log.error("error %s while handling %s", error_id, summary, exc_info=context.error)
+
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     if update.effective_chat.type != ChatType.PRIVATE:

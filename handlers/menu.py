@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 
@@ -21,6 +23,18 @@ STAFF_COMMANDS = [
     ("found", N_("Register a found item")),
     ("report", N_("Daily report")),
 ]
+# Staff commands that only some roles need.
+ROLE_COMMANDS = [
+    ("log", N_("Log a complaint heard in person, by phone, letter or e-mail"),
+     {"receptionist", "service", "supervisor"}),
+    ("cases", N_("Class 1 cases for analysis and training"),
+     {"receptionist", "supervisor", "executive"}),
+    ("inspections", N_("Vacant-unit inspection tasks"), {"service", "supervisor"}),
+    ("fee_rate", N_("Fee rate of a unit: /fee_rate 1-2-301"),
+     {"receptionist", "service", "cashier", "supervisor"}),
+    ("weather_alert", N_("Severe weather: inspect every vacant unit now"), {"supervisor"}),
+    ("mark_unit", N_("Mark a unit as unsold or basement"), {"admin"}),
+]  # fmt: skip
 COMMON_COMMANDS = [
     ("language", N_("中文 / English")),
     ("help", N_("What I can do for you")),
@@ -33,18 +47,23 @@ UNBOUND_COMMANDS = [
 ]
 
 
-def commands_for(is_owner: bool, is_staff: bool) -> list[tuple[str, str]]:
+def commands_for(
+    is_owner: bool, is_staff: bool, roles: Collection[str] = ()
+) -> list[tuple[str, str]]:
     if not is_owner and not is_staff:
         return UNBOUND_COMMANDS
     out: list[tuple[str, str]] = []
     if is_staff:
         out += STAFF_COMMANDS
+        out += [(c, d) for c, d, needed in ROLE_COMMANDS if needed & set(roles)]
     if is_owner:
         out += OWNER_COMMANDS
     return out + COMMON_COMMANDS
 
 
-def help_message(is_owner: bool, is_staff: bool, units: list[str]) -> Msg:
+def help_message(
+    is_owner: bool, is_staff: bool, units: list[str], roles: Collection[str] = ()
+) -> Msg:
     message = Msg()
     if not is_owner and not is_staff:
         message.add(
@@ -59,7 +78,7 @@ def help_message(is_owner: bool, is_staff: bool, units: list[str]) -> Msg:
     if units:
         message.add(N_("Your units: {units}"), units=", ".join(units))
     message.add(N_("What you can do:"))
-    for command, description in commands_for(is_owner, is_staff):
+    for command, description in commands_for(is_owner, is_staff, roles):
         message.lines.append(
             ("/{command} — {d}", {"command": command, "d": Msg().add(description)})
         )
@@ -84,10 +103,19 @@ async def publish_default_commands(bot: Bot, i18n: I18n) -> None:
 
 
 async def publish_chat_commands(
-    bot: Bot, i18n: I18n, chat_id: int, locale: str, is_owner: bool, is_staff: bool
+    bot: Bot,
+    i18n: I18n,
+    chat_id: int,
+    locale: str,
+    is_owner: bool,
+    is_staff: bool,
+    roles: Collection[str] = (),
 ) -> bool:
+
     """This person's own menu, in their language. False when Telegram refused."""
-    commands = [BotCommand(c, i18n.text(d, locale)) for c, d in commands_for(is_owner, is_staff)]
+    commands = [
+        BotCommand(c, i18n.text(d, locale)) for c, d in commands_for(is_owner, is_staff, roles)
+    ]
     try:
         await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
     except TelegramError:

@@ -16,13 +16,20 @@ from models.system import blocked_until, clear, count_failure
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 
 
+def _roles(ctx: Ctx) -> set[str]:
+    return {r.value for r in ctx.person.role_names()}
+
+
 async def _menu_later(ctx: Ctx) -> None:
     units = await units_of(ctx.session, ctx.person)
     is_owner, is_staff = bool(units), ctx.person.is_staff
     rt, chat_id, locale = ctx.rt, ctx.person.telegram_id or 0, ctx.locale
+    roles = {r.value for r in ctx.person.role_names()}
 
     async def publish() -> None:
-        await publish_chat_commands(ctx.context.bot, rt.i18n, chat_id, locale, is_owner, is_staff)
+        await publish_chat_commands(
+            ctx.context.bot, rt.i18n, chat_id, locale, is_owner, is_staff, roles
+        )
 
     ctx.later(publish)
 
@@ -34,7 +41,7 @@ async def start(ctx: Ctx) -> None:
         units = [u.code for u in await units_of(ctx.session, ctx.person)]
         if units or ctx.person.is_staff:
             ctx.reply(N_("Welcome back, {name}."), name=ctx.person.name)
-            ctx.reply(help_message(bool(units), ctx.person.is_staff, units))
+            ctx.reply(help_message(bool(units), ctx.person.is_staff, units, _roles(ctx)))
         else:
             ctx.reply(help_message(False, False, []))
         return
@@ -79,7 +86,7 @@ async def start(ctx: Ctx) -> None:
             N_("Welcome, {name}! You are now registered as property staff."), name=person.name
         )
     units = [u.code for u in await units_of(ctx.session, person)]
-    ctx.reply(help_message(bool(units), person.is_staff, units))
+    ctx.reply(help_message(bool(units), person.is_staff, units, _roles(ctx)))
     await _menu_later(ctx)
 
 
@@ -87,7 +94,7 @@ async def start(ctx: Ctx) -> None:
 async def help_command(ctx: Ctx) -> None:
     """/help: what this person may do."""
     units = [u.code for u in await units_of(ctx.session, ctx.person)]
-    ctx.reply(help_message(bool(units), ctx.person.is_staff, units))
+    ctx.reply(help_message(bool(units), ctx.person.is_staff, units, _roles(ctx)))
 
 
 @desk

@@ -19,8 +19,8 @@ from models.property import units_of
 FORM = "repair"
 MAX_PHOTOS = 5
 
-labels.STATES.update({k.value: v for k, v in rp.STATE_NAMES.items()})
-labels.ACTIONS.update(rp.ACTION_NAMES)
+labels.register("R", {k.value: v for k, v in rp.STATE_NAMES.items()}, rp.ACTION_NAMES)
+
 REFUSALS.update(
     {
         "repair_daily_limit": N_(

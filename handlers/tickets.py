@@ -21,6 +21,11 @@ from models.ticket import Ticket, parse_reference, ticket_by_id
 MAX_EVENTS = 30
 # Per kind: the buttons a viewer may press on a ticket card (flows register theirs).
 CARD_BUTTONS: dict[str, Callable[[Ctx, int], Awaitable[list[tuple[str, str]]]]] = {}
+# Per kind: a flow that renders the whole card itself, for what a viewer may not see.
+CARD_RENDERERS: dict[str, Callable[[Ctx, Ticket], Awaitable[Msg]]] = {}
+# Per kind: lines a flow adds under a ticket's title on its card and in /my (e.g. dates, rate).
+
+CARD_DETAILS: dict[str, Callable[[Ctx, Ticket], Awaitable[Msg]]] = {}
 
 
 def ticket_card(ticket: Ticket, with_history: bool) -> Msg:
@@ -28,7 +33,7 @@ def ticket_card(ticket: Ticket, with_history: bool) -> Msg:
         N_("{kind} {ref} — {state}"),
         kind=labels.kind(ticket.kind),
         ref=ticket.ref,
-        state=labels.state(ticket.state),
+        state=labels.state(ticket.state, ticket.kind),
     )
     if ticket.unit is not None:
         card.add(N_("Unit: {unit}"), unit=ticket.unit.code)
@@ -41,7 +46,7 @@ def ticket_card(ticket: Ticket, with_history: bool) -> Msg:
             card.add(
                 N_("{time} · {action} · {who}"),
                 time=event.at,
-                action=labels.action(event.action),
+                action=labels.action(event.action, ticket.kind),
                 who=event.actor.name if event.actor else Msg().add(N_("system")),
             )
     return card
@@ -62,8 +67,11 @@ async def my(ctx: Ctx) -> None:
             N_("{ref} · {kind} · {state}"),
             ref=ticket.ref,
             kind=labels.kind(ticket.kind),
-            state=labels.state(ticket.state),
+            state=labels.state(ticket.state, ticket.kind),
         )
+        details = CARD_DETAILS.get(ticket.kind)
+        if details is not None:
+            out.lines += (await details(ctx, ticket)).lines
     if tickets:
         out.add(N_("Press a reference to see its history and what you can do."))
     for i in range(0, min(len(tickets), 12), 3):
@@ -87,7 +95,7 @@ async def queue(ctx: Ctx) -> None:
             N_("{ref} · {unit} · {state}"),
             ref=ticket.ref,
             unit=unit,
-            state=labels.state(ticket.state),
+            state=labels.state(ticket.state, ticket.kind),
         )
     for i in range(0, min(len(tickets), 12), 3):
         out.button_row(*[(t.ref, f"t:{t.id}") for t in tickets[i : i + 3]])
@@ -123,7 +131,14 @@ async def open_card(ctx: Ctx) -> None:
 
 
 async def _show(ctx: Ctx, found: Ticket) -> None:
+    renderer = CARD_RENDERERS.get(found.kind)
+    if renderer is not None:  # the flow decides what this viewer may see (e.g. anonymity)
+        ctx.reply(await renderer(ctx, found))
+        return
     card = ticket_card(found, with_history=True)
+    details = CARD_DETAILS.get(found.kind)
+    if details is not None:
+        card.lines[1:1] = (await details(ctx, found)).lines
     actions = CARD_BUTTONS.get(found.kind)
     buttons = await actions(ctx, found.id) if actions else []
     for i in range(0, len(buttons), 2):

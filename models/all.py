@@ -1,9 +1,13 @@
 """Import every table module so the metadata is complete (Alembic, create_all)."""
 
 from models import (
+    complaint,
+    complaint_deadlines,
     deadline,
     draft,
     invite,
+    lost_found,
+    lost_found_deadlines,
     notification,
     people,
     property,
@@ -11,14 +15,23 @@ from models import (
     repair_deadlines,
     system,
     ticket,
+    vacancy,
+    vacancy_deadlines,
+    vacancy_inspection,
+    vacancy_meters,
+    vacancy_rounds,
 )
 from models.base import Base
 
 __all__ = [
     "Base",
+    "complaint",
+    "complaint_deadlines",
     "deadline",
     "draft",
     "invite",
+    "lost_found",
+    "lost_found_deadlines",
     "notification",
     "people",
     "property",
@@ -26,4 +39,9 @@ __all__ = [
     "repair_deadlines",
     "system",
     "ticket",
+    "vacancy",
+    "vacancy_deadlines",
+    "vacancy_inspection",
+    "vacancy_meters",
+    "vacancy_rounds",
 ]

@@ -160,6 +160,9 @@ class Notification(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
+    # Set on a row that edits the message another row sent (e.g. a notice marked expired):
+    # delivery edits that message instead of sending a new one.
+    edit_of_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 def enqueue(
@@ -206,6 +209,29 @@ def enqueue_chat(session: AsyncSession, chat_id: int, message: Msg, now: datetim
         attempts=0,
         created_at=now,
         next_attempt_at=now,
+    )
+    session.add(row)
+    return row
+
+
+def enqueue_edit(
+    session: AsyncSession, original: Notification, message: Msg, now: datetime
+) -> Notification:
+    """Queue an edit of the message `original` delivered: same chat and reader, new text.
+
+    Delivered in order after the original; one message's worth of text (the first chunk is
+    used); buttons are replaced by the new ones, photos are ignored.
+    """
+    row = Notification(
+        person_id=original.person_id,
+        chat_id=original.chat_id,
+        ticket_id=original.ticket_id,
+        body=message.to_json(),
+        status=Status.PENDING,
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+        edit_of_id=original.id,
     )
     session.add(row)
     return row

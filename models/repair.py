@@ -321,7 +321,7 @@ async def dispatch(
     if not technician.has_role(Role.TECHNICIAN, repair.building):
         raise DomainError("repair_not_technician", name=technician.name)
     if technician.id == ticket.assignee_id:
-        raise DomainError("repair_same_technician", name=technician.name)
+        raise DomainError("repair_same_technician", name=technician.name, ref=ticket.ref)
     if await open_jobs(session, technician) >= env.repair.max_open_per_technician:
         raise DomainError(
             "repair_technician_full", name=technician.name, limit=env.repair.max_open_per_technician

@@ -17,7 +17,7 @@ async def test_owner_binds_with_a_code_and_is_greeted_with_the_unit(desk: Desk) 
     desk.emu.add_user(OWNER, "Li", "zh-hans")
     code = await desk.invite("1-2-301")
     replies = await desk.send(OWNER, f"/start {code}")
-    assert "李伟,您好!您已成功绑定房屋 1-2-301。" in replies[0]
+    assert "李伟，您好！您已成功绑定房屋 1-2-301。" in replies[0]
     assert "/repair — 报修" in replies[1]
     async with desk.session() as s:
         person = await person_by_telegram(s, OWNER)
@@ -170,7 +170,7 @@ async def test_staff_added_without_telegram_id_binds_with_a_code(desk: Desk) -> 
         code = await issue_staff_code(s, placeholder, desk.clock.now(), 7)
     desk.emu.add_user(3001, "Zhang", "zh-hans")
     replies = await desk.send(3001, f"/start {code}")
-    assert replies[0] == "张师傅,您好!您已登记为物业工作人员。"
+    assert replies[0] == "张师傅，您好！您已登记为物业工作人员。"
     async with desk.session() as s:
         tech = await person_by_telegram(s, 3001)
         assert tech is not None and tech.has_role("technician", "1")  # type: ignore[arg-type]
@@ -187,3 +187,13 @@ async def test_a_form_left_for_a_day_is_discarded_when_the_owner_writes_again(
     assert replies[0].startswith("Your unfinished repair request from ")
     assert replies[0].endswith(" was discarded.")
     assert replies[1] == "I did not understand that. /help lists what you can do."
+
+
+async def test_role_specific_commands_appear_only_for_their_roles(desk: Desk) -> None:
+    await desk.staff(3301, "supervisor", name="Sun", lang="en")
+    await desk.staff(3401, "technician", name="Zhang", lang="en")
+    supervisor_help = (await desk.send(3301, "/help"))[0]
+    technician_help = (await desk.send(3401, "/help"))[0]
+    assert "/weather_alert" in supervisor_help and "/cases" in supervisor_help
+    assert "/weather_alert" not in technician_help and "/mark_unit" not in technician_help
+    assert "/queue" in technician_help and "/found" in technician_help

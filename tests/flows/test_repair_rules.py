@@ -267,3 +267,14 @@ async def test_a_notice_for_a_role_nobody_holds_goes_to_the_supervisors(desk: De
         f"💰 Fee recorded on {ref} by Zhang Wei: CN¥20.00 (new washer). Invoice to be "
         "delivered to the owner."
     ]
+
+
+async def test_reassigning_to_the_same_technician_is_refused_clearly(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await file_home_repair(desk, photos=0)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    t = await ticket(desk, ref)
+    tech = await desk.person(TECH)
+    await desk.press_data(RECEPTIONIST, desk.emu.last(RECEPTIONIST), f"r:rsg:{t.id}:{tech.id}")
+    assert desk.last_answer() == f"{ref} is already assigned to Zhang Wei."

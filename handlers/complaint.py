@@ -1,0 +1,292 @@
+"""Complaints and suggestions (投诉/建议): the /complain form for owners, the same form for staff
+logging a complaint heard face to face, by phone, letter or e-mail (4.2.1, 4.2.3), and /cases.
+The staff buttons are in :mod:`handlers.complaint_staff`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers import complaint_followup, complaint_staff, forms, labels, tickets
+from handlers.base import REFUSALS, Ctx, TgCallback, desk
+from handlers.common import require_owner, require_staff
+from handlers.forms import DONE, Answer, Form, Invalid, Step, choice
+from handlers.text import take_text
+from models import complaint_flow as flow
+from models.base import N_, DomainError
+from models.complaint import (
+    ACTION_NAMES,
+    CHANNELS,
+    MAX_PHOTOS,
+    RAISED_WITH,
+    STATE_NAMES,
+    work_for,
+)
+from models.notification import Msg, msg
+from models.property import Unit, unit_by_code, units_of
+
+OWNER_FORM, STAFF_FORM = "complaint", "c_staff"
+
+labels.register(
+    "CS",
+    {k.value: v for k, v in STATE_NAMES.items()},
+    {**ACTION_NAMES, "reopened": N_("reopened")},
+)
+
+REFUSALS.update(
+    {
+        "complaint_not_responsible": N_("{name} cannot be made responsible for this case."),
+        "complaint_owner_not_in_bot": N_(
+            "The owner of {ref} does not use the bot. Please call them and record the follow-up."
+        ),
+        "complaint_explanation_needed": N_(
+            "A class 3 complaint needs an explanation written for the owner."
+        ),
+    }
+)
+
+
+def _c(data: dict[str, Any], step: str, value: str) -> str:
+    return choice(data["form"], step, value)
+
+
+def _suggestion(data: dict[str, Any]) -> bool:
+    return data.get("kind") == "S"
+
+
+async def ask_unit_code(ctx: Ctx, data: dict[str, Any]) -> Msg:
+    return msg(N_("Which unit is it about? Send the unit number, for example 1-2-301."))
+
+
+async def take_unit_code(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
+    code = take_text(answer, 3, 64)
+    unit = await unit_by_code(ctx.session, code)
+    if unit is None:
+        raise Invalid(N_("There is no unit {unit}. Please check the number."), unit=code)
+    data["unit_id"] = unit.id
+    return "channel"
+
+
+async def ask_channel(ctx: Ctx, data: dict[str, Any]) -> Msg:
+    out = msg(N_("How did the owner raise it?"))
+    return out.button_row(
+        *[(CHANNELS[c], _c(data, "channel", c)) for c in ("face", "phone", "letter", "email")]
+    )
+
+
+async def take_channel(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
+    if answer.choice not in ("face", "phone", "letter", "email"):
+        raise Invalid(N_("Please choose one of the buttons."))
+    data["channel"] = answer.choice
+    return "kind"
+
+
+async def ask_kind(ctx: Ctx, data: dict[str, Any]) -> Msg:
+    out = msg(N_("📝 Is it a complaint or a suggestion?"))
+    return out.button_row(
+        (N_("Complaint (投诉)"), _c(data, "kind", "C")),
+        (N_("Suggestion (建议)"), _c(data, "kind", "S")),
+    )
+
+
+async def take_kind(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
+    if answer.choice not in ("C", "S"):
+        raise Invalid(N_("Please choose one of the buttons."))
+    data["kind"] = answer.choice
+    if data["form"] == STAFF_FORM:
+        return "description"
+    units = await units_of(ctx.session, ctx.person)
+    if len(units) == 1:
+        data["unit_id"] = units[0].id
+        return "description"
+    return "unit"
+
+
+async def ask_unit(ctx: Ctx, data: dict[str, Any]) -> Msg:
+    out = msg(N_("Which unit is it about?"))
+    for unit in await units_of(ctx.session, ctx.person):
+        out.button_row((unit.code, _c(data, "unit", str(unit.id))))
+    return out
+
+
+async def take_unit(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
+    mine = {str(u.id) for u in await units_of(ctx.session, ctx.person)}
+    if answer.choice not in mine:
+        raise Invalid(N_("Please choose one of the buttons."))
+    data["unit_id"] = int(answer.choice or 0)
+    return "description"
+
+
+async def ask_description(ctx: Ctx, data: dict[str, Any]) -> Msg:
+    if _suggestion(data):
+        return msg(N_("What is the suggestion? Please write it in a few sentences."))
+    return msg(N_("What happened? Please describe it: what, when, and who was involved."))
+
+
+async def take_description(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
+    if answer.photo is not None and not answer.text:
+        raise Invalid(N_("Please describe it in words first; you can add photos next."))
+    data["description"] = take_text(answer, 5, 1000)
+    data.setdefault("photos", [])
+    return "photos"
+
+
+async def ask_photos(ctx: Ctx, data: dict[str, Any]) -> Msg:
+    count = len(data.get("photos", []))
+    out = msg(
+        N_(
+            "You can send up to {max} photos ({count} so far). Press the button when you are "
+            "done, or skip."
+        ),
+        max=MAX_PHOTOS,
+        count=count,
+    )
+    label = N_("Done with photos") if count else N_("Skip photos")
+    return out.button_row((label, _c(data, "photos", "done")))
+
+
+async def take_photos(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
+    if answer.choice == "done":
+        return "place"
+    if answer.photo is None:
+        raise Invalid(N_("Please send a photo, or press the button to continue."))
+    data["photos"] = [*data.get("photos", []), answer.photo][:MAX_PHOTOS]
+    return "place" if len(data["photos"]) >= MAX_PHOTOS else "photos"
+
+
+async def ask_place(ctx: Ctx, data: dict[str, Any]) -> Msg:
+    out = msg(N_("Where was it? For example: the north gate, building 3 lobby. Or skip."))
+    return out.button_row((N_("Skip"), _c(data, "place", "skip")))
+
+
+async def take_place(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
+    data["location"] = None if answer.choice == "skip" else take_text(answer, 2, 200)
+    return "confirm" if _suggestion(data) else "elsewhere"
+
+
+async def ask_elsewhere(ctx: Ctx, data: dict[str, Any]) -> Msg:
+    out = msg(N_("Has it already been raised with the company, the group or a government office?"))
+    out.button_row((N_("No"), _c(data, "elsewhere", "no")))
+    return out.button_row(*[(label, _c(data, "elsewhere", k)) for k, label in RAISED_WITH.items()])
+
+
+async def take_elsewhere(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
+    if answer.choice != "no" and answer.choice not in RAISED_WITH:
+        raise Invalid(N_("Please choose one of the buttons."))
+    data["raised_with"] = None if answer.choice == "no" else answer.choice
+    return "confirm"
+
+
+async def _unit(ctx: Ctx, data: dict[str, Any]) -> Unit | None:
+    if data["form"] == STAFF_FORM:
+        return await ctx.session.get(Unit, data.get("unit_id", 0))
+    mine = await units_of(ctx.session, ctx.person)
+    return next((u for u in mine if u.id == data.get("unit_id")), None)
+
+
+async def ask_confirm(ctx: Ctx, data: dict[str, Any]) -> Msg:
+    out = msg(N_("Please check before sending:"))
+    kind = N_("suggestion") if _suggestion(data) else N_("complaint")
+    out.add(N_("Type: {kind}"), kind=msg(kind))
+    unit = await _unit(ctx, data)
+    if unit is not None:
+        out.add(N_("Unit: {unit}"), unit=unit.code)
+    if data.get("channel"):
+        out.add(N_("Received by: {channel}"), channel=msg(CHANNELS[data["channel"]]))
+    out.add(N_("Details: {text}"), text=data["description"])
+    out.add(N_("Photos: {count}"), count=len(data.get("photos", [])))
+    if data.get("location"):
+        out.add(N_("Where: {place}"), place=data["location"])
+    if data.get("raised_with"):
+        out.add(N_("Already raised with: {where}"), where=msg(RAISED_WITH[data["raised_with"]]))
+    return out.button_row(
+        (N_("Submit"), _c(data, "confirm", "yes")), (N_("Cancel"), _c(data, "confirm", "no"))
+    )
+
+
+async def take_confirm(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
+    if answer.choice not in ("yes", "no"):
+        raise Invalid(N_("Please press Submit or Cancel."))
+    data["declined"] = answer.choice == "no"
+    return DONE
+
+
+async def finish(ctx: Ctx, data: dict[str, Any]) -> None:
+    if data.get("declined"):
+        ctx.reply(N_("Cancelled. Nothing was submitted."))
+        return
+    unit = await _unit(ctx, data)
+    if unit is None:
+        ctx.reply(N_("You are no longer linked to that unit. Nothing was submitted."))
+        return
+    try:
+        async with ctx.session.begin_nested():
+            ticket, complaint = await flow.file(
+                ctx.session, ctx.person, unit, data, ctx.now, ctx.rt.env
+            )
+    except DomainError as refused:
+        ctx.reply(
+            REFUSALS.get(refused.code, N_("This cannot be done right now.")), **refused.params
+        )
+        return
+    if data["form"] == STAFF_FORM:
+        ctx.reply(
+            N_("✅ Recorded {ref} for unit {unit} (received by {channel}); the front desk has it."),
+            ref=ticket.ref,
+            unit=unit.code,
+            channel=msg(CHANNELS[complaint.channel]),
+        )
+        return
+    done = msg(
+        N_("✅ Your suggestion has been filed. Reference: {ref}")
+        if _suggestion(data)
+        else N_("✅ Your complaint has been filed. Reference: {ref}"),
+        ref=ticket.ref,
+    )
+    done.lines += flow.promise(ticket, complaint, ctx.now, ctx.rt.env).lines
+    ctx.reply(done)
+
+
+STEPS = {
+    "unit_code": Step(ask_unit_code, take_unit_code),
+    "channel": Step(ask_channel, take_channel),
+    "kind": Step(ask_kind, take_kind),
+    "unit": Step(ask_unit, take_unit),
+    "description": Step(ask_description, take_description),
+    "photos": Step(ask_photos, take_photos),
+    "place": Step(ask_place, take_place),
+    "elsewhere": Step(ask_elsewhere, take_elsewhere),
+    "confirm": Step(ask_confirm, take_confirm),
+}
+COMPLAINT_FORM = forms.register(Form(OWNER_FORM, N_("complaint"), "kind", STEPS, finish))
+LOGGED_FORM = forms.register(Form(STAFF_FORM, N_("complaint record"), "unit_code", STEPS, finish))
+
+
+@desk
+async def complain(ctx: Ctx) -> None:
+    """/complain: an owner files a complaint or suggestion; staff log one for a unit."""
+    if ctx.person.is_staff and not await units_of(ctx.session, ctx.person):
+        await forms.begin(ctx, LOGGED_FORM, {"form": STAFF_FORM})
+    elif await require_owner(ctx):
+        await forms.begin(ctx, COMPLAINT_FORM, {"form": OWNER_FORM})
+
+
+@desk
+async def log_complaint(ctx: Ctx) -> None:
+    """/log: staff record a complaint heard face to face, by phone, letter or e-mail."""
+    if require_staff(ctx):
+        await forms.begin(ctx, LOGGED_FORM, {"form": STAFF_FORM})
+
+
+tickets.CARD_BUTTONS["C"] = complaint_followup.card_buttons
+tickets.CARD_BUTTONS["S"] = complaint_followup.card_buttons
+for _kind in "CS":
+    tickets.CARD_RENDERERS[_kind] = lambda ctx, t: complaint_followup.render_card(ctx, t.id)
+
+tickets.register_queue_source(work_for)
+
+COMMANDS: dict[str, TgCallback] = {
+    "complain": complain,
+    "log": log_complaint,
+    "cases": complaint_followup.cases,
+}
+BUTTONS: dict[str, TgCallback] = {**complaint_staff.BUTTONS, **complaint_followup.BUTTONS}

@@ -1,0 +1,267 @@
+"""Complaints and suggestions, the staff side up to resolution: the front desk's record and
+classification, the work-contact order's answer, asking a superior and their opinion,
+confirmation or sending back. Callback data is ``c:<action>:<ticket id>[:<arg>]``; every press
+is re-checked by the domain. The follow-up and the case card are in
+:mod:`handlers.complaint_followup`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from handlers import forms
+from handlers.base import REFUSALS, Ctx, TgCallback, desk
+from handlers.forms import DONE, Answer, Form, Step, choice
+from handlers.text import take_text
+from models import complaint_card as cards
+from models import complaint_classify as recording
+from models import complaint_handling as handling
+from models import complaint_notices as notices
+from models.base import N_, DomainError
+from models.notification import Msg, msg
+
+T = TypeVar("T")
+Field = tuple[str, str, int, str | None]  # key, prompt, minimum length, skip label
+
+
+async def attempt(ctx: Ctx, op: Callable[[], Awaitable[T]]) -> T | None:
+    """Run a domain change at the end of a form; a refusal is answered and undoes only the
+    change (the finished form stays closed, so the person is not stuck in it)."""
+    try:
+        async with ctx.session.begin_nested():
+            return await op()
+    except DomainError as refused:
+        ctx.reply(
+            REFUSALS.get(refused.code, N_("This cannot be done right now.")), **refused.params
+        )
+        return None
+
+
+def text_form(
+    name: str, fields: list[Field], done: Callable[[Ctx, dict[str, Any]], Awaitable[None]]
+) -> Form:
+    """A form of short text answers, each optionally skippable with a button."""
+
+    def step(index: int) -> Step:
+        key, prompt, minimum, skip = fields[index]
+        after = fields[index + 1][0] if index + 1 < len(fields) else DONE
+
+        async def ask(ctx: Ctx, data: dict[str, Any]) -> Msg:
+            out = msg(prompt, ref=data.get("ref", ""))
+            if skip and not data.get("no_skip"):
+                out.button_row((skip, choice(name, key, "skip")))
+            return out
+
+        async def take(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
+            if skip and not data.get("no_skip") and answer.choice == "skip":
+                data[key] = ""
+            else:
+                data[key] = take_text(answer, minimum, 1000)
+            return after
+
+        return Step(ask, take)
+
+    steps = {f[0]: step(i) for i, f in enumerate(fields)}
+    return forms.register(Form(name, N_("note"), fields[0][0], steps, done))
+
+
+async def begin_action(ctx: Ctx, form: Form, action: str, **extra: Any) -> None:
+    ticket, complaint = await cards.check(ctx.session, ctx.target_id, ctx.person, action)
+    ctx.answer()
+    data = {"tid": ticket.id, "ref": ticket.ref, **extra}
+    if action == "res" and complaint.klass == 3:
+        data["no_skip"] = True  # 4.2.6: class 3 ends with an explanation written for the owner
+    await forms.begin(ctx, form, data)
+
+
+# --- recording and classifying (业主投诉/建议处理记录表) -----------------------------------------
+
+
+@desk
+async def pick_class(ctx: Ctx) -> None:
+    """Receptionist: the class is chosen; ask whether the case is major."""
+    ctx.answer()
+    ctx.reply(await recording.major_menu(ctx.session, ctx.target_id, ctx.person, ctx.target_arg))
+
+
+@desk
+async def pick_major(ctx: Ctx) -> None:
+    """Receptionist: major or not is chosen; offer the people who can be responsible."""
+    ctx.answer()
+    ctx.reply(
+        await recording.responsible_menu(
+            ctx.session, ctx.target_id, ctx.person, ctx.target_arg, ctx.rt.env
+        )
+    )
+
+
+@desk
+async def pick_responsible(ctx: Ctx) -> None:
+    """Receptionist: the responsible person is chosen; ask whether to share the unit."""
+    ctx.answer()
+    ctx.reply(await recording.share_menu(ctx.session, ctx.target_id, ctx.person, ctx.target_arg))
+
+
+@desk
+async def send_order(ctx: Ctx) -> None:
+    """Receptionist: the record is complete; the work-contact order (工作联系单) goes out."""
+    ticket, complaint, linked = await recording.classify(
+        ctx.session, ctx.target_id, ctx.person, ctx.target_arg, ctx.now, ctx.rt.env
+    )
+    name = ticket.assignee.name if ticket.assignee else "—"
+    ctx.clear_buttons = True
+    ctx.answer(N_("Work-contact order for {ref} sent to {name}."), ref=ticket.ref, name=name)
+    out = msg(
+        N_("{ref} recorded as {what}; work-contact order sent to {name}, due by {time}."),
+        ref=ticket.ref,
+        what=notices.what(ticket, complaint),
+        name=name,
+        time=complaint.due_at,
+    )
+    if linked:
+        out.add(N_("Linked warranty repair: {ref}"), ref=linked)
+    elif complaint.klass == 2:
+        out.add(N_("The warranty repair could not be filed automatically: please file it."))
+    ctx.reply(out)
+
+
+# --- the person responsible, their superior, the front desk --------------------------------------
+
+
+async def _replied(ctx: Ctx, data: dict[str, Any]) -> None:
+    async def op() -> object:
+        return await handling.reply(
+            ctx.session, data["tid"], ctx.person, data["opinion"], data["result"], ctx.now
+        )
+
+    if await attempt(ctx, op):
+        ctx.reply(
+            N_("Thank you. Your answer on {ref} has gone to the front desk."), ref=data["ref"]
+        )
+
+
+REPLY_FORM = text_form(
+    "c_rep",
+    [
+        ("opinion", N_("Your handling opinion on {ref} (处理意见):"), 2, None),
+        ("result", N_("The result: what was done?"), 2, None),
+    ],
+    _replied,
+)
+
+
+@desk
+async def record_reply(ctx: Ctx) -> None:
+    """The responsible person records the handling opinion and result."""
+    await begin_action(ctx, REPLY_FORM, "rep")
+
+
+async def _asked(ctx: Ctx, data: dict[str, Any]) -> None:
+    async def op() -> tuple[object, bool]:
+        return await handling.ask_superior(
+            ctx.session, data["tid"], ctx.person, data["note"], ctx.now, ctx.rt.env
+        )
+
+    done = await attempt(ctx, op)
+    if done is not None:
+        ctx.reply(N_("Your superior has been asked about {ref}."), ref=data["ref"])
+
+
+ASK_FORM = text_form(
+    "c_sup", [("note", N_("What do you need your superior to decide on {ref}?"), 2, None)], _asked
+)
+
+
+@desk
+async def ask_superior(ctx: Ctx) -> None:
+    """The responsible person cannot handle it alone and asks their superior."""
+    await begin_action(ctx, ASK_FORM, "sup")
+
+
+async def _opinion(ctx: Ctx, data: dict[str, Any]) -> None:
+    async def op() -> object:
+        return await handling.give_opinion(
+            ctx.session, data["tid"], ctx.person, data["note"], ctx.now
+        )
+
+    if await attempt(ctx, op):
+        ctx.reply(N_("Your opinion on {ref} has been passed on."), ref=data["ref"])
+
+
+OPINION_FORM = text_form(
+    "c_opn",
+    [("note", N_("Your opinion on {ref}, for the people handling it:"), 2, None)],
+    _opinion,
+)
+
+
+@desk
+async def opinion(ctx: Ctx) -> None:
+    """A department head or executive gives a handling opinion."""
+    await begin_action(ctx, OPINION_FORM, "opn")
+
+
+async def _resolved(ctx: Ctx, data: dict[str, Any]) -> None:
+    async def op() -> object:
+        return await handling.resolve(
+            ctx.session, data["tid"], ctx.person, data["note"], ctx.now, ctx.rt.env
+        )
+
+    if await attempt(ctx, op):
+        ctx.reply(N_("{ref} is resolved and the owner has been told."), ref=data["ref"])
+
+
+RESOLVE_FORM = text_form(
+    "c_res",
+    [
+        (
+            "note",
+            N_("What shall we tell the owner about {ref}? Write it, or send the handler's result."),
+            2,
+            N_("Send the handler's result"),
+        )
+    ],
+    _resolved,
+)
+
+
+@desk
+async def resolve(ctx: Ctx) -> None:
+    """The front desk confirms the result; the owner is told."""
+    await begin_action(ctx, RESOLVE_FORM, "res")
+
+
+async def _sent_back(ctx: Ctx, data: dict[str, Any]) -> None:
+    async def op() -> object:
+        return await handling.send_back(
+            ctx.session, data["tid"], ctx.person, data["note"], ctx.now, ctx.rt.env
+        )
+
+    if await attempt(ctx, op):
+        ctx.reply(N_("{ref} has been sent back to the person responsible."), ref=data["ref"])
+
+
+BACK_FORM = text_form(
+    "c_bak",
+    [("note", N_("Why is {ref} going back? The person responsible sees this."), 2, None)],
+    _sent_back,
+)
+
+
+@desk
+async def send_back(ctx: Ctx) -> None:
+    """The front desk does not accept the answer and sends it back."""
+    await begin_action(ctx, BACK_FORM, "bak")
+
+
+BUTTONS: dict[str, TgCallback] = {
+    r"^c:cls:": pick_class,
+    r"^c:maj:": pick_major,
+    r"^c:who:": pick_responsible,
+    r"^c:snd:": send_order,
+    r"^c:rep:": record_reply,
+    r"^c:sup:": ask_superior,
+    r"^c:opn:": opinion,
+    r"^c:res:": resolve,
+    r"^c:bak:": send_back,
+}

@@ -1,0 +1,314 @@
+"""Vacant units as staff work on them over time: the officer's inspection record, the
+supervisor's spot check (5.5) and severe-weather round (5.1.3), the admin's unsold and
+basement marks (5.1, 5.4), and the cashier's fee-rate query (5.2.5, 5.2.6)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from handlers import forms
+from handlers.base import REFUSALS, Ctx, TgCallback, desk
+from handlers.common import require_staff
+from handlers.forms import DONE, Answer, Form, Step, choice
+from handlers.text import take_text
+from handlers.vacancy_staff import reading_invalid, take_reading
+from models import vacancy as vc
+from models import vacancy_inspection as insp
+from models import vacancy_notices as notices
+from models import vacancy_rounds as rounds
+from models.base import N_, DomainError
+from models.notification import Msg, msg
+from models.people import Role
+from models.property import unit_by_code
+from models.vacancy_dates import parse_day
+
+REFUSALS.update(
+    {
+        "vacancy_inspection_done": N_("The inspection of {unit} has already been recorded."),
+        "vacancy_spot_not_open": N_("The inspection of {unit} cannot be spot-checked now."),
+        "vacancy_mark_kind": N_("Use: /mark_unit UNIT unsold|basement|clear"),
+        "vacancy_reading_range": N_("A meter reading is a number from 0 to {high}."),
+        "vacancy_reading_lower": N_(
+            "That is lower than the last reading of this meter ({last}, on {at}). Please "
+            "check the meter."
+        ),
+        "vacancy_reading_jump": N_(
+            "That is {diff} more than the last reading ({last}, on {at}), which is not "
+            "plausible. Please check the meter."
+        ),
+        "vacancy_not_technician": N_("{name} is not a technician for this building."),
+        "vacancy_same_technician": N_("{ref} is already assigned to {name}."),
+    }
+)
+
+
+# --- the officer's inspection ------------------------------------------------------------------
+
+
+def _meter_step(meter: str, prompt: str, following: str) -> Step:
+    async def ask(ctx: Ctx, data: dict[str, Any]) -> Msg:
+        return msg(prompt, unit=data.get("unit", ""))
+
+    async def take(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
+        value = take_reading(answer)
+        try:
+            await rounds.check_reading(
+                ctx.session, data["task"], ctx.person, meter, value, ctx.rt.env
+            )
+        except DomainError as error:
+            raise reading_invalid(error) from None
+        data[meter] = str(value)
+        return following
+
+    return Step(ask, take)
+
+
+async def _ask_condition(ctx: Ctx, data: dict[str, Any]) -> Msg:
+    out = msg(
+        N_(
+            "{unit}: condition of the facilities, cleanliness and the building (cracks, leaks, "
+            "dripping taps)? Press the button if all is in order, or describe the problem."
+        ),
+        unit=data.get("unit", ""),
+    )
+    return out.button_row((N_("All in order"), choice("v_ins", "condition", "ok")))
+
+
+async def _take_condition(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
+    if answer.choice == "ok":
+        data["problem"], data["condition"] = False, ""
+    else:
+        data["problem"], data["condition"] = True, take_text(answer, 3, 500)
+    return DONE
+
+
+async def _inspection_done(ctx: Ctx, data: dict[str, Any]) -> None:
+    task, used, ended = await rounds.record(
+        ctx.session,
+        data["task"],
+        ctx.person,
+        Decimal(data["water"]),
+        Decimal(data["electricity"]),
+        data["condition"],
+        bool(data["problem"]),
+        ctx.now,
+        ctx.rt.env,
+    )
+    out = msg(
+        N_("Inspection of {unit} recorded: {values}."),
+        unit=task.unit.code,
+        values=notices.readings(Decimal(data["water"]), Decimal(data["electricity"])),
+    )
+    if used.since is not None:
+        out.add(
+            N_("Used since the last reading: {values}."),
+            values=notices.readings(used.water, used.electricity),
+        )
+    if ended:
+        out.add(
+            N_(
+                "The unit is in use: vacancy {ref} has ended, and the owner and the cashier "
+                "have been told."
+            ),
+            ref=ended,
+        )
+    ctx.reply(out)
+
+
+INSPECTION_FORM = forms.register(
+    Form(
+        "v_ins",
+        N_("inspection record"),
+        "water",
+        {
+            "water": _meter_step("water", N_("{unit}: water meter reading (t)?"), "electricity"),
+            "electricity": _meter_step(
+                "electricity", N_("{unit}: electricity meter reading (kWh)?"), "condition"
+            ),
+            "condition": Step(_ask_condition, _take_condition),
+        },
+        _inspection_done,
+    )
+)
+
+
+@desk
+async def inspect(ctx: Ctx) -> None:
+    """Inspect pressed on a task: the officer records readings and condition."""
+    task = await insp.task(ctx.session, ctx.target_id)
+    insp.check_inspector(task, ctx.person)
+    ctx.answer()
+    await forms.begin(ctx, INSPECTION_FORM, {"task": task.id, "unit": task.unit.code})
+
+
+# --- the supervisor's spot check ----------------------------------------------------------------
+
+
+async def _ask_spot(ctx: Ctx, data: dict[str, Any]) -> Msg:
+    return msg(N_("Spot check of {unit}: what did you find? Write your note."), unit=data["unit"])
+
+
+async def _take_spot(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
+    data["note"] = take_text(answer, 2, 500)
+    return DONE
+
+
+async def _spot_done(ctx: Ctx, data: dict[str, Any]) -> None:
+    task = await rounds.spot_check(
+        ctx.session, data["task"], ctx.person, bool(data["ok"]), data["note"], ctx.now
+    )
+    ctx.reply(N_("Spot check of {unit} recorded."), unit=task.unit.code)
+
+
+SPOT_FORM = forms.register(
+    Form("v_spot", N_("spot check"), "note", {"note": Step(_ask_spot, _take_spot)}, _spot_done)
+)
+
+
+@desk
+async def spot(ctx: Ctx) -> None:
+    """Spot check pressed (5.5): confirmed or problem found, then a note."""
+    if ctx.target_arg not in ("y", "n"):
+        raise DomainError("stale")
+    task = await insp.task(ctx.session, ctx.target_id)
+    if not ctx.person.has_role(Role.SUPERVISOR, task.building):
+        raise DomainError("not_allowed")
+    if task.done_at is None or task.spot_at is not None:
+        raise DomainError("vacancy_spot_not_open", unit=task.unit.code)
+    ctx.answer()
+    data = {"task": task.id, "unit": task.unit.code, "ok": ctx.target_arg == "y"}
+    await forms.begin(ctx, SPOT_FORM, data)
+
+
+@desk
+async def inspections(ctx: Ctx) -> None:
+    """/inspections: open inspection tasks; for supervisors, recent ones to spot-check."""
+    if not require_staff(ctx):
+        return
+    me = ctx.person
+    out = Msg()
+    if me.has_role(Role.SERVICE):
+        mine = await insp.open_tasks_for(ctx.session, me)
+        out.add(N_("Inspections waiting for you: {count}"), count=len(mine))
+        for task in mine[:20]:
+            out.lines += rounds.task_line(task).lines
+            out.button_row((N_("Inspect {unit}"), {"unit": task.unit.code}, f"v:ins:{task.id}"))
+    if me.has_role(Role.SUPERVISOR):
+        since = ctx.now - timedelta(days=31)
+        done = await insp.to_spot_check(ctx.session, since)
+        out.add(N_("Inspections of the last month to spot-check (5.5): {count}"), count=len(done))
+        for task in done:
+            out.add(
+                N_("• {unit}: {values} by {when} — {condition}"),
+                unit=task.unit.code,
+                values=notices.readings(task.water or Decimal(0), task.electricity or Decimal(0)),
+                when=task.done_at,
+                condition=task.condition or msg(N_("all in order")),
+            )
+            out.button_row(
+                (N_("{unit}: confirmed"), {"unit": task.unit.code}, f"v:spot:{task.id}:y"),
+                (N_("{unit}: problem"), {"unit": task.unit.code}, f"v:spot:{task.id}:n"),
+            )
+    if not out.lines:
+        out.add(N_("This command is for service officers and supervisors."))
+    ctx.reply(out)
+
+
+@desk
+async def weather_alert(ctx: Ctx) -> None:
+    """/weather_alert [note]: a supervisor orders a full inspection round today (5.1.3)."""
+    if not require_staff(ctx):
+        return
+    note = " ".join(ctx.args)[:200] or None
+    rnd, tasks = await rounds.weather_alert(ctx.session, ctx.person, note, ctx.now, ctx.rt.env)
+    if not tasks:
+        ctx.reply(N_("There are no vacant, unsold or basement units to inspect."))
+        return
+    ctx.reply(
+        N_("⛈ Severe-weather inspection ordered: {count} units, to be done by {due}."),
+        count=len(tasks),
+        due=rnd.due_at,
+    )
+
+
+# --- the admin's marks, the cashier's query -------------------------------------------------------
+
+
+@desk
+async def mark_unit(ctx: Ctx) -> None:
+    """/mark_unit UNIT unsold|basement|clear: units inspected like vacant ones (admin)."""
+    if not require_staff(ctx):
+        return
+    if not ctx.person.has_role(Role.ADMIN):
+        raise DomainError("not_allowed")
+    if not ctx.args:
+        marks = await insp.marked_units(ctx.session)
+        out = msg(N_("Units inspected monthly without an application: {count}"), count=len(marks))
+        for mark in marks:
+            out.add(
+                N_("• {unit} ({reason})"), unit=mark.unit.code, reason=msg(insp.MARKS[mark.kind])
+            )
+        ctx.reply(out.add(N_("Use: /mark_unit UNIT unsold|basement|clear")))
+        return
+    if len(ctx.args) != 2 or ctx.args[1].lower() not in (*insp.MARKS, "clear"):
+        raise DomainError("vacancy_mark_kind")
+    unit = await unit_by_code(ctx.session, ctx.args[0][:64])
+    if unit is None:
+        ctx.reply(N_("There is no unit {unit}."), unit=ctx.args[0][:64])
+        return
+    kind = ctx.args[1].lower()
+    await insp.set_mark(ctx.session, unit, None if kind == "clear" else kind, ctx.person, ctx.now)
+    if kind == "clear":
+        ctx.reply(N_("{unit} is no longer inspected as unsold or basement."), unit=unit.code)
+    else:
+        ctx.reply(
+            N_("{unit} is marked {reason}: it gets the monthly inspection."),
+            unit=unit.code,
+            reason=msg(insp.MARKS[kind]),
+        )
+
+
+@desk
+async def fee_rate(ctx: Ctx) -> None:
+    """/fee_rate UNIT [DATE]: property fee and shared utilities rate on a day (staff)."""
+    if not require_staff(ctx):
+        return
+    if not ctx.args or len(ctx.args) > 2:
+        ctx.reply(N_("Use: /fee_rate UNIT [DATE], for example /fee_rate 1-2-301 2027-01-15"))
+        return
+    unit = await unit_by_code(ctx.session, ctx.args[0][:64])
+    if unit is None:
+        ctx.reply(N_("There is no unit {unit}."), unit=ctx.args[0][:64])
+        return
+    day: date | None = ctx.rt.env.calendar.local_date(ctx.now)
+    if len(ctx.args) == 2:
+        day = parse_day(ctx.args[1][:20])
+    if day is None:
+        ctx.reply(N_("Use: /fee_rate UNIT [DATE], for example /fee_rate 1-2-301 2027-01-15"))
+        return
+    rate, ticket, v = await vc.fee_rate(ctx.session, unit.id, day, ctx.rt.env)
+    out = msg(
+        N_("Unit {unit} on {day}: property fee and shared utilities at {rate} %."),
+        unit=unit.code,
+        day=day,
+        rate=rate,
+    )
+    if ticket is not None and v is not None:
+        out.add(
+            N_("Vacancy {ref}: 50 %, {start} until {end}."),
+            ref=ticket.ref,
+            start=v.half_from,
+            end=v.half_until,
+        )
+    ctx.reply(out)
+
+
+COMMANDS: dict[str, TgCallback] = {
+    "weather_alert": weather_alert,
+    "inspections": inspections,
+    "mark_unit": mark_unit,
+    "fee_rate": fee_rate,
+}
+BUTTONS: dict[str, TgCallback] = {r"^v:ins:": inspect, r"^v:spot:": spot}

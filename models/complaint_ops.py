@@ -1,0 +1,278 @@
+"""The state changes of a complaint or suggestion (states in :mod:`models.complaint`).
+
+Each operation checks who acts and from which state, appends a signed event (4.2.7: every step
+has a name and a date) and moves the deadlines, all in the caller's transaction. Who is told
+what is the business of the *_flow, *_classify, *_handling and *_followup modules; the
+follow-up's own changes are in :mod:`models.complaint_followup`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.base import DomainError
+from models.complaint import (
+    CHANNELS,
+    CLASS_NAMES,
+    MAX_PHOTOS,
+    RAISED_WITH,
+    Complaint,
+    St,
+    answer_due,
+    executive_due,
+    handling_due,
+    is_desk,
+    is_head,
+    may_be_responsible,
+    require,
+    require_state,
+)
+from models.deadline import schedule, settle
+from models.env import Env
+from models.people import Person, Role
+from models.property import Unit
+from models.ticket import Kind, Ticket, new_ticket
+
+
+def schedule_classify(session: AsyncSession, ticket: Ticket, now: datetime, env: Env) -> None:
+    due = env.calendar.add_business_time(now, env.complaint.classify_remind)
+    schedule(session, "complaint.classify", due, now, ticket_id=ticket.id)
+
+
+async def file_case(
+    session: AsyncSession,
+    *,
+    kind: Kind,
+    owner: Person | None,
+    unit: Unit,
+    filer: Person,
+    channel: str,
+    description: str,
+    location: str | None,
+    photos: list[str],
+    raised_with: str | None,
+    now: datetime,
+    env: Env,
+) -> tuple[Ticket, Complaint]:
+    """The 业主投诉/建议处理记录表 row. Owners file through the bot; any staff member who hears
+    a complaint logs it for the unit with the channel it came through (4.2.1, 4.2.3)."""
+    if kind not in (Kind.COMPLAINT, Kind.SUGGESTION) or channel not in CHANNELS:
+        raise DomainError("stale")
+    if channel == "bot":
+        require(owner is not None and owner.id == filer.id)
+    else:
+        require(filer.is_staff)
+    if raised_with is not None and (raised_with not in RAISED_WITH or kind != Kind.COMPLAINT):
+        raise DomainError("stale")
+    if not 1 <= len(description.strip()) <= 1000 or len(location or "") > 200:
+        raise DomainError("stale")
+    ticket = await new_ticket(
+        session,
+        kind,
+        state=St.RECORDING,
+        owner=owner,
+        unit=None,  # kept on the complaint row: see Complaint's docstring
+        created_by=filer,
+        summary=description[:500],
+        now=now,
+        calendar=env.calendar,
+    )
+    major = raised_with is not None
+    complaint = Complaint(
+        ticket_id=ticket.id,
+        unit_id=unit.id,
+        building=unit.building.code,
+        channel=channel,
+        description=description,
+        location=location,
+        photos=list(photos)[:MAX_PHOTOS],
+        raised_with=raised_with,
+        major=major,
+        share_unit=False,
+        case_study=False,
+        answer_due_at=answer_due(now, env, major=major) if kind == Kind.SUGGESTION else None,
+    )
+    session.add(complaint)
+    if channel != "bot":
+        ticket.record("logged_for_owner", filer, now, data={"channel": channel, "unit": unit.code})
+    schedule_classify(session, ticket, now, env)
+    await session.flush()
+    return ticket, complaint
+
+
+def _send_order(
+    session: AsyncSession,
+    ticket: Ticket,
+    complaint: Complaint,
+    responsible: Person,
+    due: datetime,
+    now: datetime,
+    env: Env,
+) -> None:
+    """Issue the 工作联系单: the responsible person holds the case until they reply."""
+    complaint.responsible_id = responsible.id
+    complaint.order_sent_at = now
+    complaint.due_at = due
+    ticket.assignee_id = responsible.id
+    ticket.assignee = responsible
+    schedule(session, "complaint.due", due, now, ticket_id=ticket.id, level=1)
+    schedule(
+        session, "complaint.due", executive_due(now, due, env), now, ticket_id=ticket.id, level=2
+    )
+
+
+async def classify(
+    session: AsyncSession,
+    ticket: Ticket,
+    complaint: Complaint,
+    actor: Person,
+    *,
+    klass: int | None,
+    major: bool,
+    responsible: Person,
+    share_unit: bool,
+    now: datetime,
+    env: Env,
+) -> bool:
+    """The front desk records the case: class (complaints), major or not, the responsible
+    person and whether they may see the unit. Returns True when it has just become major."""
+    require(is_desk(actor, complaint))
+    suggestion = ticket.kind == Kind.SUGGESTION.value
+    if (klass is not None) if suggestion else (klass not in CLASS_NAMES):
+        raise DomainError("stale")
+    if complaint.major and not major:
+        raise DomainError("stale")  # what the owner took elsewhere stays major
+    if not may_be_responsible(responsible, complaint.building, env):
+        raise DomainError("complaint_not_responsible", name=responsible.name)
+    ticket.transition(
+        {St.RECORDING},
+        St.IN_HAND,
+        "routed" if suggestion else "classified",
+        actor,
+        now,
+        data={
+            "class": klass,
+            "major": major,
+            "responsible_id": responsible.id,
+            "responsible": responsible.name,
+            "share_unit": share_unit,
+        },
+    )
+    newly_major = major and not complaint.major
+    complaint.klass, complaint.major, complaint.share_unit = klass, major, share_unit
+    await settle(session, now, ticket_id=ticket.id, kinds={"complaint.classify"})
+    if suggestion:
+        complaint.answer_due_at = answer_due(ticket.created_at, env, major=major)
+        due = complaint.answer_due_at
+    else:
+        due = handling_due(klass, now, env)
+        complaint.answer_due_at = due
+    _send_order(session, ticket, complaint, responsible, due, now, env)
+    return newly_major
+
+
+def ask_superior(
+    ticket: Ticket, complaint: Complaint, actor: Person, note: str, now: datetime, env: Env
+) -> bool:
+    """The handler cannot deal with it alone (4.2.1, ch.4 四): must ask within 2 office hours
+    of the order. Returns True when the request is late."""
+    require(ticket.assignee_id == actor.id)
+    require_state(ticket, {St.IN_HAND})
+    sent = complaint.order_sent_at or now
+    late = now > env.calendar.add_business_time(sent, env.complaint.ask_superior_limit)
+    complaint.asked_superior_at = now
+    ticket.record("asked_superior", actor, now, note=note, data={"late": late})
+    return late
+
+
+def give_opinion(
+    ticket: Ticket, complaint: Complaint, actor: Person, note: str, now: datetime
+) -> None:
+    """A department head (or executive) gives a handling opinion (4.2.1, 4.2.5)."""
+    require(is_head(actor, complaint) or actor.has_role(Role.EXECUTIVE, complaint.building))
+    require_state(ticket, {St.RECORDING, St.IN_HAND, St.ANSWERED})
+    ticket.record("opinion", actor, now, note=note)
+
+
+async def reply(
+    session: AsyncSession,
+    ticket: Ticket,
+    complaint: Complaint,
+    actor: Person,
+    opinion: str,
+    result: str,
+    now: datetime,
+) -> None:
+    """The responsible person records the handling opinion and the result (4.2.7)."""
+    require(ticket.assignee_id == actor.id)
+    late = complaint.due_at is not None and now > complaint.due_at
+    ticket.transition(
+        {St.IN_HAND},
+        St.ANSWERED,
+        "replied",
+        actor,
+        now,
+        note=result,
+        data={"opinion": opinion, "late": late},
+    )
+    complaint.opinion, complaint.result, complaint.replied_at = opinion, result, now
+    ticket.assignee_id = None  # back with the front desk: off the handler's /queue
+    ticket.assignee = None
+    await settle(session, now, ticket_id=ticket.id, kinds={"complaint.due"})
+
+
+async def send_back(
+    session: AsyncSession,
+    ticket: Ticket,
+    complaint: Complaint,
+    actor: Person,
+    note: str,
+    now: datetime,
+    env: Env,
+) -> Person:
+    """The front desk does not accept the answer: a new order to the same person."""
+    require(is_desk(actor, complaint))
+    responsible = (
+        await session.get(Person, complaint.responsible_id) if complaint.responsible_id else None
+    )
+    if responsible is None:
+        raise DomainError("stale")
+    ticket.transition({St.ANSWERED}, St.IN_HAND, "sent_back", actor, now, note=note)
+    _send_order(
+        session, ticket, complaint, responsible, handling_due(complaint.klass, now, env), now, env
+    )
+    return responsible
+
+
+async def resolve(
+    session: AsyncSession,
+    ticket: Ticket,
+    complaint: Complaint,
+    actor: Person,
+    explanation: str,
+    now: datetime,
+    env: Env,
+) -> None:
+    """The front desk confirms the result and tells the owner. A complaint then waits for its
+    follow-up (4.3, within 3 days); a suggestion is closed with its answer."""
+    require(is_desk(actor, complaint))
+    suggestion = ticket.kind == Kind.SUGGESTION.value
+    to_state = St.CLOSED if suggestion else St.RESOLVED
+    ticket.transition({St.ANSWERED}, to_state, "resolved", actor, now, note=explanation)
+    complaint.explanation, complaint.resolved_at = explanation, now
+    await settle(session, now, ticket_id=ticket.id)
+    if suggestion:
+        ticket.closed_at = now
+        return
+    due = now + env.complaint.followup_limit
+    schedule(session, "complaint.followup", due, now, ticket_id=ticket.id, level=1)
+    schedule(
+        session,
+        "complaint.followup",
+        due + env.complaint.followup_escalate,
+        now,
+        ticket_id=ticket.id,
+        level=2,
+    )

@@ -1,0 +1,318 @@
+"""The lost-and-found state machine: registering, claiming, checking the ID at the desk, the
+claimant's signature (in the bot or on paper), refusals and withdrawals; custody and disposal
+are in :mod:`models.lost_found_custody`.
+
+Each operation checks who acts and from which state, appends a signed event, and moves the
+item's deadlines, in the caller's transaction. Notifications are the caller's (flow) job.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.base import DomainError
+from models.deadline import schedule, settle
+from models.env import Env
+from models.lost_found import (
+    BOT,
+    CLAIMABLE,
+    DESK,
+    OPEN_CLAIM,
+    PAPER,
+    ClaimSt,
+    FoundItem,
+    ItemSt,
+    LostClaim,
+)
+from models.lost_found_rules import IdDocument, add_months, check_found_at
+from models.people import Person, Role
+from models.property import Unit
+from models.ticket import Kind, Ticket, new_ticket
+
+
+def require_receptionist(person: Person) -> None:
+    if not person.has_role(Role.RECEPTIONIST):
+        raise DomainError("not_allowed")
+
+
+def require_claimable(ticket: Ticket) -> None:
+    """A claim needs an item still kept for its owner."""
+    if ticket.state == ItemSt.RETURNED:
+        raise DomainError("lf_item_returned", ref=ticket.ref)
+    if ticket.state not in CLAIMABLE:
+        raise DomainError("lf_item_gone", ref=ticket.ref)
+
+
+async def register(
+    session: AsyncSession,
+    *,
+    actor: Person,
+    name: str,
+    description: str,
+    category: str,
+    valuable: bool,
+    place: str,
+    found_at: datetime,
+    finder_name: str,
+    finder: Person | None,
+    photos: list[str],
+    now: datetime,
+    env: Env,
+) -> tuple[Ticket, FoundItem]:
+    """拾遗物品登记 (4.2); any staff member hands in what they found (4.1)."""
+    if not actor.is_staff:
+        raise DomainError("not_allowed")
+    policy = env.lost_found
+    cat = policy.category(category)
+    if cat is None:
+        raise DomainError("stale")
+    check_found_at(found_at, now, policy)
+    ticket = await new_ticket(
+        session,
+        Kind.FOUND_ITEM,
+        state=ItemSt.HELD,
+        owner=None,
+        unit=None,
+        created_by=actor,
+        # Only staff can open an F- ticket, so its card may carry the details.
+        summary=f"{name} — {description}"[:500],
+        now=now,
+        calendar=env.calendar,
+    )
+    item = FoundItem(
+        ticket_id=ticket.id,
+        name=name,
+        description=description,
+        category=category,
+        place=place,
+        found_at=found_at,
+        finder_name=finder_name,
+        finder_id=finder.id if finder else None,
+        valuable=valuable or cat.valuable,
+        photos=photos[:3],
+        custody=DESK,
+    )
+    session.add(item)
+    due = add_months(now, policy.disposal_months, env.calendar)
+    schedule(session, "lf.disposal", due, now, ticket_id=ticket.id)
+    if item.valuable:
+        # 4.8: valuables not claimed "the same day" (当天) go to administration that day.
+        schedule(
+            session, "lf.valuable", env.calendar.end_of_business_day(now), now, ticket_id=ticket.id
+        )
+    await session.flush()
+    return ticket, item
+
+
+async def claims_on(
+    session: AsyncSession, item_ticket: Ticket, states: set[ClaimSt] | None = None
+) -> list[tuple[Ticket, LostClaim]]:
+    query = (
+        select(Ticket, LostClaim)
+        .join(LostClaim, LostClaim.ticket_id == Ticket.id)
+        .where(LostClaim.item_id == item_ticket.id)
+        .order_by(Ticket.id)
+    )
+    if states:
+        query = query.where(Ticket.state.in_([s.value for s in states]))
+    return [(t, c) for t, c in (await session.execute(query)).all()]
+
+
+async def file_claim(
+    session: AsyncSession,
+    *,
+    owner: Person,
+    unit: Unit | None,
+    item_ticket: Ticket,
+    item_name: str,
+    features: str,
+    now: datetime,
+    env: Env,
+) -> tuple[Ticket, LostClaim]:
+    """An owner claims an item, describing its name and features in their own words (4.4)."""
+    require_claimable(item_ticket)
+    for other, _ in await claims_on(session, item_ticket, OPEN_CLAIM):
+        if other.owner_id == owner.id:
+            raise DomainError("lf_claim_duplicate", ref=other.ref)
+    ticket = await new_ticket(
+        session,
+        Kind.LOST_CLAIM,
+        state=ClaimSt.CLAIMED,
+        owner=owner,
+        unit=unit,
+        created_by=owner,
+        summary=f"{item_name} — {features}"[:500],
+        now=now,
+        calendar=env.calendar,
+    )
+    claim = LostClaim(
+        ticket_id=ticket.id,
+        item_id=item_ticket.id,
+        claimant_name=(unit.owner_name if unit and unit.owner_name else owner.name)[:100],
+        item_name=item_name,
+        features=features,
+    )
+    session.add(claim)
+    item_ticket.record("lf_claim_filed", owner, now, data={"claim": ticket.ref})
+    await session.flush()
+    return ticket, claim
+
+
+async def _no_other_verified(session: AsyncSession, item_ticket: Ticket, claim_id: int) -> None:
+    for other, _ in await claims_on(session, item_ticket, {ClaimSt.ID_CHECKED}):
+        if other.id != claim_id:
+            raise DomainError("lf_other_verified", ref=other.ref)
+
+
+async def check_id(
+    session: AsyncSession,
+    claim_ticket: Ticket,
+    claim: LostClaim,
+    item_ticket: Ticket,
+    actor: Person,
+    document: IdDocument,
+    now: datetime,
+) -> None:
+    """The receptionist has seen the original ID and the description matches (核准无误):
+    the masked number is recorded and the claimant is asked to sign."""
+    require_receptionist(actor)
+    require_claimable(item_ticket)
+    await _no_other_verified(session, item_ticket, claim_ticket.id)
+    data = {"document": document.kind, "id": document.masked}
+    claim_ticket.transition(
+        {ClaimSt.CLAIMED}, ClaimSt.ID_CHECKED, "lf_id_checked", actor, now, data=data
+    )
+    claim.document, claim.id_masked = document.kind, document.masked
+    claim.verified_by_id, claim.verified_at = actor.id, now
+
+
+async def sign(
+    session: AsyncSession,
+    claim_ticket: Ticket,
+    claim: LostClaim,
+    item_ticket: Ticket,
+    item: FoundItem,
+    actor: Person,
+    how: str,
+    now: datetime,
+) -> list[tuple[Ticket, LostClaim]]:
+    """The claimant signs for the item (由失主签字后领取): in the bot (only the claimant), or on
+    the paper register (recorded by a receptionist). Returns the other claims, now lapsed."""
+    if how == BOT and claim_ticket.owner_id != actor.id:
+        raise DomainError("not_allowed")
+    if how == PAPER:
+        require_receptionist(actor)
+    if how not in (BOT, PAPER):
+        raise DomainError("stale")
+    require_claimable(item_ticket)
+    action = "lf_signed_bot" if how == BOT else "lf_signed_paper"
+    claim_ticket.transition({ClaimSt.ID_CHECKED}, ClaimSt.HANDED_OVER, action, actor, now)
+    claim_ticket.closed_at = now
+    claim.receipt, claim.received_at = how, now
+    return await _hand_over(session, claim_ticket, claim, item_ticket, item, actor, now)
+
+
+async def _hand_over(
+    session: AsyncSession,
+    claim_ticket: Ticket,
+    claim: LostClaim,
+    item_ticket: Ticket,
+    item: FoundItem,
+    actor: Person,
+    now: datetime,
+) -> list[tuple[Ticket, LostClaim]]:
+    item_ticket.transition(
+        CLAIMABLE,
+        ItemSt.RETURNED,
+        "lf_returned",
+        actor,
+        now,
+        data={
+            "claim": claim_ticket.ref,
+            "claimant": claim.claimant_name,
+            "id": claim.id_masked,
+            "receipt": claim.receipt,
+        },
+    )
+    item_ticket.closed_at = now
+    item.returned_at, item.returned_claim_id = now, claim_ticket.id
+    await settle(session, now, ticket_id=item_ticket.id)
+    return await lapse_others(session, item_ticket, claim_ticket.id, now)
+
+
+async def lapse_others(
+    session: AsyncSession, item_ticket: Ticket, keep_id: int | None, now: datetime
+) -> list[tuple[Ticket, LostClaim]]:
+    lapsed = []
+    for other, other_claim in await claims_on(session, item_ticket, OPEN_CLAIM):
+        if other.id != keep_id:
+            other.transition(OPEN_CLAIM, ClaimSt.LAPSED, "lf_claim_lapsed", None, now)
+            other.closed_at = now
+            lapsed.append((other, other_claim))
+    return lapsed
+
+
+async def desk_claim(
+    session: AsyncSession,
+    *,
+    item_ticket: Ticket,
+    item: FoundItem,
+    actor: Person,
+    claimant_name: str,
+    description: str,
+    document: IdDocument,
+    now: datetime,
+    env: Env,
+) -> tuple[Ticket, LostClaim, list[tuple[Ticket, LostClaim]]]:
+    """A claimant without Telegram at the desk: checked, signed on paper and handed over."""
+    require_receptionist(actor)
+    require_claimable(item_ticket)
+    await _no_other_verified(session, item_ticket, 0)
+    ticket = await new_ticket(
+        session,
+        Kind.LOST_CLAIM,
+        state=ClaimSt.CLAIMED,
+        owner=None,
+        unit=None,
+        created_by=actor,
+        summary=description[:500],
+        now=now,
+        calendar=env.calendar,
+    )
+    claim = LostClaim(
+        ticket_id=ticket.id,
+        item_id=item_ticket.id,
+        claimant_name=claimant_name,
+        item_name=description[:200],
+        features=description,
+    )
+    session.add(claim)
+    item_ticket.record("lf_claim_filed", actor, now, data={"claim": ticket.ref})
+    await check_id(session, ticket, claim, item_ticket, actor, document, now)
+    ticket.transition({ClaimSt.ID_CHECKED}, ClaimSt.HANDED_OVER, "lf_signed_paper", actor, now)
+    ticket.closed_at = now
+    claim.receipt, claim.received_at = PAPER, now
+    lapsed = await _hand_over(session, ticket, claim, item_ticket, item, actor, now)
+    return ticket, claim, lapsed
+
+
+def reject(
+    claim_ticket: Ticket, claim: LostClaim, actor: Person, reason: str, now: datetime
+) -> None:
+    """The description or the ID does not match: the claim is refused, with the reason."""
+    require_receptionist(actor)
+    claim_ticket.transition(
+        OPEN_CLAIM, ClaimSt.REJECTED, "lf_claim_rejected", actor, now, note=reason
+    )
+    claim_ticket.closed_at = now
+    claim.rejected_reason = reason
+
+
+def withdraw(claim_ticket: Ticket, actor: Person, now: datetime) -> None:
+    if claim_ticket.owner_id != actor.id:
+        raise DomainError("not_allowed")
+    claim_ticket.transition(OPEN_CLAIM, ClaimSt.WITHDRAWN, "lf_claim_withdrawn", actor, now)
+    claim_ticket.closed_at = now

@@ -1,0 +1,235 @@
+"""Vacancy operations as handlers call them: load, change the application, tell the people
+concerned. One function per user action, each in the caller's unit of work; a DomainError
+means the actor, the state or the input does not allow it and nothing was changed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import vacancy_notices as notices
+from models import vacancy_steps as steps
+from models.base import N_, DomainError
+from models.deadline import Deadline, schedule
+from models.env import Env
+from models.notification import msg
+from models.people import Person, Role
+from models.ticket import Ticket
+from models.vacancy import St, Vacancy, file_application, load
+from models.vacancy_dates import close_of, opening_of
+
+
+async def file(
+    session: AsyncSession,
+    owner: Person,
+    unit_id: int,
+    start: date,
+    end: date,
+    reason: str,
+    renews: int | None,
+    now: datetime,
+    env: Env,
+) -> Ticket:
+    ticket, v = await file_application(
+        session,
+        owner=owner,
+        unit_id=unit_id,
+        start=start,
+        end=end,
+        reason=reason,
+        renews=renews,
+        now=now,
+        env=env,
+    )
+    if renews is not None:
+        old = await session.get(Ticket, renews)
+        if old is not None and old.owner_id == owner.id:
+            old.record("renewed", owner, now, data={"ref": ticket.ref})
+    # The application lapses if the ID has not been seen by the close of its start date, or
+    # if it is still undecided when its end date comes; approved, it ends on that date.
+    cal = env.calendar
+    schedule(session, "vacancy.lapse", close_of(cal, start), now, ticket_id=ticket.id)
+    schedule(session, "vacancy.end", opening_of(cal, end), now, ticket_id=ticket.id)
+    await session.flush()  # before the notices read the new ticket's unit and owner
+    await notices.filed(session, ticket, v, now)
+    return ticket
+
+
+async def confirm_id(
+    session: AsyncSession, ticket_id: int, actor: Person, now: datetime, env: Env
+) -> Ticket:
+    ticket, v = await load(session, ticket_id)
+    await steps.confirm_id(session, ticket, v, actor, now, env)
+    notices.to_owner(
+        session,
+        ticket,
+        msg(
+            N_(
+                "Your original ID was checked for {ref}. The application now goes to the "
+                "service officer's opinion and the supervisor's approval."
+            ),
+            ref=ticket.ref,
+        ),
+        now,
+    )
+    return ticket
+
+
+async def sign_opinion(
+    session: AsyncSession,
+    ticket_id: int,
+    actor: Person,
+    ok: bool,
+    note: str,
+    now: datetime,
+    env: Env,
+) -> Ticket:
+    ticket, v = await load(session, ticket_id)
+    await steps.sign_opinion(session, ticket, v, actor, ok, note, now, env)
+    await notices.opinion_signed(session, ticket, v, actor, now)
+    return ticket
+
+
+async def step_due(session: AsyncSession, ticket: Ticket, kind: str) -> datetime | None:
+    """The escalation time of the ticket's open step deadline (shown in orders)."""
+    from sqlalchemy import select
+
+    return await session.scalar(
+        select(Deadline.due_at).where(
+            Deadline.ticket_id == ticket.id,
+            Deadline.kind == kind,
+            Deadline.level == 2,
+            Deadline.fired_at.is_(None),
+            Deadline.done_at.is_(None),
+        )
+    )
+
+
+async def approve(
+    session: AsyncSession, ticket_id: int, actor: Person, now: datetime, env: Env
+) -> Ticket:
+    ticket, v = await load(session, ticket_id)
+    await steps.approve(session, ticket, v, actor, now, env)
+    notices.to_owner(
+        session,
+        ticket,
+        msg(
+            N_(
+                "✅ Your vacancy application {ref} is approved. Property fee and shared "
+                "utilities are at 50 % as of {start}; from {end} they are at 100 % again. A "
+                "technician will shut off water and electricity and read the meters."
+            ),
+            ref=ticket.ref,
+            start=v.start_date,
+            end=v.end_date,
+        ),
+        now,
+    )
+    await notices.rate_change(session, ticket, v, notices.half_rate(v), now)
+    due = await step_due(session, ticket, "vacancy.shutoff")
+    await notices.order_for_desk(session, ticket, v, due or now, now)
+    return ticket
+
+
+async def reject(
+    session: AsyncSession, ticket_id: int, actor: Person, note: str, now: datetime
+) -> Ticket:
+    ticket, v = await load(session, ticket_id)
+    await steps.reject(session, ticket, v, actor, note, now)
+    notices.to_owner(
+        session,
+        ticket,
+        msg(
+            N_("Your vacancy application {ref} was not approved: {note}. Fees stay at 100 %."),
+            ref=ticket.ref,
+            note=note,
+        ),
+        now,
+    )
+    await notices.to_role(
+        session,
+        Role.SERVICE,
+        ticket,
+        v,
+        msg(N_("{ref} was rejected by {name}: {note}"), ref=ticket.ref, name=actor.name, note=note),
+        now,
+    )
+    return ticket
+
+
+async def cancel(
+    session: AsyncSession, ticket_id: int, actor: Person, now: datetime, env: Env
+) -> Ticket:
+    """The owner cancels: withdrawn before approval; afterwards 100 % as of today, and a unit
+    already shut off gets a restore order."""
+    ticket, v = await load(session, ticket_id)
+    approved = v.half_from is not None
+    dropped = await steps.cancel(session, ticket, v, actor, now, env)
+    await notices.tell_dropped(session, ticket, dropped, now)
+    if not approved:
+        await notices.to_officers(
+            session, ticket, v, msg(N_("{ref} was withdrawn by the owner."), ref=ticket.ref), now
+        )
+        return ticket
+    await notices.rate_change(
+        session,
+        ticket,
+        v,
+        msg(N_("cancelled early by the owner; 100 % again from {day}."), day=v.half_until),
+        now,
+    )
+    if ticket.state == St.RESTORE:
+        due = await step_due(session, ticket, "vacancy.restore")
+        await notices.order_for_desk(session, ticket, v, due or now, now)
+    return ticket
+
+
+def check_owner_action(ticket: Ticket, actor: Person) -> None:
+    if ticket.owner_id != actor.id:
+        raise DomainError("not_allowed")
+
+
+async def check_cancel(session: AsyncSession, ticket_id: int, actor: Person) -> Ticket:
+    """Before asking the owner to confirm a cancellation; changes nothing."""
+    ticket, _ = await load(session, ticket_id)
+    check_owner_action(ticket, actor)
+    if ticket.state not in {
+        s.value for s in (St.ID_CHECK, St.OPINION, St.APPROVAL, St.SHUTOFF, St.VACANT)
+    }:
+        raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
+    return ticket
+
+
+async def let_end(session: AsyncSession, ticket_id: int, actor: Person, now: datetime) -> Ticket:
+    ticket, _ = await load(session, ticket_id)
+    steps.answer_reminder(ticket, actor, now)
+    return ticket
+
+
+async def renewal(session: AsyncSession, ticket_id: int, actor: Person) -> tuple[Ticket, Vacancy]:
+    """What a re-application starts from (5.2.7): the same unit, from the old end date (also
+    pressed late, after the old one has ended)."""
+    ticket, v = await load(session, ticket_id)
+    check_owner_action(ticket, actor)
+    if ticket.state not in {St.SHUTOFF, St.VACANT, St.RESTORE, St.ENDED}:
+        raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
+    return ticket, v
+
+
+# Who may start which multi-step staff action, checked before its form opens.
+async def check(session: AsyncSession, ticket_id: int, actor: Person, action: str) -> Ticket:
+    ticket, v = await load(session, ticket_id)
+    if action == "op":
+        steps.require(actor, Role.SERVICE, v.building)
+        states = {St.OPINION}
+    elif action == "rj":
+        steps.require(actor, Role.SUPERVISOR, v.building)
+        states = {St.APPROVAL}
+    else:
+        steps.require_assignee(ticket, actor)
+        states = {St.SHUTOFF} if action == "off" else {St.RESTORE}
+    if ticket.state not in states:
+        raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
+    return ticket

@@ -1,0 +1,217 @@
+"""Who is told what about a vacancy application (SPEC §2.3), and the texts they read.
+
+Every function queues outbox rows in the caller's transaction. Callback data carries only
+ids: ``v:<action>:<ticket id>[:<arg>]``; the server re-checks everything on a press.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.base import N_
+from models.notification import Msg, enqueue, msg, notify_role
+from models.people import Person, Role, staff_with_role
+from models.ticket import Ticket
+from models.vacancy import STATE_NAMES, St, Vacancy
+
+
+def data(action: str, ticket: Ticket, arg: int | str | None = None) -> str:
+    return f"v:{action}:{ticket.id}" + (f":{arg}" if arg is not None else "")
+
+
+def describe(ticket: Ticket, v: Vacancy, *, contact: bool) -> Msg:
+    """The 《空置房申请表》 as staff read it; `contact` adds the owner's name and phone."""
+    out = Msg().add(
+        N_("{ref} · vacancy application · unit {unit}"),
+        ref=ticket.ref,
+        unit=ticket.unit.code if ticket.unit else "—",
+    )
+    if contact and ticket.owner is not None:
+        unit = ticket.unit
+        out.add(
+            N_("Owner: {name}, phone {phone}"),
+            name=(unit.owner_name if unit and unit.owner_name else None) or ticket.owner.name,
+            phone=(unit.owner_phone if unit else None) or ticket.owner.phone or "—",
+        )
+    out.add(N_("Vacant from {start} until {end}"), start=v.start_date, end=v.end_date)
+    out.add(N_("Reason: {text}"), text=v.reason)
+    return out
+
+
+def state_label(state: str) -> Msg:
+    return msg(STATE_NAMES.get(state, state))  # type: ignore[call-overload]
+
+
+def rate_lines(v: Vacancy, rate: int) -> Msg:
+    """What the owner reads about the fee rate in /my and on the ticket card."""
+    out = Msg()
+    out.add(N_("Fee rate in force today: {rate} %"), rate=rate)
+    if v.half_from is not None and v.half_until is not None and v.half_from < v.half_until:
+        out.add(
+            N_("50 %: {start} until {end}; 100 % again from {end}"),
+            start=v.half_from,
+            end=v.half_until,
+        )
+    else:
+        out.add(N_("Requested: {start} until {end}"), start=v.start_date, end=v.end_date)
+    return out
+
+
+async def to_role(
+    session: AsyncSession, role: Role, ticket: Ticket, v: Vacancy, body: Msg, now: datetime
+) -> list[Person]:
+    return await notify_role(session, role, body, now, building=v.building, ticket_id=ticket.id)
+
+
+async def to_officers(
+    session: AsyncSession, ticket: Ticket, v: Vacancy, body: Msg, now: datetime
+) -> None:
+    """The building's service officers; if the building has none, the supervisors (so the
+    work is not silently lost)."""
+    if not await to_role(session, Role.SERVICE, ticket, v, body, now):
+        body.add(N_("(No service officer is registered for building {b}.)"), b=v.building)
+        await to_role(session, Role.SUPERVISOR, ticket, v, body, now)
+
+
+def to_owner(session: AsyncSession, ticket: Ticket, body: Msg, now: datetime) -> None:
+    if ticket.owner is not None:
+        enqueue(session, ticket.owner, body, now, ticket_id=ticket.id)
+
+
+async def filed(session: AsyncSession, ticket: Ticket, v: Vacancy, now: datetime) -> None:
+    body = msg(
+        N_("🆕 Vacancy application {ref}: the owner will bring the original ID to the office."),
+        ref=ticket.ref,
+    )
+    body.lines += describe(ticket, v, contact=True).lines
+    body.add(N_("Press the button once you have seen the original ID (5.2.1)."))
+    body.button_row((N_("Original ID seen"), data("id", ticket)))
+    await to_officers(session, ticket, v, body, now)
+
+
+def opinion_buttons(ticket: Ticket, body: Msg) -> Msg:
+    return body.button_row(
+        (N_("Recommend approval"), data("op", ticket, "y")),
+        (N_("Recommend rejection"), data("op", ticket, "n")),
+    )
+
+
+def decision_buttons(ticket: Ticket, body: Msg) -> Msg:
+    return body.button_row((N_("Approve"), data("ap", ticket)), (N_("Reject"), data("rj", ticket)))
+
+
+async def opinion_signed(
+    session: AsyncSession, ticket: Ticket, v: Vacancy, officer: Person, now: datetime
+) -> None:
+    body = msg(N_("✍️ Vacancy application {ref} needs your approval."), ref=ticket.ref)
+    body.lines += describe(ticket, v, contact=True).lines
+    body.add(
+        N_("Service officer {name}: {opinion} — {note}"),
+        name=officer.name,
+        opinion=msg(N_("recommends approval") if v.opinion_ok else N_("recommends rejection")),
+        note=v.opinion_note or "",
+    )
+    decision_buttons(ticket, body)
+    await to_role(session, Role.SUPERVISOR, ticket, v, body, now)
+
+
+async def dispatch_buttons(session: AsyncSession, ticket: Ticket, v: Vacancy, body: Msg) -> Msg:
+    technicians = [
+        t
+        for t in await staff_with_role(session, Role.TECHNICIAN, v.building)
+        if t.id != ticket.assignee_id
+    ]
+    technicians.sort(key=lambda t: (t.unreachable_at is not None, t.id))
+    for tech in technicians[:8]:
+        body.button_row(
+            (N_("Dispatch → {name}"), {"name": tech.name}, data("dsp", ticket, tech.id))
+        )
+    if not technicians:
+        body.add(N_("No technician is registered for building {b}."), b=v.building)
+    return body
+
+
+async def order_for_desk(
+    session: AsyncSession, ticket: Ticket, v: Vacancy, due: datetime, now: datetime
+) -> None:
+    """The shut-off or restore order waiting for a receptionist to dispatch it (5.2.4)."""
+    if ticket.state == St.SHUTOFF:
+        body = msg(N_("🔌 Shut-off order for {ref}"), ref=ticket.ref)
+        body.lines += describe(ticket, v, contact=True).lines
+        body.add(
+            N_("Water and electricity off and both meters read, from {start}; due by {due}."),
+            start=v.start_date,
+            due=due,
+        )
+    else:
+        body = msg(N_("🔌 Restore order for {ref}"), ref=ticket.ref)
+        body.lines += describe(ticket, v, contact=True).lines
+        body.add(N_("Water and electricity back on and both meters read; due by {due}."), due=due)
+    await dispatch_buttons(session, ticket, v, body)
+    await to_role(session, Role.RECEPTIONIST, ticket, v, body, now)
+
+
+def work_order(ticket: Ticket, v: Vacancy) -> Msg:
+    """The technician's order, with the one button that records the visit."""
+    if ticket.state == St.SHUTOFF:
+        body = msg(N_("📋 Shut-off order {ref} — assigned to you"), ref=ticket.ref)
+        body.lines += describe(ticket, v, contact=True).lines
+        body.add(
+            N_("Turn off water and electricity and read both meters, from {start}."),
+            start=v.start_date,
+        )
+        return body.button_row((N_("Record shut-off"), data("off", ticket)))
+    body = msg(N_("📋 Restore order {ref} — assigned to you"), ref=ticket.ref)
+    body.lines += describe(ticket, v, contact=True).lines
+    body.add(N_("Turn water and electricity back on and read both meters."))
+    return body.button_row((N_("Record restore"), data("on", ticket)))
+
+
+def readings(water: Decimal, electricity: Decimal) -> Msg:
+    return msg(
+        N_("water {water} t, electricity {electricity} kWh"), water=water, electricity=electricity
+    )
+
+
+async def rate_change(
+    session: AsyncSession, ticket: Ticket, v: Vacancy, what: Msg, now: datetime
+) -> None:
+    """5.2.3/5.2.5/5.2.6: the cashier is told every change of the unit's fee rate."""
+    body = msg(
+        N_("💰 Fee rate change, unit {unit} ({ref}): {what}"),
+        unit=ticket.unit.code if ticket.unit else "—",
+        ref=ticket.ref,
+        what=what,
+    )
+    await to_role(session, Role.CASHIER, ticket, v, body, now)
+
+
+def half_rate(v: Vacancy) -> Msg:
+    return msg(
+        N_("property fee and shared utilities at 50 % as of {start}; 100 % again from {end}."),
+        start=v.half_from,
+        end=v.half_until,
+    )
+
+
+def full_rate_from(day: date | None, why: str) -> Msg:
+    return msg(why, day=day)
+
+
+async def tell_dropped(
+    session: AsyncSession, ticket: Ticket, technician: Person | None, now: datetime
+) -> None:
+    if technician is not None:
+        enqueue(
+            session,
+            technician,
+            msg(
+                N_("The order for {ref} is no longer needed; you do not need to go."),
+                ref=ticket.ref,
+            ),
+            now,
+            ticket_id=ticket.id,
+        )

@@ -1,0 +1,291 @@
+"""Inspection rounds as work (seed 5.1, 5.3-5.5): the monthly round as a recurring deadline,
+the severe-weather round a supervisor starts (5.1.3), the overdue notice at the round's due
+time, and the officer's record — where consumption over the monthly limits ends a vacancy
+(5.2.6) and a problem found is reported (5.1.4, 5.2.9).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import vacancy_inspection as insp
+from models import vacancy_meters as meters
+from models import vacancy_notices as notices
+from models import vacancy_steps as steps
+from models.base import N_, DomainError
+from models.deadline import Deadline, at_startup, ensure_pending, on_due, schedule
+from models.env import Env
+from models.notification import Msg, msg, notify_role
+from models.people import Person, Role
+from models.ticket import Ticket
+from models.vacancy import St, Vacancy, load
+from models.vacancy_dates import add_months, close_of, days_in_month, opening_of
+
+MONTHLY = "vacancy.monthly_round"
+PER_MESSAGE = 20
+
+
+def month_close(env: Env, day: date) -> datetime:
+    """Close of business on the last business day of `day`'s month ("by month end")."""
+    cal = env.calendar
+    last = day.replace(day=days_in_month(day.year, day.month))
+    for back in range(last.day):
+        candidate = last - timedelta(days=back)
+        if cal.is_business_day(candidate):
+            return close_of(cal, candidate)
+    return close_of(cal, last)
+
+
+def next_round_at(now: datetime, env: Env) -> datetime:
+    """When the office opens on the first of the month; this month's if still to come."""
+    cal = env.calendar
+    first = cal.local_date(now).replace(day=1)
+    this_month = opening_of(cal, first)
+    return this_month if this_month > now else opening_of(cal, add_months(first, 1))
+
+
+@at_startup
+async def ensure_monthly_round(session: AsyncSession, now: datetime, env: Env) -> None:
+    """Make sure the next monthly inspection round is scheduled."""
+    await ensure_pending(session, MONTHLY, next_round_at(now, env), now)
+
+
+async def announce(
+    session: AsyncSession, rnd: insp.Round, tasks: list[insp.Inspection], now: datetime
+) -> None:
+    """Each building's service officers get their units, one button per unit."""
+    by_building: dict[str, list[insp.Inspection]] = defaultdict(list)
+    for task in tasks:
+        by_building[task.building].append(task)
+    for building, mine in sorted(by_building.items()):
+        for i in range(0, len(mine), PER_MESSAGE):
+            body = msg(
+                N_(
+                    "🔎 {round}, building {b}: inspect these units by {due} and record both "
+                    "meter readings and the condition (空置房检查记录表)."
+                ),
+                round=msg(insp.ROUNDS[rnd.kind]),
+                b=building,
+                due=rnd.due_at,
+            )
+            if rnd.note:
+                body.add(N_("Note: {text}"), text=rnd.note)
+            for task in mine[i : i + PER_MESSAGE]:
+                body.add(
+                    N_("• {unit} ({reason})"),
+                    unit=task.unit.code,
+                    reason=msg(insp.REASONS[task.reason]),
+                )
+                body.button_row(
+                    (N_("Inspect {unit}"), {"unit": task.unit.code}, f"v:ins:{task.id}")
+                )
+            if not await notify_role(session, Role.SERVICE, body, now, building=building):
+                body.add(N_("(No service officer is registered for building {b}.)"), b=building)
+                await notify_role(session, Role.SUPERVISOR, body, now)
+
+
+@on_due(MONTHLY)
+async def _monthly(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+    """The month's round; a month already over when the sweep gets to it (the bot was down)
+    is skipped rather than handed out late, and the chain goes on to the next month."""
+    cal = env.calendar
+    month = cal.local_date(d.due_at).replace(day=1)
+    schedule(session, MONTHLY, opening_of(cal, add_months(month, 1)), now)
+    due = month_close(env, month)
+    label = month.strftime("%Y-%m")
+    if due <= now or await session.scalar(select(insp.Round.id).where(insp.Round.month == label)):
+        return
+    rnd, tasks = await insp.create_round(
+        session, "monthly", due_at=due, today=cal.local_date(now), now=now, month=label
+    )
+    await announce(session, rnd, tasks, now)
+
+
+async def weather_alert(
+    session: AsyncSession, actor: Person, note: str | None, now: datetime, env: Env
+) -> tuple[insp.Round, list[insp.Inspection]]:
+    """5.1.3: heavy rain or storm: every vacant, unsold and basement unit inspected today."""
+    if not actor.has_role(Role.SUPERVISOR):
+        raise DomainError("not_allowed")
+    cal = env.calendar
+    rnd, tasks = await insp.create_round(
+        session,
+        "weather",
+        due_at=cal.end_of_business_day(now),
+        today=cal.local_date(now),
+        now=now,
+        actor=actor,
+        note=note,
+    )
+    await announce(session, rnd, tasks, now)
+    return rnd, tasks
+
+
+@on_due("vacancy.round_due")
+async def _round_due(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+    rnd = await session.get(insp.Round, int(d.data.get("round", 0)))
+    if rnd is None:
+        return
+    late = await insp.open_tasks_of_round(session, rnd.id)
+    if not late:
+        return
+    body = msg(
+        N_("🚨 Not inspected by {due} ({round}): {count} units"),
+        count=len(late),
+        round=msg(insp.ROUNDS[rnd.kind]),
+        due=rnd.due_at,
+    )
+    for task in late[:60]:
+        body.add(
+            N_("• {unit} ({reason}), building {b}"),
+            unit=task.unit.code,
+            reason=msg(insp.REASONS[task.reason]),
+            b=task.building,
+        )
+    await notify_role(session, Role.SUPERVISOR, body, now)
+
+
+async def check_reading(
+    session: AsyncSession, task_id: int, actor: Person, meter: str, value: Decimal, env: Env
+) -> None:
+    task = await insp.task(session, task_id)
+    insp.check_inspector(task, actor)
+    await meters.check_reading(session, task.unit_id, meter, value, env)
+
+
+async def record(
+    session: AsyncSession,
+    task_id: int,
+    actor: Person,
+    water: Decimal,
+    electricity: Decimal,
+    condition: str,
+    problem: bool,
+    now: datetime,
+    env: Env,
+) -> tuple[insp.Inspection, meters.Usage, str | None]:
+    """The officer's inspection; returns it, the consumption found and the reference of a
+    vacancy it ended."""
+    task = await insp.task(session, task_id)
+    insp.check_inspector(task, actor)
+    _, previous = await meters.record(
+        session,
+        unit_id=task.unit_id,
+        kind="inspection",
+        water=water,
+        electricity=electricity,
+        actor=actor,
+        now=now,
+        env=env,
+        inspection_id=task.id,
+    )
+    await insp.complete(session, task, actor, water, electricity, condition, problem, now)
+    used = meters.usage(previous, water, electricity, now, env)
+    unit = task.unit.code
+    ended: str | None = None
+    if problem:
+        body = msg(
+            N_("⚠️ Inspection of {unit} by {name} found a problem: {text}"),
+            unit=unit,
+            name=actor.name,
+            text=condition,
+        )
+        await notify_role(session, Role.SUPERVISOR, body, now, building=task.building)
+    if task.vacancy_id is not None:
+        ticket, v = await load(session, task.vacancy_id)
+        live = ticket.state == St.VACANT and v.start_date <= env.calendar.local_date(now)
+        if problem and ticket.state == St.VACANT:
+            notices.to_owner(
+                session,
+                ticket,
+                msg(
+                    N_(
+                        "The monthly inspection of your vacant unit {unit} found a problem: "
+                        "{text}. The service officer will contact you."
+                    ),
+                    unit=unit,
+                    text=condition,
+                ),
+                now,
+            )
+        if live and used.occupied:
+            data = {"water": str(used.water), "electricity": str(used.electricity)}
+            await steps.mark_occupied(session, ticket, v, actor, data, now, env)
+            await _tell_occupied(session, ticket, v, used, now)
+            ended = ticket.ref
+    elif used.occupied:
+        body = msg(
+            N_("⚠️ Water or electricity was used in {unit} ({reason}): {values} since {since}."),
+            unit=unit,
+            reason=msg(insp.REASONS[task.reason]),
+            values=notices.readings(used.water, used.electricity),
+            since=used.since,
+        )
+        await notify_role(session, Role.SUPERVISOR, body, now, building=task.building)
+    return task, used, ended
+
+
+async def _tell_occupied(
+    session: AsyncSession, ticket: Ticket, v: Vacancy, used: meters.Usage, now: datetime
+) -> None:
+    """5.2.6: owner and cashier are told, with the numbers, that the fee is back to 100 %."""
+    unit = ticket.unit.code if ticket.unit else "—"
+    numbers = msg(
+        N_(
+            "water {water} t and electricity {electricity} kWh used since {since} "
+            "(the limits are 1 t and 5 kWh a month)"
+        ),
+        water=used.water,
+        electricity=used.electricity,
+        since=used.since,
+    )
+    notices.to_owner(
+        session,
+        ticket,
+        msg(
+            N_(
+                "The meter readings of {unit} show {numbers}. Under the vacancy rules the unit "
+                "counts as occupied: {ref} has ended and property fee and shared utilities are at "
+                "100 % as of {day}."
+            ),
+            unit=unit,
+            numbers=numbers,
+            ref=ticket.ref,
+            day=v.half_until,
+        ),
+        now,
+    )
+    await notices.rate_change(
+        session,
+        ticket,
+        v,
+        msg(
+            N_("the unit is in use ({numbers}); 100 % again from {day}."),
+            numbers=numbers,
+            day=v.half_until,
+        ),
+        now,
+    )
+
+
+async def spot_check(
+    session: AsyncSession, task_id: int, actor: Person, ok: bool, note: str, now: datetime
+) -> insp.Inspection:
+    task = await insp.task(session, task_id)
+    insp.spot_check(task, actor, ok, note, now)
+    return task
+
+
+def task_line(task: insp.Inspection) -> Msg:
+    return msg(
+        N_("• {unit} ({reason}), {round} due {due}"),
+        unit=task.unit.code,
+        reason=msg(insp.REASONS[task.reason]),
+        round=msg(insp.ROUNDS[task.round.kind]),
+        due=task.round.due_at,
+    )

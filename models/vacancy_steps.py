@@ -1,0 +1,283 @@
+"""The vacancy application's state machine (seed 5.2.1-5.2.8).
+
+Each operation checks who acts and from which state, appends a signed event, settles the
+deadlines the step met and schedules the next ones, in the caller's transaction. Notices are
+the callers' business (models/vacancy_flow.py and models/vacancy_deadlines.py).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.base import DomainError
+from models.deadline import schedule, settle
+from models.env import Env
+from models.people import Person, Role
+from models.ticket import Ticket
+from models.vacancy import ACTIVE, PENDING, St, Vacancy
+from models.vacancy_dates import business_days_after, opening_of, start_of_day
+
+STEP_KINDS = {"vacancy.opinion", "vacancy.approval", "vacancy.shutoff", "vacancy.restore"}
+
+
+def require(person: Person, role: Role, building: str) -> None:
+    if not person.has_role(role, building):
+        raise DomainError("not_allowed")
+
+
+def require_assignee(ticket: Ticket, person: Person) -> None:
+    if ticket.assignee_id is None or ticket.assignee_id != person.id:
+        raise DomainError("not_allowed")
+
+
+def schedule_step(
+    session: AsyncSession,
+    ticket: Ticket,
+    kind: str,
+    start: datetime,
+    days: int,
+    now: datetime,
+    env: Env,
+) -> datetime:
+    """A step due within `days` business days of `start`: a reminder when the office opens on
+    the last day (level 1), the escalation at its close (level 2). Returns the due time."""
+    cal = env.calendar
+    due = business_days_after(cal, start, days)
+    remind = opening_of(cal, cal.local_date(due))
+    if now < remind < due:
+        schedule(session, kind, remind, now, ticket_id=ticket.id, level=1)
+    schedule(session, kind, due, now, ticket_id=ticket.id, level=2)
+    return due
+
+
+def _today(now: datetime, env: Env) -> date:
+    return env.calendar.local_date(now)
+
+
+def _cut_half_rate(vacancy: Vacancy, day: date) -> None:
+    """The vacancy ends early on `day`: 100 % from that day (never before the start)."""
+    if vacancy.half_from is None or vacancy.half_until is None:
+        return
+    vacancy.half_until = max(vacancy.half_from, min(vacancy.half_until, day))
+
+
+async def lapse(session: AsyncSession, ticket: Ticket, now: datetime) -> None:
+    """The original ID was not shown by the start date (or nobody decided before the end)."""
+    ticket.transition(PENDING, St.LAPSED, "lapsed", None, now)
+    ticket.closed_at = now
+    await settle(session, now, ticket_id=ticket.id)
+
+
+async def confirm_id(
+    session: AsyncSession, ticket: Ticket, v: Vacancy, actor: Person, now: datetime, env: Env
+) -> None:
+    """5.2.1: the building's service officer saw the owner's original ID at the office."""
+    require(actor, Role.SERVICE, v.building)
+    ticket.transition({St.ID_CHECK}, St.OPINION, "id_seen", actor, now)
+    v.id_seen_at, v.id_seen_by_id = now, actor.id
+    await settle(session, now, ticket_id=ticket.id, kinds={"vacancy.lapse"})
+    schedule_step(session, ticket, "vacancy.opinion", now, env.vacancy.step_days, now, env)
+
+
+async def sign_opinion(
+    session: AsyncSession,
+    ticket: Ticket,
+    v: Vacancy,
+    actor: Person,
+    ok: bool,
+    note: str,
+    now: datetime,
+    env: Env,
+) -> None:
+    """5.2.3: the service officer signs the form with an opinion for the supervisor."""
+    require(actor, Role.SERVICE, v.building)
+    ticket.transition(
+        {St.OPINION}, St.APPROVAL, "opinion", actor, now, note=note, data={"approve": ok}
+    )
+    v.opinion_ok, v.opinion_note, v.opinion_by_id, v.opinion_at = ok, note, actor.id, now
+    await settle(session, now, ticket_id=ticket.id, kinds={"vacancy.opinion"})
+    schedule_step(session, ticket, "vacancy.approval", now, env.vacancy.step_days, now, env)
+
+
+async def approve(
+    session: AsyncSession, ticket: Ticket, v: Vacancy, actor: Person, now: datetime, env: Env
+) -> None:
+    """5.2.3: the supervisor signs; fees are at 50 % for the approved dates (5.2.5)."""
+    require(actor, Role.SUPERVISOR, v.building)
+    if ticket.state == St.APPROVAL and _today(now, env) >= v.end_date:
+        raise DomainError("vacancy_period_over", end=v.end_date)
+    ticket.transition({St.APPROVAL}, St.SHUTOFF, "approved", actor, now)
+    v.decided_at, v.decided_by_id = now, actor.id
+    v.half_from, v.half_until = v.start_date, v.end_date
+    await settle(session, now, ticket_id=ticket.id, kinds={"vacancy.approval"})
+    # Water and electricity go off once the vacancy begins, not while the owner still lives there.
+    anchor = max(now, start_of_day(env.calendar, v.start_date))
+    schedule_step(session, ticket, "vacancy.shutoff", anchor, env.vacancy.shutoff_days, now, env)
+    cal = env.calendar
+    remind_day = v.end_date - timedelta(days=env.vacancy.end_reminder_days)
+    schedule(
+        session,
+        "vacancy.end_reminder",
+        max(now, opening_of(cal, remind_day)),
+        now,
+        ticket_id=ticket.id,
+    )
+
+
+async def reject(
+    session: AsyncSession, ticket: Ticket, v: Vacancy, actor: Person, note: str, now: datetime
+) -> None:
+    require(actor, Role.SUPERVISOR, v.building)
+    ticket.transition({St.APPROVAL}, St.REJECTED, "rejected", actor, now, note=note)
+    v.decided_at, v.decided_by_id, v.decision_note = now, actor.id, note
+    ticket.closed_at = now
+    await settle(session, now, ticket_id=ticket.id)
+
+
+async def dispatch(
+    session: AsyncSession,
+    ticket: Ticket,
+    v: Vacancy,
+    technician: Person,
+    actor: Person,
+    now: datetime,
+) -> Person | None:
+    """5.2.4: the receptionist sends the shut-off (or restore) order to a technician;
+    dispatching again moves it. Returns the technician who had it before."""
+    require(actor, Role.RECEPTIONIST, v.building)
+    if ticket.state not in {St.SHUTOFF, St.RESTORE}:
+        raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
+    if not technician.has_role(Role.TECHNICIAN, v.building):
+        raise DomainError("vacancy_not_technician", name=technician.name)
+    if technician.id == ticket.assignee_id:
+        raise DomainError("vacancy_same_technician", ref=ticket.ref, name=technician.name)
+    previous = ticket.assignee
+    action = "shutoff_dispatched" if ticket.state == St.SHUTOFF else "restore_dispatched"
+    ticket.record(
+        action, actor, now, data={"technician_id": technician.id, "technician": technician.name}
+    )
+    ticket.assignee_id, ticket.assignee = technician.id, technician
+    return previous
+
+
+async def shut_off(
+    session: AsyncSession,
+    ticket: Ticket,
+    v: Vacancy,
+    actor: Person,
+    water: Decimal,
+    electricity: Decimal,
+    now: datetime,
+) -> None:
+    """The technician has turned water and electricity off and read both meters."""
+    require_assignee(ticket, actor)
+    ticket.transition(
+        {St.SHUTOFF},
+        St.VACANT,
+        "shut_off",
+        actor,
+        now,
+        data={"water": str(water), "electricity": str(electricity)},
+    )
+    v.shut_off_at = now
+    ticket.assignee_id, ticket.assignee = None, None  # the order is done: off their queue
+    await settle(session, now, ticket_id=ticket.id, kinds={"vacancy.shutoff"})
+
+
+async def restore(
+    session: AsyncSession,
+    ticket: Ticket,
+    v: Vacancy,
+    actor: Person,
+    water: Decimal,
+    electricity: Decimal,
+    now: datetime,
+) -> None:
+    """Water and electricity are back on and both meters read; the application is over."""
+    require_assignee(ticket, actor)
+    final = St.CANCELLED if v.end_reason == "cancelled" else St.ENDED
+    ticket.transition(
+        {St.RESTORE},
+        final,
+        "restored",
+        actor,
+        now,
+        data={"water": str(water), "electricity": str(electricity)},
+    )
+    v.restored_at = now
+    ticket.closed_at = now
+    ticket.assignee_id, ticket.assignee = None, None
+    await settle(session, now, ticket_id=ticket.id)
+
+
+async def cancel(
+    session: AsyncSession, ticket: Ticket, v: Vacancy, actor: Person, now: datetime, env: Env
+) -> Person | None:
+    """The owner withdraws or ends the vacancy early; 100 % as of today. A unit whose water and
+    electricity are off gets a restore order. Returns a technician who no longer needs to go."""
+    if ticket.owner_id != actor.id:
+        raise DomainError("not_allowed")
+    if ticket.state not in ACTIVE:
+        raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
+    technician = ticket.assignee
+    _cut_half_rate(v, _today(now, env))
+    v.end_reason = "cancelled"
+    await settle(session, now, ticket_id=ticket.id)
+    if ticket.state in PENDING:
+        ticket.transition(PENDING, St.CANCELLED, "withdrawn", actor, now)
+    elif ticket.state == St.SHUTOFF:
+        ticket.transition({St.SHUTOFF}, St.CANCELLED, "cancelled_early", actor, now)
+    else:
+        ticket.transition({St.VACANT}, St.RESTORE, "cancelled_early", actor, now)
+        schedule_step(session, ticket, "vacancy.restore", now, env.vacancy.shutoff_days, now, env)
+        return None
+    ticket.closed_at = now
+    ticket.assignee_id, ticket.assignee = None, None
+    return technician
+
+
+async def end_term(
+    session: AsyncSession, ticket: Ticket, v: Vacancy, now: datetime, env: Env
+) -> Person | None:
+    """5.2.6: the end date has come; fees are at 100 % from that date. A shut-off unit gets a
+    restore order; an order never carried out is dropped (returns its technician)."""
+    technician = ticket.assignee
+    v.end_reason = "term"
+    await settle(session, now, ticket_id=ticket.id)
+    if ticket.state == St.VACANT:
+        ticket.transition({St.VACANT}, St.RESTORE, "term_ended", None, now)
+        schedule_step(session, ticket, "vacancy.restore", now, env.vacancy.shutoff_days, now, env)
+        return None
+    ticket.transition({St.SHUTOFF}, St.ENDED, "term_ended", None, now)
+    ticket.closed_at = now
+    ticket.assignee_id, ticket.assignee = None, None
+    return technician
+
+
+async def mark_occupied(
+    session: AsyncSession,
+    ticket: Ticket,
+    v: Vacancy,
+    actor: Person,
+    data: dict[str, str],
+    now: datetime,
+    env: Env,
+) -> None:
+    """5.2.6: more than 1 t of water or 5 kWh a month was used: the unit counts as occupied."""
+    ticket.transition({St.VACANT}, St.OCCUPIED, "occupied", actor, now, data=data)
+    _cut_half_rate(v, _today(now, env))
+    v.end_reason = "occupied"
+    ticket.closed_at = now
+    await settle(session, now, ticket_id=ticket.id)
+
+
+def answer_reminder(ticket: Ticket, actor: Person, now: datetime) -> None:
+    """The owner lets the vacancy end at its date (5.2.7); recorded for the office."""
+    if ticket.owner_id != actor.id:
+        raise DomainError("not_allowed")
+    if ticket.state not in {St.SHUTOFF, St.VACANT}:
+        raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
+    ticket.record("will_end", actor, now)

@@ -1,0 +1,166 @@
+"""/complain: every answer validated, /cancel, a restart mid-form, Chinese, /my, and staff
+logging a complaint heard by phone for the owner (4.2.3)."""
+
+from sqlalchemy import func, select
+
+from bot.clock import ManualClock
+from models.complaint import Complaint, St
+from models.ticket import Ticket
+from tests.flows.complaint_steps import (
+    OWNER,
+    PHONE,
+    RECEPTIONIST,
+    SUPERVISOR,
+    TECH,
+    case,
+    file_case,
+    staffed,
+)
+from tests.flows.harness import Desk
+
+CHOOSE = "Please choose one of the buttons."
+
+
+async def _count(desk: Desk) -> int:
+    async with desk.session() as s:
+        return int(await s.scalar(select(func.count()).select_from(Complaint)) or 0)
+
+
+async def test_every_answer_is_checked_and_re_asked_with_the_reason(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    await desk.send(OWNER, "/complain")
+    assert await desk.send(OWNER, "complaint") == [CHOOSE, "📝 Is it a complaint or a suggestion?"]
+    await desk.press(OWNER, "Complaint")
+    ask = "What happened? Please describe it: what, when, and who was involved."
+    assert await desk.send(OWNER, "bad") == [
+        "That is too short: please write at least 5 characters.",
+        ask,
+    ]
+    assert await desk.photo(OWNER) == [
+        "Please describe it in words first; you can add photos next.",
+        ask,
+    ]
+    assert (await desk.send(OWNER, "x" * 1001))[0] == (
+        "That is too long: please keep it under 1000 characters."
+    )
+    await desk.send(OWNER, "The lift in building 1 has been broken for a week")
+    assert (await desk.send(OWNER, "here is a photo"))[0] == (
+        "Please send a photo, or press the button to continue."
+    )
+    for i in range(4):
+        replies = await desk.photo(OWNER, f"p{i}".encode())
+    assert replies == [
+        "You can send up to 5 photos (4 so far). Press the button when you are done, or skip."
+    ]
+    replies = await desk.photo(OWNER, b"p5")  # the fifth photo moves on by itself
+    assert replies == ["Where was it? For example: the north gate, building 3 lobby. Or skip."]
+    assert (await desk.send(OWNER, "y" * 201))[0].startswith("That is too long")
+    await desk.send(OWNER, "Building 1 lift")
+    assert (await desk.send(OWNER, "yes, the newspaper"))[0] == CHOOSE
+    await desk.press(OWNER, "the company")
+    summary = desk.emu.last(OWNER).content
+    assert "Photos: 5" in summary and "Already raised with: the company" in summary
+    assert (await desk.send(OWNER, "ok"))[0] == "Please press Submit or Cancel."
+    await desk.press(OWNER, "Submit")
+    _, complaint = await case(desk, "C-20261127-001")
+    assert len(complaint.photos) == 5 and complaint.raised_with == "company" and complaint.major
+
+
+async def test_cancel_at_any_step_files_nothing(desk: Desk) -> None:
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    await desk.send(OWNER, "/complain")
+    await desk.press(OWNER, "Suggestion")
+    await desk.send(OWNER, "More bicycle parking please")
+    assert await desk.send(OWNER, "/cancel") == ["Cancelled. Nothing was submitted."]
+    assert (await desk.send(OWNER, "Building 1 lift"))[0].startswith("I did not understand")
+    await desk.send(OWNER, "/complain")
+    await desk.press(OWNER, "Complaint")
+    await desk.send(OWNER, "The lift is broken again")
+    await desk.press(OWNER, "Skip photos")
+    await desk.press(OWNER, "Skip")
+    await desk.press(OWNER, "No")
+    assert await desk.press(OWNER, "Cancel") == ["Cancelled. Nothing was submitted."]
+    assert await _count(desk) == 0
+
+
+async def test_the_form_continues_after_a_restart(database_url: str, clock: ManualClock) -> None:
+    async with Desk(database_url, clock) as first:
+        await first.owner(OWNER, "1-2-301", lang="en")
+        await first.send(OWNER, "/complain")
+        await first.press(OWNER, "Complaint")
+        await first.send(OWNER, "Rubbish was not collected on Tuesday")
+    async with Desk(database_url, clock, emu=first.emu) as second:
+        assert await second.send(OWNER, "not a photo") == [
+            "Please send a photo, or press the button to continue.",
+            "You can send up to 5 photos (0 so far). Press the button when you are done, or skip.",
+        ]
+        await second.press(OWNER, "Skip photos")
+        await second.press(OWNER, "Skip")
+        await second.press(OWNER, "No")
+        replies = await second.press(OWNER, "Submit")
+        assert replies[0].startswith("✅ Your complaint has been filed. Reference: C-")
+
+
+async def test_owner_files_in_chinese_and_sees_the_status_in_my(desk: Desk) -> None:
+    await staffed(desk, lang="zh-hans")
+    await desk.owner(OWNER, "1-2-301")
+    await desk.send(OWNER, "/complain")
+    await desk.press(OWNER, "投诉")
+    await desk.send(OWNER, "北门保安态度恶劣")
+    await desk.press(OWNER, "跳过照片")
+    await desk.press(OWNER, "跳过")
+    await desk.press(OWNER, "没有")
+    replies = await desk.press(OWNER, "提交")
+    assert replies[0].startswith("✅ 您的投诉已提交，编号：C-20261127-001")
+    assert "一类投诉4小时内处理" in replies[0]
+    new = desk.inbox(RECEPTIONIST)[-1]
+    assert new.startswith("🆕 新投诉：C-20261127-001") and "一类 · 我司管理或服务问题" in [
+        t for t, _ in desk.emu.buttons(desk.emu.last(RECEPTIONIST))
+    ]
+    my = (await desk.send(OWNER, "/my"))[0]
+    assert "C-20261127-001 · 投诉 · 待前台登记" in my
+
+
+async def test_staff_log_a_phone_complaint_for_the_owners_unit(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    desk.unread(OWNER)
+    await desk.send(TECH, "/complain")
+    assert (await desk.send(TECH, "9-9-999"))[
+        0
+    ] == "There is no unit 9-9-999. Please check the number."
+    await desk.send(TECH, "1-2-301")
+    await desk.press(TECH, "phone")
+    await desk.press(TECH, "Complaint")
+    await desk.send(TECH, "Owner called: the corridor light is out for days")
+    await desk.press(TECH, "Skip photos")
+    await desk.press(TECH, "Skip")
+    await desk.press(TECH, "No")
+    summary = desk.emu.last(TECH).content
+    assert "Unit: 1-2-301" in summary and "Received by: phone" in summary
+    assert await desk.press(TECH, "Submit") == [
+        "✅ Recorded C-20261127-001 for unit 1-2-301 (received by phone); the front desk has it."
+    ]
+    ticket, complaint = await case(desk, "C-20261127-001")
+    assert complaint.channel == "phone" and ticket.owner_id is not None
+    assert [e.action for e in ticket.events] == ["created", "logged_for_owner"]
+    assert "Received by: phone" in desk.inbox(RECEPTIONIST)[-1]
+    assert f"phone {PHONE}" in desk.inbox(RECEPTIONIST)[-1]
+    told = desk.unread(OWNER)
+    assert told[0].startswith(
+        "The front desk has recorded your complaint C-20261127-001, received by phone."
+    )
+    # The owner sees it as theirs; only the people concerned were told.
+    assert "C-20261127-001 · Complaint" in (await desk.send(OWNER, "/my"))[0]
+    assert not any("C-20261127-001" in m for m in desk.inbox(SUPERVISOR))
+    async with desk.session() as s:
+        assert (await s.get(Ticket, ticket.id)) is not None
+    assert ticket.state == St.RECORDING
+
+
+async def test_a_suggestion_skips_the_raised_elsewhere_question(desk: Desk) -> None:
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    ref = await file_case(desk, text="Plant more trees by the fence", kind="Suggestion")
+    _, complaint = await case(desk, ref)
+    assert complaint.raised_with is None and not complaint.major

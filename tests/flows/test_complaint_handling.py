@@ -1,0 +1,284 @@
+"""A complaint from /complain to the follow-up call, and the class, major and suggestion
+variants, with every person's messages checked."""
+
+from sqlalchemy import select
+
+from models.complaint import St
+from models.repair import Repair
+from models.ticket import Ticket
+from tests.flows.complaint_steps import (
+    EXECUTIVE,
+    HANDLER,
+    OWNER,
+    PHONE,
+    RECEPTIONIST,
+    SUPERVISOR,
+    case,
+    file_case,
+    record,
+    staffed,
+)
+from tests.flows.harness import Desk
+from tests.flows.repair_steps import file_home_repair
+
+
+async def test_class_one_complaint_from_filing_to_follow_up_and_case_list(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    desk.unread(OWNER)
+
+    ref = await file_case(desk)
+    assert ref == "C-20261127-001"
+    filed = desk.unread(OWNER)[-1]
+    assert filed.startswith(f"✅ Your complaint has been filed. Reference: {ref}\n")
+    assert "The front desk will record it by 27 Nov 2026, 11:00" in filed
+
+    # The front desk gets the record with the owner's contact and the four classes.
+    new = desk.unread(RECEPTIONIST)[-1]
+    assert new.startswith(f"🆕 New complaint: {ref}\n")
+    assert f"Owner: 李伟, phone {PHONE}" in new and "Unit: 1-2-301" in new
+    assert [t for t, _ in desk.emu.buttons(desk.emu.last(RECEPTIONIST))] == [
+        "1 · our management or service",
+        "2 · house quality, in the home",
+        "2 · house quality, public area",
+        "3 · outside the planning red line",
+    ]
+    await desk.press(RECEPTIONIST, "1 · our management or service")
+    await desk.press(RECEPTIONIST, "Not major")
+    people = [t for t, _ in desk.emu.buttons(desk.emu.last(RECEPTIONIST))]
+    assert "Hu Area · service officer" in people and "Sun Boss · supervisor" in people
+    assert not any("Zhao Exec" in p for p in people)  # executives are the top of the ladder
+    await desk.press(RECEPTIONIST, "Hu Area")
+    done = await desk.press(RECEPTIONIST, "Keep the owner anonymous")
+    assert done == [
+        f"{ref} recorded as class 1 (our management or service); work-contact order sent to "
+        "Hu Area, due by 27 Nov 2026, 14:00."
+    ]
+
+    # The 工作联系单: deadline, the case, no unit and no phone (anonymous).
+    order = desk.unread(HANDLER)[-1]
+    assert order.startswith(f"📋 Work-contact order (工作联系单) {ref}\n")
+    assert "Handle it and reply by 27 Nov 2026, 14:00." in order
+    assert "rude to my mother" in order
+    assert PHONE not in order and "1-2-301" not in order and "李伟" not in order
+    assert desk.unread(OWNER) == [
+        f"Your complaint {ref} has been recorded as class 1 (our management or service). It "
+        "will be handled by 27 Nov 2026, 14:00; we will tell you the result."
+    ]
+
+    # The handler asks the superior; the superior's opinion comes back.
+    await desk.press(HANDLER, "Ask my superior")
+    await desk.send(HANDLER, "The guard belongs to the security contractor")
+    asked = desk.unread(SUPERVISOR)[-1]
+    assert asked.startswith(
+        f"🙋 Hu Area asks for your instructions on {ref} (class 1 (our management or "
+        "service)): The guard belongs to the security contractor"
+    )
+    await desk.press(SUPERVISOR, "Give an opinion")
+    await desk.send(SUPERVISOR, "Apologise in person and retrain the guard")
+    opinion = f"📝 Opinion of Sun Boss on {ref}: Apologise in person and retrain the guard"
+    assert opinion in desk.unread(HANDLER)
+    assert opinion in desk.unread(RECEPTIONIST)
+
+    # The handling opinion and result (4.2.7); the front desk sends it back once.
+    await desk.press(HANDLER, "Record handling and result")
+    await desk.send(HANDLER, "Guard was at fault")
+    replies = await desk.send(HANDLER, "Apologised to the owner")
+    assert replies == [f"Thank you. Your answer on {ref} has gone to the front desk."]
+    answered = desk.unread(RECEPTIONIST)[-1]
+    assert answered == (
+        f"📨 Hu Area answered {ref} (class 1 (our management or service)):\n"
+        "Handling opinion: Guard was at fault\nResult: Apologised to the owner"
+    )
+    await desk.press(RECEPTIONIST, "Send back")
+    await desk.send(RECEPTIONIST, "Please also say how it will be prevented")
+    back = desk.unread(HANDLER)[-1]
+    assert back.startswith(
+        f"↩️ The front desk sent {ref} back to you: Please also say how it will be prevented"
+    )
+    await desk.press(HANDLER, "Record handling and result", desk.emu.last(HANDLER))
+    await desk.send(HANDLER, "Guard was at fault")
+    await desk.send(HANDLER, "Apologised; the guard was retrained on 27 Nov")
+
+    # Confirmed: the owner hears the result; the department head gets the follow-up task.
+    await desk.press(RECEPTIONIST, "Confirm and tell the owner")
+    assert await desk.press(RECEPTIONIST, "Send the handler's result") == [
+        f"{ref} is resolved and the owner has been told."
+    ]
+    assert desk.unread(OWNER) == [
+        f"✅ Your complaint {ref} has been resolved:\nApologised; the guard was retrained on "
+        "27 Nov\nThe department head or a colleague will ask you within 3 days how it was "
+        "handled."
+    ]
+    task = desk.unread(SUPERVISOR)[-1]
+    assert task.startswith(f"📞 Follow-up (回访) of {ref} due by 30 Nov 2026, 10:00")
+    assert f"phone {PHONE}" in task
+
+    # The follow-up in the bot: the owner's opinion and their idea for prevention (4.3).
+    await desk.press(SUPERVISOR, "Ask the owner in the bot")
+    question = desk.unread(OWNER)
+    assert question == [
+        f"📞 About your complaint {ref}: are you satisfied with how it was handled?"
+    ]
+    await desk.press(OWNER, "Satisfied")
+    assert await desk.send(OWNER, "Put a notice about courtesy in the guard room") == [
+        f"Thank you. Your answer on {ref} has been recorded."
+    ]
+    assert desk.unread(SUPERVISOR)[-1] == (
+        f"📞 Follow-up of {ref} recorded by Li: the owner is satisfied.\n"
+        "To prevent it happening again: Put a notice about courtesy in the guard room"
+    )
+    ticket, complaint = await case(desk, ref)
+    assert ticket.state == St.CLOSED and ticket.closed_at is not None
+    assert complaint.case_study and complaint.followup_satisfied
+
+    # Class 1, closed: in the case list for analysis and training (4.2.6).
+    listed = (await desk.send(SUPERVISOR, "/cases"))[0]
+    assert listed.startswith("Class 1 cases for analysis and training (1):")
+    assert f"— {ref} (27 Nov 2026, 10:00): The guard at the north gate" in listed
+    assert "To prevent it happening again: Put a notice about courtesy" in listed
+    assert (await desk.send(OWNER, "/my"))[0].count(f"{ref} · Complaint · closed") == 1
+    # Every step is signed: who and when (4.2.7).
+    assert [e.action for e in ticket.events] == [
+        "created",
+        "classified",
+        "asked_superior",
+        "opinion",
+        "replied",
+        "sent_back",
+        "replied",
+        "resolved",
+        "followup_asked",
+        "follow_up_done",
+    ]
+
+
+async def test_class_two_creates_the_linked_warranty_repair(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    ref = await file_case(desk, text="Cracks in the bedroom wall since the rains", place=None)
+    await record(desk, ref, "2 · house quality, in the home")
+    _, complaint = await case(desk, ref)
+    async with desk.session() as s:
+        repair_ticket = await s.get(Ticket, complaint.linked_ticket_id)
+        assert repair_ticket is not None
+        repair = await s.get(Repair, repair_ticket.id)
+    assert repair_ticket.ref == "R-20261127-001" and repair_ticket.owner_id is not None
+    assert repair is not None and repair.scope == "home" and repair.fees_accepted == []
+    assert [e.action for e in repair_ticket.events] == ["created", "linked_complaint"]
+    # The repair goes the repair flow's way: receptionists dispatch it.
+    assert any(m.startswith("🆕 New repair: R-20261127-001") for m in desk.inbox(RECEPTIONIST))
+    assert "Linked warranty repair: R-20261127-001" in desk.inbox(HANDLER)[-1]
+    assert "handled by 27 Nov 2026, 17:30" in desk.inbox(OWNER)[-1]
+    assert "A warranty repair R-20261127-001 has been opened for it." in desk.inbox(OWNER)[-1]
+
+
+async def test_class_two_links_an_open_repair_for_the_same_problem_instead_of_a_second(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    text = "Water seeps through the bathroom ceiling"
+    first = await file_home_repair(desk, OWNER, text, photos=0)
+    ref = await file_case(desk, text=text, place=None)
+    await record(desk, ref, "2 · house quality, in the home")
+    _, complaint = await case(desk, ref)
+    async with desk.session() as s:
+        repairs = (await s.execute(select(Ticket).where(Ticket.kind == "R"))).scalars().all()
+    assert [t.ref for t in repairs] == [first]
+    assert complaint.linked_ticket_id == repairs[0].id
+    assert f"Linked warranty repair: {first}" in desk.inbox(RECEPTIONIST)[-1]
+
+
+async def test_class_three_closes_with_an_explanation_written_for_the_owner(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    ref = await file_case(desk, text="Noise from the construction site across the road")
+    await record(desk, ref, "3 · outside the planning red line", responsible="Chen Lead")
+    assert "reply by 30 Nov 2026, 10:00" in desk.inbox(3502)[-1]
+    await desk.press(3502, "Record handling and result")
+    await desk.send(3502, "Outside our land")
+    await desk.send(3502, "Called the district office")
+    await desk.press(RECEPTIONIST, "Confirm and tell the owner")
+    prompt = desk.emu.last(RECEPTIONIST)
+    assert desk.emu.buttons(prompt) == []  # no "send the handler's result" for class 3
+    await desk.send(RECEPTIONIST, "The site is outside the estate; the district office will act")
+    assert "The site is outside the estate" in desk.inbox(OWNER)[-1]
+
+
+async def test_major_complaint_goes_to_the_department_head_at_once(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    ref = await file_case(desk, raised="a government office")
+    assert "the department head has been told at once" in desk.inbox(OWNER)[-1]
+    report = desk.inbox(SUPERVISOR)[-1]
+    assert report.startswith(
+        f"🚨 Major case {ref} (complaint, not yet classified): reported to you at once"
+    )
+    assert "⚠️ Major: already raised with a government office" in report
+    assert f"phone {PHONE}" in report
+    # The front desk cannot make it "not major"; the head's opinion reaches the executive.
+    await desk.press(RECEPTIONIST, "1 · our management or service")
+    assert [t for t, _ in desk.emu.buttons(desk.emu.last(RECEPTIONIST))] == ["Major"]
+    await desk.press(SUPERVISOR, "Give an opinion")
+    await desk.send(SUPERVISOR, "I will call the owner myself today")
+    assert desk.inbox(EXECUTIVE)[-1] == (
+        f"📝 Opinion of Sun Boss on {ref}: I will call the owner myself today"
+    )
+
+
+async def test_suggestion_is_routed_and_answered_then_closed(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    ref = await file_case(desk, text="Please add benches near the playground", kind="Suggestion")
+    assert ref.startswith("S-20261127-")
+    assert "You will have an answer by 29 Nov 2026, 16:00." in desk.inbox(OWNER)[-1]
+    assert ref in (await desk.send(RECEPTIONIST, "/queue"))[0]
+    await record(desk, ref, "Route to a responsible person")
+    assert "You will have an answer by 29 Nov 2026, 16:00." in desk.inbox(OWNER)[-1]
+    assert ref in (await desk.send(HANDLER, "/queue"))[0]
+    assert ref not in (await desk.send(RECEPTIONIST, "/queue"))[0]
+    await desk.press(HANDLER, "Record handling and result", desk.with_button(HANDLER, "Record"))
+    await desk.send(HANDLER, "Good idea")
+    await desk.send(HANDLER, "Two benches ordered for December")
+    assert ref not in (await desk.send(HANDLER, "/queue"))[0]
+    assert ref in (await desk.send(RECEPTIONIST, "/queue"))[0]
+    await desk.press(RECEPTIONIST, "Confirm and tell the owner")
+    await desk.press(RECEPTIONIST, "Send the handler's result")
+    assert desk.inbox(OWNER)[-1] == (
+        f"✅ Answer to your suggestion {ref}:\nTwo benches ordered for December"
+    )
+    ticket, _ = await case(desk, ref)
+    assert ticket.state == St.CLOSED
+    async with desk.session() as s:
+        assert (await s.execute(select(Ticket).where(Ticket.kind == "R"))).first() is None
+
+
+async def test_an_unhappy_owner_at_follow_up_reopens_the_case_for_the_front_desk(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    ref = await file_case(desk)
+    await record(desk, ref)
+    await desk.press(HANDLER, "Record handling and result")
+    await desk.send(HANDLER, "Guard was at fault")
+    await desk.send(HANDLER, "Apologised")
+    await desk.press(RECEPTIONIST, "Confirm and tell the owner")
+    await desk.press(RECEPTIONIST, "Send the handler's result")
+    await desk.press(SUPERVISOR, "Ask the owner in the bot")
+    await desk.press(OWNER, "Not satisfied")
+    assert await desk.press(OWNER, "No suggestion") == [
+        f"We are sorry. {ref} has been reopened and the front desk will take it up again."
+    ]
+    reopened = desk.inbox(RECEPTIONIST)[-1]
+    assert reopened.startswith(f"🔁 Reopened after the follow-up: {ref}\n")
+    assert "1 · our management or service" in [
+        t for t, _ in desk.emu.buttons(desk.emu.last(RECEPTIONIST))
+    ]
+    ticket, complaint = await case(desk, ref)
+    assert ticket.state == St.RECORDING and not complaint.case_study
+    assert complaint.followup_satisfied is False
+    # Recorded again, it goes back out with a fresh order.
+    await record(desk, ref, responsible="Chen Lead")
+    assert desk.inbox(3502)[-1].startswith(f"📋 Work-contact order (工作联系单) {ref}")

@@ -1,0 +1,237 @@
+"""The escalation ladder with a moved clock: each level fires once, not at all when the case
+moved on in time, and survives a restart between levels."""
+
+from datetime import timedelta
+
+from bot.clock import ManualClock
+from tests.flows.complaint_steps import (
+    EXECUTIVE,
+    HANDLER,
+    OWNER,
+    RECEPTIONIST,
+    SUPERVISOR,
+    deadlines,
+    file_case,
+    local,
+    record,
+    staffed,
+)
+from tests.flows.harness import Desk
+
+CLASS1 = "class 1 (our management or service)"
+
+
+def alerts(messages: list[str], ref: str = "C-") -> list[str]:
+    """Reminders and escalations about complaints (not the repair flow's, nor its report)."""
+    return [m for m in messages if m.startswith(("🚨", "⏰")) and ref in m]
+
+
+async def test_class_one_complaint_escalates_to_supervisor_after_four_hours_then_executive(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    ref = await file_case(desk)
+    await record(desk, ref)  # Friday 10:00: due 14:00
+    for who in (RECEPTIONIST, SUPERVISOR, EXECUTIVE, HANDLER):
+        desk.unread(who)
+
+    await desk.at(local(27, 13, 59))
+    assert alerts(desk.unread(SUPERVISOR)) == []
+    await desk.at(local(27, 14, 1))
+    missed = (
+        f"🚨 {ref} ({CLASS1}) missed its deadline of 27 Nov 2026, 14:00: 1 min late, held by "
+        "Hu Area. Reported to the department head (4.2.4)."
+    )
+    assert desk.unread(SUPERVISOR) == [missed]
+    assert desk.unread(RECEPTIONIST) == [missed]
+    assert desk.unread(HANDLER)[0].startswith(f"⏰ {ref} is past its deadline")
+    assert [t for t, _ in desk.emu.buttons(desk.emu.last(SUPERVISOR))] == [f"Open {ref}"]
+    assert desk.unread(EXECUTIVE) == []
+
+    # Nothing more until two days after the order; then the executive, once.
+    for _ in range(3):
+        await desk.tick(timedelta(hours=12))
+    assert alerts(desk.unread(SUPERVISOR)) == [] and desk.unread(EXECUTIVE) == []
+    await desk.at(local(29, 10, 0))
+    assert desk.unread(EXECUTIVE) == [
+        f"🚨🚨 {ref} ({CLASS1}): still no reply 2 d after the work-contact order was sent to "
+        "Hu Area, 1 d 20 h past its deadline. Reported to the executive directly (4.2.4)."
+    ]
+    await desk.tick(timedelta(days=3))
+    assert desk.unread(EXECUTIVE) == [] and alerts(desk.unread(SUPERVISOR)) == []
+
+    # The button opens the case for the executive, with the owner's contact.
+    card = await desk.press(EXECUTIVE, f"Open {ref}")
+    assert card[0].startswith(f"Complaint {ref} — with the person responsible")
+    assert "phone 13800000000" in card[0] and "With Hu Area, due by 27 Nov 2026, 14:00" in card[0]
+
+
+async def test_class_one_answered_in_time_escalates_nowhere(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    ref = await file_case(desk)
+    await record(desk, ref)
+    await desk.at(local(27, 13, 0))
+    await desk.press(HANDLER, "Record handling and result")
+    await desk.send(HANDLER, "Guard was at fault")
+    await desk.send(HANDLER, "Apologised")
+    await desk.tick(timedelta(days=4))
+    for who in (SUPERVISOR, EXECUTIVE, HANDLER):
+        assert alerts(desk.inbox(who)) == [], who
+    rows = await deadlines(desk, ref)
+    assert [(d.kind, d.level, d.fired_at is None) for d in rows] == [
+        ("complaint.classify", 1, True),
+        ("complaint.due", 1, True),
+        ("complaint.due", 2, True),
+    ]
+    assert all(d.done_at is not None for d in rows)
+
+
+async def test_class_two_is_due_at_the_close_of_the_business_day_it_was_filed(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    await desk.at(local(27, 16, 0))
+    ref = await file_case(desk, text="Water seeps through the bathroom ceiling")
+    await record(desk, ref, "2 · house quality, in the home")
+    assert "Handle it and reply by 27 Nov 2026, 17:30." in desk.inbox(HANDLER)[-1]
+    desk.unread(SUPERVISOR)
+    await desk.at(local(27, 17, 29))
+    assert alerts(desk.unread(SUPERVISOR)) == []
+    await desk.at(local(27, 17, 31))
+    assert alerts(desk.unread(SUPERVISOR)) == [
+        f"🚨 {ref} (class 2 (house quality)) missed its deadline of 27 Nov 2026, 17:30: 1 min "
+        "late, held by Hu Area. Reported to the department head (4.2.4)."
+    ]
+
+
+async def test_class_two_filed_after_hours_is_due_at_the_next_days_close(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    await desk.at(local(27, 20, 0))
+    ref = await file_case(desk, text="Water seeps through the bathroom ceiling")
+    await record(desk, ref, "2 · house quality, in the home")
+    assert "Handle it and reply by 28 Nov 2026, 17:30." in desk.inbox(HANDLER)[-1]
+    desk.unread(SUPERVISOR)
+    await desk.at(local(28, 17, 29))
+    assert alerts(desk.unread(SUPERVISOR)) == []
+    await desk.at(local(28, 17, 30))
+    assert len(alerts(desk.unread(SUPERVISOR))) == 1
+
+
+async def test_class_three_is_due_after_three_days(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    ref = await file_case(desk, text="Trucks from the site outside block the road")
+    await record(desk, ref, "3 · outside the planning red line")
+    assert "Handle it and reply by 30 Nov 2026, 10:00." in desk.inbox(HANDLER)[-1]
+    desk.unread(SUPERVISOR)
+    await desk.at(local(30, 9, 59))
+    assert alerts(desk.unread(SUPERVISOR)) == [] and alerts(desk.inbox(EXECUTIVE)) == []
+    await desk.at(local(30, 10, 0))
+    assert len(alerts(desk.unread(SUPERVISOR))) == 1
+    # The executive comes after the supervisor: two days after the later deadline.
+    await desk.at(local(30, 10, 1) + timedelta(days=2) - timedelta(minutes=2))
+    assert desk.inbox(EXECUTIVE) == []
+    await desk.at(local(30, 10, 0) + timedelta(days=2))
+    assert len(desk.inbox(EXECUTIVE)) == 1
+
+
+async def test_unrecorded_case_reminds_the_front_desk_after_one_office_hour(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    await desk.at(local(27, 17, 0))  # half an hour before closing
+    ref = await file_case(desk)
+    desk.unread(RECEPTIONIST)
+    await desk.at(local(28, 8, 59))
+    assert desk.unread(RECEPTIONIST) == []
+    await desk.at(local(28, 9, 0))  # 30 min on Friday + 30 min on Saturday
+    reminder = desk.unread(RECEPTIONIST)
+    assert len(reminder) == 1
+    assert reminder[0].startswith(
+        f"⏰ {ref} (complaint, not yet classified) has been waiting 16 h 0 min for the front "
+        "desk to record it."
+    )
+    assert "1 · our management or service" in [
+        t for t, _ in desk.emu.buttons(desk.emu.last(RECEPTIONIST))
+    ]
+    await desk.tick(timedelta(days=1))
+    assert desk.unread(RECEPTIONIST) == []
+
+
+async def _resolved(desk: Desk) -> str:
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    ref = await file_case(desk)
+    await record(desk, ref)
+    await desk.press(HANDLER, "Record handling and result")
+    await desk.send(HANDLER, "Guard was at fault")
+    await desk.send(HANDLER, "Apologised")
+    await desk.press(RECEPTIONIST, "Confirm and tell the owner")
+    await desk.press(RECEPTIONIST, "Send the handler's result")
+    desk.unread(SUPERVISOR)
+    return ref
+
+
+async def test_follow_up_within_three_days_reminds_the_supervisor_then_the_executive(
+    desk: Desk,
+) -> None:
+    ref = await _resolved(desk)  # resolved Friday 10:00
+    await desk.at(local(30, 9, 59))
+    assert alerts(desk.unread(SUPERVISOR)) == []
+    await desk.at(local(30, 10, 5))
+    overdue = desk.unread(SUPERVISOR)
+    assert overdue[0] == (
+        f"⏰ The follow-up (回访) of {ref} ({CLASS1}) is overdue by 5 min; held by the "
+        "department head."
+    )
+    buttons = [t for t, _ in desk.emu.buttons(desk.emu.last(SUPERVISOR))]
+    assert "Ask the owner in the bot" in buttons and f"Open {ref}" in buttons
+    await desk.at(local(30, 12, 0))
+    assert alerts(desk.unread(SUPERVISOR)) == [] and desk.inbox(EXECUTIVE) == []
+    await desk.at(local(30, 10, 0) + timedelta(days=1))  # 1 Dec 10:00
+    assert desk.inbox(EXECUTIVE) == [
+        f"🚨 The follow-up (回访) of {ref} ({CLASS1}) is still not done, 1 d after it was "
+        "due; held by the department head."
+    ]
+
+
+async def test_follow_up_done_in_time_and_delegated_escalates_nowhere(desk: Desk) -> None:
+    ref = await _resolved(desk)
+    await desk.press(SUPERVISOR, "Delegate the follow-up")
+    await desk.press(SUPERVISOR, "Wang Fang")
+    task = desk.unread(RECEPTIONIST)[-1]
+    assert task.startswith("Sun Boss asks you to make this follow-up call.")
+    assert "phone 13800000000" in task  # the delegate makes the call
+    await desk.tick(timedelta(days=1))
+    await desk.press(RECEPTIONIST, "Owner satisfied", desk.emu.last(RECEPTIONIST))
+    await desk.send(RECEPTIONIST, "Owner thanked the guard team")
+    assert await desk.press(RECEPTIONIST, "Nothing suggested") == [
+        f"Follow-up recorded; {ref} is closed."
+    ]
+    await desk.tick(timedelta(days=5))
+    assert alerts(desk.unread(SUPERVISOR)) == [] and desk.inbox(EXECUTIVE) == []
+
+
+async def test_ladder_survives_a_restart_between_levels(
+    database_url: str, clock: ManualClock
+) -> None:
+    async with Desk(database_url, clock) as first:
+        await staffed(first)
+        await first.owner(OWNER, "1-2-301", lang="en")
+        ref = await file_case(first)
+        await record(first, ref)
+        await first.at(local(27, 14, 1))
+        assert len(alerts(first.inbox(SUPERVISOR))) == 1
+    # A new process on the same database: the next level fires, the first does not again.
+    async with Desk(database_url, clock, emu=first.emu) as second:
+        second.unread(SUPERVISOR)
+        await second.tick(timedelta(hours=6))
+        assert alerts(second.unread(SUPERVISOR)) == [] and second.inbox(EXECUTIVE) == []
+        await second.at(local(29, 10, 0))
+        assert len(second.inbox(EXECUTIVE)) == 1
+        assert second.inbox(EXECUTIVE)[0].startswith(f"🚨🚨 {ref} ({CLASS1}): still no reply")
+        await second.tick(timedelta(days=2))
+        assert len(second.inbox(EXECUTIVE)) == 1 and alerts(second.unread(SUPERVISOR)) == []

@@ -1,0 +1,262 @@
+"""Monthly and severe-weather inspections of vacant, unsold and basement units (5.1, 5.3-5.5):
+tasks per officer, readings that end a vacancy (more than 1 t or 5 kWh a month), overdue
+tasks to the supervisor at month end, the supervisor's spot check, the admin's marks."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from models.deadline import Deadline
+from models.vacancy_inspection import Inspection, Round
+from tests.flows.harness import Desk
+from tests.flows.vacancy_steps import (
+    ADMIN,
+    CASHIER,
+    OWNER,
+    SERVICE,
+    SERVICE2,
+    SUPERVISOR,
+    alerts,
+    apply,
+    approve,
+    clear,
+    shut_off,
+    staffed,
+    ticket,
+)
+
+MIN = timedelta(minutes=1)
+ROUND_OPENS = datetime(2026, 12, 1, 0, 30, tzinfo=UTC)  # 1 Dec 08:30 office time
+MONTH_END = datetime(2026, 12, 31, 9, 30, tzinfo=UTC)  # 31 Dec 17:30 office time
+
+
+async def _office(desk: Desk) -> str:
+    """A vacant unit (shut off at 120.5 t / 3050.2 kWh) and three marked units."""
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await apply(desk)
+    await approve(desk, ref)
+    await shut_off(desk, water="120.50", electricity="3050.2")
+    for code in ("1-1-101", "1-B-001", "2-1-101"):
+        await desk.add_unit(code, owner_name="开发商")
+    assert await desk.send(ADMIN, "/mark_unit 1-1-101 unsold") == [
+        "1-1-101 is marked unsold: it gets the monthly inspection."
+    ]
+    await desk.send(ADMIN, "/mark_unit 1-b-001 basement")
+    await desk.send(ADMIN, "/mark_unit 2-1-101 unsold")
+    clear(desk)
+    return ref
+
+
+async def _inspect(
+    desk: Desk, unit: str, water: str, electricity: str, condition: str = ""
+) -> list[str]:
+    await desk.press(SERVICE, f"Inspect {unit}")
+    await desk.send(SERVICE, water)
+    await desk.send(SERVICE, electricity)
+    if condition:
+        return await desk.send(SERVICE, condition)
+    return await desk.press(SERVICE, "All in order")
+
+
+async def test_monthly_round_gives_each_officer_their_units(desk: Desk) -> None:
+    await _office(desk)
+    await desk.at(ROUND_OPENS - MIN)
+    assert desk.unread(SERVICE) == []
+    await desk.tick(MIN)
+    assert desk.unread(SERVICE) == [
+        "🔎 monthly inspection, building 1: inspect these units by 31 Dec 2026, 17:30 and "
+        "record both meter readings and the condition (空置房检查记录表).\n"
+        "• 1-1-101 (unsold)\n• 1-2-301 (vacant)\n• 1-B-001 (basement)"
+    ]
+    assert [t for t, _ in desk.emu.buttons(desk.emu.last(SERVICE))] == [
+        "Inspect 1-1-101",
+        "Inspect 1-2-301",
+        "Inspect 1-B-001",
+    ]
+    assert desk.unread(SERVICE2)[0].endswith("• 2-1-101 (unsold)")
+    # Once a month: the next round opens on 1 January.
+    await desk.tick(timedelta(days=30))
+    assert desk.unread(SERVICE) == []
+    await desk.tick(timedelta(days=1))
+    assert desk.unread(SERVICE)[0].startswith(
+        "🔎 monthly inspection, building 1: inspect these units by 31 Jan 2027, 17:30"
+    )
+    async with desk.session() as s:
+        months = (await s.execute(select(Round.month).order_by(Round.id))).scalars().all()
+        assert months == ["2026-12", "2027-01"]
+
+
+async def test_readings_of_1_2_tons_end_the_vacancy_and_tell_owner_and_cashier(
+    desk: Desk,
+) -> None:
+    ref = await _office(desk)
+    await desk.at(ROUND_OPENS)
+    desk.unread(SERVICE)
+    replies = await _inspect(desk, "1-2-301", "121.70", "3052")
+    assert replies == [
+        "Inspection of 1-2-301 recorded: water 121.7 t, electricity 3,052 kWh.\n"
+        "Used since the last reading: water 1.2 t, electricity 1.8 kWh.\n"
+        f"The unit is in use: vacancy {ref} has ended, and the owner and the cashier have been "
+        "told."
+    ]
+    numbers = (
+        "water 1.2 t and electricity 1.8 kWh used since 27 Nov 2026, 10:00 (the limits are 1 t "
+        "and 5 kWh a month)"
+    )
+    assert desk.unread(OWNER) == [
+        f"The meter readings of 1-2-301 show {numbers}. Under the vacancy rules the unit counts "
+        f"as occupied: {ref} has ended and property fee and shared utilities are at 100 % as of "
+        "1 Dec 2026."
+    ]
+    assert desk.unread(CASHIER) == [
+        f"💰 Fee rate change, unit 1-2-301 ({ref}): the unit is in use ({numbers}); 100 % again "
+        "from 1 Dec 2026."
+    ]
+    t = await ticket(desk, ref)
+    assert t.state == "occupied" and t.closed_at is not None
+    assert t.events[-1].data == {"water": "1.20", "electricity": "1.80"}
+    assert (await desk.send(CASHIER, "/fee_rate 1-2-301 2026-12-20"))[0].endswith("at 100 %.")
+    # Its end date no longer does anything.
+    await desk.at(datetime(2027, 3, 2, 1, tzinfo=UTC))
+    assert [m for m in desk.unread(OWNER) if "ended on" in m or "ends on" in m] == []
+
+
+async def test_0_8_tons_and_4_9_kwh_do_not_end_the_vacancy(desk: Desk) -> None:
+    ref = await _office(desk)
+    await desk.at(ROUND_OPENS)
+    desk.unread(SERVICE)
+    replies = await _inspect(desk, "1-2-301", "121.30", "3055.1")
+    assert replies == [
+        "Inspection of 1-2-301 recorded: water 121.3 t, electricity 3,055.1 kWh.\n"
+        "Used since the last reading: water 0.8 t, electricity 4.9 kWh."
+    ]
+    assert desk.unread(OWNER) == [] and desk.unread(CASHIER) == []
+    assert (await ticket(desk, ref)).state == "vacant"
+    assert (await desk.send(CASHIER, "/fee_rate 1-2-301 2026-12-20"))[0].endswith(
+        f"at 50 %.\nVacancy {ref}: 50 %, 1 Dec 2026 until 2 Mar 2027."
+    )
+
+
+async def test_problem_found_is_reported_to_supervisor_and_owner(desk: Desk) -> None:
+    await _office(desk)
+    await desk.at(ROUND_OPENS)
+    desk.unread(SERVICE)
+    replies = await _inspect(desk, "1-2-301", "120.5", "3050.2", "Water stain on the ceiling")
+    assert replies[0].startswith("Inspection of 1-2-301 recorded")
+    assert alerts(desk, SUPERVISOR) == [
+        "⚠️ Inspection of 1-2-301 by Hu Area found a problem: Water stain on the ceiling"
+    ]
+    assert desk.unread(OWNER) == [
+        "The monthly inspection of your vacant unit 1-2-301 found a problem: Water stain on the "
+        "ceiling. The service officer will contact you."
+    ]
+
+
+async def test_overdue_inspections_go_to_the_supervisor_at_month_end(desk: Desk) -> None:
+    await _office(desk)
+    await desk.at(ROUND_OPENS)
+    desk.unread(SERVICE)
+    await _inspect(desk, "1-2-301", "120.6", "3050.2")
+    await _inspect(desk, "1-1-101", "0", "0")
+    await desk.at(MONTH_END - MIN)
+    assert alerts(desk, SUPERVISOR) == []
+    await desk.tick(MIN)
+    assert alerts(desk, SUPERVISOR) == [
+        "🚨 Not inspected by 31 Dec 2026, 17:30 (monthly inspection): 2 units\n"
+        "• 1-B-001 (basement), building 1\n• 2-1-101 (unsold), building 2"
+    ]
+    await desk.tick(timedelta(days=1))
+    assert alerts(desk, SUPERVISOR) == []
+
+
+async def test_round_done_in_time_sends_no_overdue_notice(desk: Desk) -> None:
+    await _office(desk)
+    await desk.send(ADMIN, "/mark_unit 2-1-101 clear")
+    await desk.at(ROUND_OPENS)
+    for unit in ("1-1-101", "1-2-301", "1-B-001"):
+        await _inspect(desk, unit, "120.6" if unit == "1-2-301" else "7", "3050.2")
+    await desk.at(MONTH_END + MIN)
+    assert alerts(desk, SUPERVISOR) == []
+    async with desk.session() as s:
+        due = (
+            (await s.execute(select(Deadline).where(Deadline.kind == "vacancy.round_due")))
+            .scalars()
+            .first()
+        )
+        assert due is not None and due.done_at is not None and due.fired_at is None
+
+
+async def test_weather_alert_creates_one_task_per_vacant_unsold_and_basement_unit(
+    desk: Desk,
+) -> None:
+    await _office(desk)
+    assert await desk.send(SERVICE, "/weather_alert") == ["You are not allowed to do this."]
+    desk.unread(SERVICE)
+    replies = await desk.send(SUPERVISOR, "/weather_alert Typhoon warning tonight")
+    assert replies == [
+        "⛈ Severe-weather inspection ordered: 4 units, to be done by 27 Nov 2026, 17:30."
+    ]
+    assert desk.unread(SERVICE) == [
+        "🔎 severe-weather inspection, building 1: inspect these units by 27 Nov 2026, 17:30 "
+        "and record both meter readings and the condition (空置房检查记录表).\n"
+        "Note: Typhoon warning tonight\n"
+        "• 1-1-101 (unsold)\n• 1-2-301 (vacant)\n• 1-B-001 (basement)"
+    ]
+    assert "• 2-1-101 (unsold)" in desk.unread(SERVICE2)[0]
+    async with desk.session() as s:
+        tasks = (await s.execute(select(Inspection))).scalars().all()
+        assert len(tasks) == 4 and len({t.unit_id for t in tasks}) == 4
+        assert {t.reason for t in tasks} == {"vacant", "unsold", "basement"}
+
+
+async def test_supervisor_records_a_spot_check(desk: Desk) -> None:
+    await _office(desk)
+    await desk.at(ROUND_OPENS)
+    await _inspect(desk, "1-2-301", "120.6", "3050.2")
+    listing = await desk.send(SUPERVISOR, "/inspections")
+    assert "Inspections of the last month to spot-check (5.5): 1" in listing[0]
+    assert "• 1-2-301: water 120.6 t, electricity 3,050.2 kWh by 1 Dec 2026, 08:30" in listing[0]
+    card = desk.emu.last(SUPERVISOR)
+    await desk.send(SERVICE, "/help")
+    assert await desk.press_data(SERVICE, desk.emu.last(SERVICE), "v:spot:1:y") == [
+        "You are not allowed to do this."
+    ]
+    await desk.press(SUPERVISOR, "1-2-301: confirmed", card)
+    assert await desk.send(SUPERVISOR, "Meters checked on site, valves closed") == [
+        "Spot check of 1-2-301 recorded."
+    ]
+    async with desk.session() as s:
+        done = (
+            await s.execute(select(Inspection).where(Inspection.spot_at.is_not(None)))
+        ).scalar_one()
+        assert done.spot_ok is True and done.spot_note == "Meters checked on site, valves closed"
+    assert (await desk.press_data(SUPERVISOR, card, f"v:spot:{done.id}:n"))[0] == (
+        "The inspection of 1-2-301 cannot be spot-checked now."
+    )
+    officer = await desk.send(SERVICE, "/inspections")
+    assert officer[0].startswith("Inspections waiting for you: 2")
+
+
+async def test_marking_units_is_for_the_admin(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.add_unit("1-B-001")
+    assert await desk.send(SERVICE, "/mark_unit 1-B-001 basement") == [
+        "You are not allowed to do this."
+    ]
+    assert await desk.send(ADMIN, "/mark_unit 1-B-001 cellar") == [
+        "Use: /mark_unit UNIT unsold|basement|clear"
+    ]
+    assert await desk.send(ADMIN, "/mark_unit 9-9-999 unsold") == ["There is no unit 9-9-999."]
+    await desk.send(ADMIN, "/mark_unit 1-B-001 basement")
+    assert await desk.send(ADMIN, "/mark_unit") == [
+        "Units inspected monthly without an application: 1\n• 1-B-001 (basement)\n"
+        "Use: /mark_unit UNIT unsold|basement|clear"
+    ]
+    await desk.owner(OWNER, lang="en")
+    assert await desk.send(OWNER, "/mark_unit 1-B-001 clear") == [
+        "This command is for property staff only."
+    ]
+    assert await desk.send(OWNER, "/fee_rate 1-2-301") == [
+        "This command is for property staff only."
+    ]

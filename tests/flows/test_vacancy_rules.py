@@ -1,0 +1,218 @@
+"""What the vacancy form and the staff buttons refuse: periods of 3 months or less, dates in
+the past or unreadable, units the owner is not bound to, forged or wrong-role presses, and
+readings lower than the last. A refusal changes nothing."""
+
+from sqlalchemy import func, select
+
+from models.draft import Draft
+from models.property import unit_by_code
+from models.ticket import Ticket
+from models.vacancy_meters import MeterReading
+from tests.flows.harness import Desk
+from tests.flows.vacancy_steps import (
+    OWNER,
+    OWNER2,
+    RECEPTIONIST,
+    SERVICE,
+    SERVICE2,
+    SUPERVISOR,
+    TECH,
+    TECH2,
+    apply,
+    approve,
+    shut_off,
+    staffed,
+    ticket,
+)
+
+SHORT = (
+    "A vacancy must last more than 3 months (空置时间必须超过三个月). Starting on {start}, the "
+    "end date must be {earliest} or later."
+)
+
+
+async def _tickets(desk: Desk) -> int:
+    async with desk.session() as s:
+        return int(await s.scalar(select(func.count()).select_from(Ticket)) or 0)
+
+
+async def _draft_step(desk: Desk, tg_id: int) -> str | None:
+    async with desk.session() as s:
+        draft = await s.get(Draft, tg_id)
+        return draft.step if draft else None
+
+
+async def _to_end_step(desk: Desk, start: str) -> None:
+    await desk.send(OWNER, "/vacancy")
+    await desk.send(OWNER, start)
+
+
+async def test_exactly_three_months_is_refused_and_one_day_more_accepted(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    # A start on the 31st: 31 Dec + 3 months = 31 Mar.
+    await _to_end_step(desk, "2026-12-31")
+    refused = await desk.send(OWNER, "2027-03-31")
+    assert refused[0] == SHORT.format(start="31 Dec 2026", earliest="1 Apr 2027")
+    assert await _draft_step(desk, OWNER) == "end" and await _tickets(desk) == 0
+    assert await desk.send(OWNER, "2027/4/1") == [
+        "Why will the unit be vacant? For example: working abroad, not yet moved in."
+    ]
+    assert await desk.send(OWNER, "/cancel")
+    # Across February: 30 Nov + 3 months = 28 Feb (2027 is not a leap year).
+    await _to_end_step(desk, "2026年11月30日")
+    for too_short in ("2027-02-28", "2027-01-15", "2026-12-01"):
+        refused = await desk.send(OWNER, too_short)
+        assert refused[0] == SHORT.format(start="30 Nov 2026", earliest="1 Mar 2027")
+    assert (await desk.send(OWNER, "2026-11-30"))[0] == (
+        "The end date must be after the start date (30 Nov 2026)."
+    )
+    assert (await desk.send(OWNER, "2027-03-01"))[0].startswith("Why will the unit be vacant?")
+    await desk.send(OWNER, "Travelling")
+    await desk.press(OWNER, "I have read and accept")
+    filed = await desk.press(OWNER, "Submit")
+    assert filed[0].startswith("✅ Your vacancy application has been filed.")
+    assert await _tickets(desk) == 1
+
+
+async def test_dates_typed_wrongly_are_explained_and_asked_again(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    await desk.send(OWNER, "/vacancy")
+    again = "From which date will the unit be vacant?"
+    cases = {
+        "next week": "Please type a date such as 2027-03-01 (also 2027/3/1 or 2027年3月1日).",
+        "2027-02-30": "There is no such date: 2027-02-30.",
+        "2026-11-26": "The start date cannot be in the past (today is 27 Nov 2026).",
+        "2028-12-01": "The start date must be no later than 27 Nov 2027.",
+    }
+    for typed, reason in cases.items():
+        replies = await desk.send(OWNER, typed)
+        assert replies[0] == reason and replies[1].startswith(again), typed
+        assert await _draft_step(desk, OWNER) == "start"
+    # Today is allowed; full-width digits are read too.
+    assert (await desk.send(OWNER, "２０２６－１１－２７"))[0].startswith("Until which date?")
+    assert (await desk.send(OWNER, "2030-01-01"))[0] == (
+        "A vacancy can be applied for at most 36 months at a time: the end date must be no "
+        "later than 27 Nov 2029."
+    )
+    assert await _tickets(desk) == 0
+
+
+async def test_only_units_the_owner_owns_can_be_chosen_even_with_forged_buttons(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    await desk.owner(OWNER, "1-2-302", lang="en")
+    await desk.owner(OWNER2, "2-1-101", lang="en")
+    async with desk.session() as s:
+        other = await unit_by_code(s, "2-1-101")
+        assert other is not None
+    first = await desk.send(OWNER, "/vacancy")
+    assert first[0] == "🏠 Vacancy application (空置房申请). Which unit will be vacant?"
+    question = desk.emu.last(OWNER)
+    assert [t for t, _ in desk.emu.buttons(question)] == ["1-2-301", "1-2-302"]
+    forged = await desk.press_data(OWNER, question, f"f:vacancy:unit:{other.id}")
+    assert forged[0] == "Please choose one of the buttons."
+    assert await _draft_step(desk, OWNER) == "unit"
+    await desk.press(OWNER, "1-2-302")
+    assert await _draft_step(desk, OWNER) == "start"
+    # A tenant's binding does not allow an application.
+    from models.invite import issue_unit_code
+
+    async with desk.runtime.uow() as s:
+        unit = await unit_by_code(s, "1-2-301")
+        assert unit is not None
+        code = await issue_unit_code(s, unit, desk.clock.now(), 30, relation="tenant")
+    desk.emu.add_user(1500, "Tenant", "en")
+    await desk.send(1500, f"/start {code}")
+    assert await desk.send(1500, "/vacancy") == ["You can only apply for a unit you own."]
+
+
+async def test_overlapping_application_for_the_same_unit_is_refused(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await apply(desk)
+    await desk.send(OWNER, "/vacancy")
+    await desk.send(OWNER, "2027-01-01")
+    assert (await desk.send(OWNER, "2027-06-01"))[0] == (
+        f"These dates overlap your application {ref} for the same unit."
+    )
+    # Consecutive is fine: it starts on the day the first one ends.
+    await desk.send(OWNER, "/cancel")
+    await desk.send(OWNER, "/vacancy")
+    await desk.send(OWNER, "2027-03-02")
+    assert (await desk.send(OWNER, "2027-07-01"))[0].startswith("Why will the unit be vacant?")
+
+
+async def test_wrong_role_and_forged_presses_change_nothing(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    await desk.owner(OWNER2, "1-2-302", lang="en")
+    ref = await apply(desk)
+    t = await ticket(desk, ref)
+    # Another building's officer, the owner, and garbage callback data.
+    not_allowed = "You are not allowed to do this."
+    stale = "This button is out of date. Nothing was changed."
+    cases = [
+        (SERVICE2, f"v:id:{t.id}", not_allowed),  # another building's officer
+        (OWNER, f"v:id:{t.id}", not_allowed),
+        (
+            SUPERVISOR,
+            f"v:ap:{t.id}",
+            f"{ref} is now in a state where this is no longer possible (id_check).",
+        ),
+        (SERVICE, "v:id:abc", stale),
+        (SERVICE, f"v:op:{t.id}:x", stale),
+        (SERVICE, "v:id:99999", stale),
+    ]
+    for who, data, expected in cases:
+        await desk.send(who, "/help")
+        assert await desk.press_data(who, desk.emu.last(who), data) == [expected], data
+    assert (await ticket(desk, ref)).state == "id_check"
+    await approve(desk, ref)
+    # Someone else's owner cannot cancel; an unassigned technician cannot record the shut-off;
+    # a receptionist cannot dispatch to someone who is not a technician.
+    assert await desk.press_data(OWNER2, desk.emu.last(OWNER2), f"v:cxy:{t.id}") == [not_allowed]
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    await desk.send(TECH2, "/help")
+    assert await desk.press_data(TECH2, desk.emu.last(TECH2), f"v:off:{t.id}") == [not_allowed]
+    owner2 = await desk.person(OWNER2)
+    forged = f"v:dsp:{t.id}:{owner2.id}"
+    assert await desk.press_data(RECEPTIONIST, desk.emu.last(RECEPTIONIST), forged) == [
+        "Li is not a technician for this building."
+    ]
+    assert (await ticket(desk, ref)).assignee_id == (await desk.person(TECH)).id
+    assert (await ticket(desk, ref)).state == "shutoff"
+
+
+async def test_readings_lower_than_the_last_or_implausible_are_refused(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await apply(desk)
+    await approve(desk, ref)
+    await shut_off(desk, water="120.50", electricity="3050.2")
+    await desk.send(OWNER, f"/ticket {ref}")
+    await desk.press(OWNER, "Cancel application")
+    await desk.press(OWNER, "Yes, cancel it")
+    await desk.press(RECEPTIONIST, "Dispatch → Liu Qiang")
+    await desk.press(TECH2, "Record restore")
+    lower = await desk.send(TECH2, "119")
+    assert lower[0] == (
+        "That is lower than the last reading of this meter (120.5, on 27 Nov 2026, 10:00). "
+        "Please check the meter."
+    )
+    jump = await desk.send(TECH2, "999")
+    assert jump[0].startswith("That is 878.5 more than the last reading (120.5, on")
+    assert (await desk.send(TECH2, "-3"))[0] == "Please send a number between 0 and 999,999.99."
+    assert await desk.send(TECH2, "120.50") == [f"{ref}: electricity meter reading (kWh)?"]
+    await desk.send(TECH2, "3050.2")
+    assert await desk.press(TECH2, "Water and electricity are ON: save") == [
+        f"{ref} recorded; the owner has been told."
+    ]
+    async with desk.session() as s:
+        kinds = (await s.execute(select(MeterReading.kind).order_by(MeterReading.id))).scalars()
+        assert list(kinds) == ["shutoff", "restore"]
+    assert (await ticket(desk, ref)).state == "cancelled"
+    assert TECH  # the shut-off technician is not involved in the restore

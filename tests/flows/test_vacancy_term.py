@@ -1,0 +1,206 @@
+"""The end of a vacancy: the reminder before the end date (5.2.7), re-applying, the return to
+100 % at the end date (5.2.6), and the owner cancelling early, which creates a restore order."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from models.deadline import Deadline
+from tests.flows.harness import Desk
+from tests.flows.vacancy_steps import (
+    CASHIER,
+    OWNER,
+    RECEPTIONIST,
+    SERVICE,
+    SUPERVISOR,
+    TECH,
+    TECH2,
+    apply,
+    approve,
+    clear,
+    shut_off,
+    staffed,
+    ticket,
+)
+
+MIN = timedelta(minutes=1)
+
+
+def local(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC) - timedelta(hours=8)
+
+
+async def _vacant(desk: Desk) -> str:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await apply(desk)
+    await approve(desk, ref)
+    await shut_off(desk)
+    clear(desk)
+    return ref
+
+
+async def test_reminder_before_the_end_date_then_back_to_100_percent_at_the_end(
+    desk: Desk,
+) -> None:
+    ref = await _vacant(desk)
+    assert await desk.send(CASHIER, "/fee_rate 1-2-301 2027-03-01") == [
+        "Unit 1-2-301 on 1 Mar 2027: property fee and shared utilities at 50 %.\n"
+        f"Vacancy {ref}: 50 %, 1 Dec 2026 until 2 Mar 2027."
+    ]
+    assert await desk.send(CASHIER, "/fee_rate 1-2-301 2027-03-02") == [
+        "Unit 1-2-301 on 2 Mar 2027: property fee and shared utilities at 100 %."
+    ]
+    # 14 days before the end date, when the office opens.
+    await desk.at(local(2027, 2, 16, 8, 29))
+    assert desk.unread(OWNER) == []
+    await desk.tick(MIN)
+    assert desk.unread(OWNER) == [
+        f"⏰ Your vacancy {ref} for unit 1-2-301 ends on 2 Mar 2027; from then property fee and "
+        "shared utilities are at 100 % again. To stay vacant you need a new application (with "
+        "your original ID at the office again)."
+    ]
+    assert [t for t, _ in desk.emu.buttons(desk.emu.last(OWNER))] == ["Apply again", "Let it end"]
+    assert await desk.press(OWNER, "Let it end") == [
+        f"Noted: {ref} ends on 2 Mar 2027, and fees are at 100 % as of that day."
+    ]
+    clear(desk, OWNER, CASHIER, RECEPTIONIST)
+    # The end date: 100 % again, the cashier told, water and electricity to be restored.
+    await desk.at(local(2027, 3, 2, 8, 29))
+    assert desk.unread(OWNER) == [] and desk.unread(CASHIER) == []
+    await desk.tick(MIN)
+    assert desk.unread(OWNER) == [
+        f"Your vacancy {ref} ended on 2 Mar 2027: property fee and shared utilities are at 100 % "
+        "as of that day.\nA technician will turn water and electricity back on and read the "
+        "meters."
+    ]
+    assert desk.unread(CASHIER) == [
+        f"💰 Fee rate change, unit 1-2-301 ({ref}): vacancy period over; 100 % again from "
+        "2 Mar 2027."
+    ]
+    order = desk.unread(RECEPTIONIST)
+    assert len(order) == 1 and order[0].startswith(f"🔌 Restore order for {ref}\n")
+    card = await desk.send(OWNER, f"/ticket {ref}")
+    assert (
+        "— water and electricity to be turned back on\nFee rate in force today: 100 %" in (card[0])
+    )
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    await desk.press(TECH, "Record restore")
+    await desk.send(TECH, "120.8")
+    await desk.send(TECH, "3051")
+    await desk.press(TECH, "Water and electricity are ON: save")
+    assert desk.unread(OWNER)[-1] == (
+        f"Water and electricity of 1-2-301 are back on ({ref}). Meter readings: water 120.8 t, "
+        "electricity 3,051 kWh."
+    )
+    t = await ticket(desk, ref)
+    assert t.state == "ended" and t.closed_at is not None
+    assert [e.action for e in t.events][-5:] == [
+        "reminded",
+        "will_end",
+        "term_ended",
+        "restore_dispatched",
+        "restored",
+    ]
+
+
+async def test_applying_again_from_the_reminder_starts_on_the_old_end_date(desk: Desk) -> None:
+    ref = await _vacant(desk)
+    await desk.at(local(2027, 2, 16, 8, 30))
+    first = await desk.press(OWNER, "Apply again")
+    assert first[0].startswith("From which date will the unit be vacant?")
+    options = [t for t, _ in desk.emu.buttons(desk.emu.last(OWNER))]
+    assert options[0] == "2 Mar 2027"
+    ends = await desk.press(OWNER, "2 Mar 2027")
+    assert "the end date is 3 Jun 2027 or later" in ends[0]
+    await desk.press(OWNER, "3 Jun 2027")
+    await desk.send(OWNER, "Still abroad")
+    await desk.press(OWNER, "I have read and accept")
+    filed = await desk.press(OWNER, "Submit")
+    new_ref = filed[0].rsplit(" ", 1)[1]
+    assert new_ref == "V-20270216-001"
+    assert [e.action for e in (await ticket(desk, ref)).events][-1] == "renewed"
+    # The new application needs the ID again and its own approval (5.2.7).
+    await desk.press(SERVICE, "Original ID seen", desk.with_button(SERVICE, "Original ID seen"))
+    await desk.press(SERVICE, "Recommend approval")
+    await desk.send(SERVICE, "Same owner, continuing")
+    await desk.press(SUPERVISOR, "Approve")
+    for day, rate in (
+        ("2027-03-01", 50),
+        ("2027-03-02", 50),
+        ("2027-06-02", 50),
+        ("2027-06-03", 100),
+    ):
+        answer = await desk.send(CASHIER, f"/fee_rate 1-2-301 {day}")
+        assert f"utilities at {rate} %." in answer[0], day
+    assert new_ref in (await desk.send(CASHIER, "/fee_rate 1-2-301 2027-03-02"))[0]
+
+
+async def test_owner_cancels_early_from_my_and_a_restore_order_is_created(desk: Desk) -> None:
+    ref = await _vacant(desk)
+    await desk.at(local(2026, 12, 15, 10))
+    clear(desk)
+    listing = await desk.send(OWNER, "/my")
+    assert "Fee rate in force today: 50 %" in listing[0]
+    await desk.press(OWNER, ref)
+    assert await desk.press(OWNER, "Cancel application") == [
+        f"Cancel {ref}?\nFees return to 100 % as of today, and a technician will turn water and "
+        "electricity back on and read the meters."
+    ]
+    assert await desk.press(OWNER, "Yes, cancel it") == [
+        f"{ref} is cancelled. A technician will turn water and electricity back on."
+    ]
+    assert desk.unread(CASHIER) == [
+        f"💰 Fee rate change, unit 1-2-301 ({ref}): cancelled early by the owner; 100 % again "
+        "from 15 Dec 2026."
+    ]
+    order = desk.unread(RECEPTIONIST)
+    assert order[0].startswith(f"🔌 Restore order for {ref}\n")
+    assert order[0].endswith(
+        "Water and electricity back on and both meters read; due by 16 Dec 2026, 17:30."
+    )
+    assert "Fee rate in force today: 100 %" in (await desk.send(OWNER, "/my"))[0]
+    assert (await desk.send(CASHIER, "/fee_rate 1-2-301 2026-12-14"))[0].endswith(
+        f"50 %.\nVacancy {ref}: 50 %, 1 Dec 2026 until 15 Dec 2026."
+    )
+    await desk.press(RECEPTIONIST, "Dispatch → Liu Qiang")
+    assert desk.unread(TECH2)[0].startswith(f"📋 Restore order {ref} — assigned to you")
+    await desk.press(TECH2, "Record restore")
+    await desk.send(TECH2, "120.5")
+    await desk.send(TECH2, "3050.2")
+    await desk.press(TECH2, "Water and electricity are ON: save")
+    t = await ticket(desk, ref)
+    assert t.state == "cancelled" and t.assignee_id is None
+    # Cancelled: no end reminder, no end-date notice.
+    await desk.tick(timedelta(days=100))
+    assert [m for m in desk.unread(OWNER) if "ends on" in m or "ended on" in m] == []
+
+
+async def test_withdrawing_before_approval_tells_the_officer_and_stops_the_deadlines(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await apply(desk)
+    clear(desk)
+    await desk.send(OWNER, f"/ticket {ref}")
+    assert await desk.press(OWNER, "Cancel application") == [f"Cancel {ref}?"]
+    question = desk.with_button(OWNER, "Yes, cancel it")
+    assert await desk.press(OWNER, "Yes, cancel it") == [f"{ref} has been cancelled."]
+    assert desk.unread(SERVICE) == [f"{ref} was withdrawn by the owner."]
+    assert desk.unread(CASHIER) == []
+    async with desk.session() as s:
+        t = await ticket(desk, ref)
+        waiting = (
+            await s.execute(
+                select(Deadline).where(
+                    Deadline.ticket_id == t.id,
+                    Deadline.done_at.is_(None),
+                    Deadline.fired_at.is_(None),
+                )
+            )
+        ).all()
+        assert waiting == []
+    assert (await desk.press_data(OWNER, question, f"v:cxy:{t.id}"))[0] == (
+        f"{ref} is now in a state where this is no longer possible (cancelled)."
+    )

@@ -1,0 +1,97 @@
+"""Catalogs: both locales load, every string is translated, none is stale, placeholders match."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from bot.i18n import LOCALES_DIR, I18n, load_catalogs, split_text
+from models.notification import Money, msg
+
+ROOT = Path(__file__).resolve().parents[2]
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def _catalog(locale: str):  # type: ignore[no-untyped-def]
+    with open(LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po", "rb") as fh:
+        return read_po(fh, locale=locale)
+
+
+def _extracted_ids(tmp: Path) -> set[str]:
+    pot = tmp / "messages.pot"
+    keywords = [
+        "-k",
+        "N_",
+        "-k",
+        "msg",
+        "-k",
+        "add",
+        "-k",
+        "reply",
+        "-k",
+        "answer",
+        "-k",
+        "Invalid",
+    ]
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "pyproject.toml",
+         *keywords, "--no-default-keywords", "-o", str(pot), "bot", "handlers", "models"],
+        cwd=ROOT, check=True, capture_output=True,
+    )  # fmt: skip
+    with open(pot, "rb") as fh:
+        return {m.id for m in read_po(fh) if m.id}
+
+
+def test_both_locales_load_and_differ() -> None:
+    catalogs = load_catalogs()
+    assert set(catalogs) == {"zh_CN", "en"}
+    assert catalogs["zh_CN"].gettext("Choose your language:") == "请选择语言："
+    assert catalogs["en"].gettext("Choose your language:") == "Choose your language:"
+
+
+def test_catalogs_are_not_stale_and_chinese_is_complete(tmp_path: Path) -> None:
+    code_ids = _extracted_ids(tmp_path)
+    for locale in ("zh_CN", "en"):
+        po_ids = {m.id for m in _catalog(locale) if m.id}
+        assert code_ids - po_ids == set(), f"{locale}: run .ci/i18n extract"
+        assert po_ids - code_ids == set(), f"{locale}: obsolete entries; run .ci/i18n extract"
+    missing = [m.id for m in _catalog("zh_CN") if m.id and not m.string]
+    assert missing == []
+
+
+def test_translations_keep_the_placeholders() -> None:
+    for message in _catalog("zh_CN"):
+        if message.id and message.string:
+            assert set(PLACEHOLDER.findall(message.id)) == set(
+                PLACEHOLDER.findall(str(message.string))
+            ), message.id
+
+
+def test_money_and_dates_are_formatted_per_locale() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    i18n = I18n("zh_CN", ZoneInfo("Asia/Shanghai"), load_catalogs())
+    when = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
+    assert i18n.format_value(Money("1234.5"), "zh_CN") == "¥1,234.50"
+    assert i18n.format_value(when, "zh_CN") == "2026年11月27日 17:30"
+    assert i18n.format_value(when, "en") == "27 Nov 2026, 17:30"
+    assert i18n.render(msg("Unit: {unit}", unit="1-2-301"), "zh_CN").chunks == ["房号：1-2-301"]
+
+
+def test_long_text_is_split_under_telegram_limit() -> None:
+    text = "\n".join(f"line {i} " + "x" * 100 for i in range(100))
+    chunks = split_text(text)
+    assert all(len(c) <= 4096 for c in chunks) and len(chunks) == 3
+    assert "".join(chunks).replace("\n", "") == text.replace("\n", "")
+
+
+def test_a_message_with_a_missing_parameter_is_still_rendered() -> None:
+    from zoneinfo import ZoneInfo
+
+    i18n = I18n("en", ZoneInfo("Asia/Shanghai"), load_catalogs())
+    assert i18n.text("{ref} is already assigned to {name}.", "en", name="Zhang") == (
+        "{ref} is already assigned to Zhang."
+    )
