@@ -16,6 +16,7 @@ from bot.delivery import Delivery
 from bot.i18n import I18n
 from models.calendar import BusinessCalendar
 from models.env import Env
+from models.notification import OUTBOX_TOUCHED
 
 
 @dataclass
@@ -40,8 +41,10 @@ class Runtime:
             except BaseException:
                 await session.rollback()
                 raise
-        if self.delivery is not None:
+            queued = session.info.pop(OUTBOX_TOUCHED, False)
+        if queued and self.delivery is not None:
             self.delivery.kick()
+
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -20,6 +20,7 @@ from telegram.ext import ContextTypes
 
 from bot.delivery import send_rendered
 from bot.runtime import Runtime
+from handlers import labels
 from models.base import DomainError
 from models.notification import N_, Msg, enqueue, msg
 from models.people import Person, touch_person
@@ -185,9 +186,12 @@ async def _run_unit(
             if ctx is None:
                 raise
             ctx.fixed_locale = locale
-            refusal = msg(
-                REFUSALS.get(exc.code, N_("This cannot be done right now.")), **exc.params
-            )
+            params = dict(exc.params)
+            if isinstance(params.get("state"), str) and isinstance(params.get("ref"), str):
+                # Show the state as people read it, for the ticket's kind (its letter).
+                params["state"] = labels.state(params["state"], params["ref"][:1])
+            refusal = msg(REFUSALS.get(exc.code, N_("This cannot be done right now.")), **params)
+
             ctx.replies = [refusal]
             ctx.after_commit = []
             ctx.callback_answer = ctx.t(refusal.lines[0][0], **refusal.lines[0][1])

@@ -130,29 +130,6 @@ async def take_description(ctx: Ctx, data: dict[str, Any], answer: Answer) -> st
     return "photos"
 
 
-async def ask_photos(ctx: Ctx, data: dict[str, Any]) -> Msg:
-    count = len(data.get("photos", []))
-    out = msg(
-        N_(
-            "You can send up to {max} photos ({count} so far). Press the button when you are "
-            "done, or skip."
-        ),
-        max=MAX_PHOTOS,
-        count=count,
-    )
-    label = N_("Done with photos") if count else N_("Skip photos")
-    return out.button_row((label, _c(data, "photos", "done")))
-
-
-async def take_photos(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
-    if answer.choice == "done":
-        return "place"
-    if answer.photo is None:
-        raise Invalid(N_("Please send a photo, or press the button to continue."))
-    data["photos"] = [*data.get("photos", []), answer.photo][:MAX_PHOTOS]
-    return "place" if len(data["photos"]) >= MAX_PHOTOS else "photos"
-
-
 async def ask_place(ctx: Ctx, data: dict[str, Any]) -> Msg:
     out = msg(N_("Where was it? For example: the north gate, building 3 lobby. Or skip."))
     return out.button_row((N_("Skip"), _c(data, "place", "skip")))
@@ -252,7 +229,15 @@ STEPS = {
     "kind": Step(ask_kind, take_kind),
     "unit": Step(ask_unit, take_unit),
     "description": Step(ask_description, take_description),
-    "photos": Step(ask_photos, take_photos),
+    "photos": forms.photos_step(
+        N_(
+            "You can send up to {max} photos ({count} so far). Press the button when you are "
+            "done, or skip."
+        ),
+        lambda data: "place",
+        limit=MAX_PHOTOS,
+    ),
+
     "place": Step(ask_place, take_place),
     "elsewhere": Step(ask_elsewhere, take_elsewhere),
     "confirm": Step(ask_confirm, take_confirm),

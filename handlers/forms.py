@@ -15,7 +15,8 @@ from typing import Any
 
 from telegram import Update
 
-from handlers.base import Ctx
+from handlers.base import REFUSALS, Ctx
+from models.base import DomainError
 from models.draft import drop_draft, get_draft, save_draft
 from models.notification import N_, Msg, msg
 
@@ -161,8 +162,18 @@ async def proceed(ctx: Ctx) -> bool:
         ctx.clear_buttons = True
     if next_step == DONE:
         await drop_draft(ctx.session, tg_id)
-        await form.finish(ctx, data)
+        replies = len(ctx.replies)
+        try:
+            async with ctx.session.begin_nested():
+                await form.finish(ctx, data)
+        except DomainError as refused:
+            # Nothing of the form is written; the person is not left stuck at its last step.
+            del ctx.replies[replies:]
+            ctx.reply(REFUSALS.get(refused.code, N_("This cannot be done right now.")),
+                      **refused.params)  # fmt: skip
+            ctx.reply(N_("Nothing was submitted."))
         return True
+
     await save_draft(ctx.session, tg_id, form.name, next_step, data, ctx.now, _update_id(ctx))
     ctx.reply(await form.steps[next_step].ask(ctx, data))
     return True
@@ -170,3 +181,36 @@ async def proceed(ctx: Ctx) -> bool:
 
 async def cancel(ctx: Ctx) -> bool:
     return await drop_draft(ctx.session, ctx.person.telegram_id or 0)
+
+
+def photos_step(
+    prompt: str,
+    after: Callable[[dict[str, Any]], str],
+    *,
+    limit: int = 5,
+    skip_label: str = N_("Skip photos"),
+    step: str = "photos",
+) -> Step:
+    """Up to `limit` photos, then a button: the same step in every form that takes photos.
+
+    The form's name comes from the draft (``data["form"]``) when a flow runs one step list
+    under several form names, else from the button's own form.
+    """
+
+    async def ask(ctx: Ctx, data: dict[str, Any]) -> Msg:
+        count = len(data.get("photos", []))
+        out = msg(prompt, max=limit, count=count)
+        label = N_("Done with photos") if count else skip_label
+        draft = await get_draft(ctx.session, ctx.person.telegram_id or 0)
+        form = data.get("form") or (draft.flow if draft else "")
+        return out.button_row((label, choice(form, step, "done")))
+
+    async def take(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
+        if answer.choice == "done":
+            return after(data)
+        if answer.photo is None:
+            raise Invalid(N_("Please send a photo, or press the button to continue."))
+        data["photos"] = [*data.get("photos", []), answer.photo][:limit]
+        return after(data) if len(data["photos"]) >= limit else step
+
+    return Step(ask, take)

@@ -142,29 +142,6 @@ async def take_finder(ctx: Ctx, d: dict[str, Any], answer: Answer) -> str:
     return "photos"
 
 
-async def ask_photos(ctx: Ctx, d: dict[str, Any]) -> Msg:
-    count = len(d.get("photos", []))
-    out = msg(
-        N_(
-            "Send a photo of the item (recommended; up to {max}, {count} so far), or press "
-            "the button. Owners never see the photos."
-        ),
-        max=MAX_PHOTOS,
-        count=count,
-    )
-    label = N_("Done with photos") if count else N_("No photo")
-    return out.button_row((label, choice(FOUND, "photos", "done")))
-
-
-async def take_photos(ctx: Ctx, d: dict[str, Any], answer: Answer) -> str:
-    if answer.choice == "done":
-        return "confirm"
-    if answer.photo is None:
-        raise Invalid(N_("Please send a photo, or press the button to continue."))
-    d["photos"] = [*d.get("photos", []), answer.photo][:MAX_PHOTOS]
-    return "confirm" if len(d["photos"]) >= MAX_PHOTOS else "photos"
-
-
 async def ask_confirm(ctx: Ctx, d: dict[str, Any]) -> Msg:
     cat = ctx.rt.env.lost_found.category(d["category"])
     out = msg(N_("Please check the registration:"))
@@ -245,7 +222,15 @@ FOUND_FORM = forms.register(
             "place": _text_step("place", N_("Where was it found?"), 2, 200, "when"),
             "when": Step(ask_when, take_when),
             "finder": Step(ask_finder, take_finder),
-            "photos": Step(ask_photos, take_photos),
+            "photos": forms.photos_step(
+        N_(
+            "Send a photo of the item (recommended; up to {max}, {count} so far), or press "
+            "the button. Owners never see the photos."
+        ),
+        lambda d: "confirm",
+        limit=MAX_PHOTOS,
+        skip_label=N_("No photo"),
+    ),
             "confirm": Step(ask_confirm, take_confirm),
         },
         finish_found,

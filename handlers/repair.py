@@ -12,7 +12,7 @@ from handlers.forms import DONE, Answer, Form, Invalid, Step, choice
 from handlers.text import take_text
 from models import repair as rp
 from models import repair_flow as flow
-from models.base import N_, DomainError
+from models.base import N_
 from models.notification import Localized, Money, Msg, msg
 from models.property import units_of
 
@@ -112,31 +112,6 @@ async def ask_description(ctx: Ctx, data: dict[str, Any]) -> Msg:
 async def take_description(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
     data["description"] = take_text(answer, 5, 1000)
     data.setdefault("photos", [])
-    return "photos"
-
-
-async def ask_photos(ctx: Ctx, data: dict[str, Any]) -> Msg:
-    count = len(data.get("photos", []))
-    out = msg(
-        N_(
-            "You can send up to {max} photos of the problem ({count} so far). Press the "
-            "button when you are done, or skip."
-        ),
-        max=MAX_PHOTOS,
-        count=count,
-    )
-    label = N_("Done with photos") if count else N_("Skip photos")
-    return out.button_row((label, _c("photos", "done")))
-
-
-async def take_photos(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
-    if answer.choice == "done":
-        return "appointment" if data["scope"] == "home" else "location"
-    if answer.photo is None:
-        raise Invalid(N_("Please send a photo, or press the button to continue."))
-    data["photos"] = [*data.get("photos", []), answer.photo][:MAX_PHOTOS]
-    if len(data["photos"]) >= MAX_PHOTOS:
-        return "appointment" if data["scope"] == "home" else "location"
     return "photos"
 
 
@@ -262,14 +237,8 @@ async def finish(ctx: Ctx, data: dict[str, Any]) -> None:
     if unit is None:
         ctx.reply(N_("You are no longer linked to that unit. Nothing was submitted."))
         return
-    try:
-        async with ctx.session.begin_nested():
-            ticket = await flow.file(ctx.session, ctx.person, unit, data, ctx.now, ctx.rt.env)
-    except DomainError as refused:
-        ctx.reply(
-            REFUSALS.get(refused.code, N_("This cannot be done right now.")), **refused.params
-        )
-        return
+    ticket = await flow.file(ctx.session, ctx.person, unit, data, ctx.now, ctx.rt.env)
+
     ctx.reply(N_("✅ Your repair request has been filed. Reference: {ref}"), ref=ticket.ref)
     ctx.reply(
         N_(
@@ -285,7 +254,14 @@ STEPS = {
     "unit": Step(ask_unit, take_unit),
     "category": Step(ask_category, take_category),
     "description": Step(ask_description, take_description),
-    "photos": Step(ask_photos, take_photos),
+    "photos": forms.photos_step(
+        N_(
+            "You can send up to {max} photos of the problem ({count} so far). Press the "
+            "button when you are done, or skip."
+        ),
+        lambda data: "appointment" if data["scope"] == "home" else "location",
+        limit=MAX_PHOTOS,
+    ),
     "appointment": Step(ask_appointment, take_appointment),
     "location": Step(ask_location, take_location),
     "fees": Step(ask_fees, take_fees),

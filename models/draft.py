@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, String, delete, select
+from sqlalchemy import BigInteger, String, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -27,9 +27,9 @@ class Draft(Base):
 
 
 async def get_draft(session: AsyncSession, telegram_id: int) -> Draft | None:
-    return (
-        await session.execute(select(Draft).where(Draft.telegram_id == telegram_id))
-    ).scalar_one_or_none()
+    # By primary key: a draft already loaded in this unit of work costs no second query.
+    return await session.get(Draft, telegram_id)
+
 
 
 async def save_draft(

@@ -24,6 +24,8 @@ __all__ = ["N_", "Localized", "Money", "Msg", "Notification", "Status", "enqueue
 from models.people import ROLE_NAMES, Person, Role, staff_with_role
 
 log = logging.getLogger(__name__)
+# Set on a session that queued a notification: the unit of work then wakes delivery.
+OUTBOX_TOUCHED = "propdesk.outbox"
 
 
 class Money(Decimal):
@@ -197,6 +199,7 @@ def enqueue(
         next_attempt_at=now,
     )
     session.add(row)
+    session.info[OUTBOX_TOUCHED] = True
     return row
 
 
@@ -211,6 +214,7 @@ def enqueue_chat(session: AsyncSession, chat_id: int, message: Msg, now: datetim
         next_attempt_at=now,
     )
     session.add(row)
+    session.info[OUTBOX_TOUCHED] = True
     return row
 
 
@@ -234,6 +238,7 @@ def enqueue_edit(
         edit_of_id=original.id,
     )
     session.add(row)
+    session.info[OUTBOX_TOUCHED] = True
     return row
 
 

@@ -721,3 +721,19 @@ async def work_for(session: AsyncSession, person: Person) -> list[Ticket]:
             if person.has_role(role, building):
                 out.append(ticket)
     return out
+
+
+async def open_jobs_of(session: AsyncSession, technician_ids: list[int]) -> dict[int, int]:
+    """Open repair jobs per technician, in one query."""
+    if not technician_ids:
+        return {}
+    rows = await session.execute(
+        select(Ticket.assignee_id, func.count())
+        .where(
+            Ticket.kind == Kind.REPAIR.value,
+            Ticket.assignee_id.in_(technician_ids),
+            Ticket.state.in_([s.value for s in OPEN]),
+        )
+        .group_by(Ticket.assignee_id)
+    )
+    return {int(tech_id): int(n) for tech_id, n in rows.all() if tech_id is not None}

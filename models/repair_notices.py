@@ -15,7 +15,7 @@ from models.base import N_
 from models.env import Env
 from models.notification import Localized, Money, Msg, enqueue, msg, notify_role
 from models.people import Person, Role, staff_with_role
-from models.repair import STATE_NAMES, Fee, Material, Repair, open_jobs
+from models.repair import STATE_NAMES, Fee, Material, Repair, open_jobs_of
 from models.ticket import Ticket
 
 SCOPES = {"home": N_("in-home"), "public": N_("public area")}
@@ -76,10 +76,14 @@ async def dispatch_buttons(
     action: str = "dsp",
 ) -> Msg:
     """Dispatch buttons, the technicians with the fewest open jobs first."""
-    loads = []
-    for tech in await staff_with_role(session, Role.TECHNICIAN, repair.building):
-        if tech.id != ticket.assignee_id:
-            loads.append((await open_jobs(session, tech), tech))
+    techs = [
+        t
+        for t in await staff_with_role(session, Role.TECHNICIAN, repair.building)
+        if t.id != ticket.assignee_id
+    ]
+    jobs_of = await open_jobs_of(session, [t.id for t in techs])
+    loads = [(jobs_of.get(t.id, 0), t) for t in techs]
+
     loads.sort(key=lambda pair: (pair[1].unreachable_at is not None, pair[0], pair[1].id))
     for jobs, tech in loads[:8]:
         if jobs < env.repair.max_open_per_technician:

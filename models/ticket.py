@@ -180,7 +180,13 @@ async def new_ticket(
         created_at=now,
         updated_at=now,
     )
+    # Set the relationships too, so reading ticket.owner / ticket.unit later in the same unit
+    # of work needs no lazy load (which async sessions cannot do).
+    ticket.owner = owner
+    ticket.unit = unit
+    ticket.assignee = None
     session.add(ticket)
+
     ticket.events = []
     ticket.record("created", created_by, now)
     await session.flush()

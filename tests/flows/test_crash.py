@@ -159,3 +159,66 @@ async def test_owner_continues_the_repair_form_after_the_bot_is_killed_at_each_s
     assert sum("🆕 New repair" in t for t in emu.texts(RECEPTIONIST)) == 1
     filed = [t for t in emu.texts(OWNER) if "Your repair request has been filed" in t]
     assert len(filed) == 1
+
+
+# Every other owner and staff form, killed after each step in turn: (who, kind, value).
+# "say" sends text, "press" presses the newest button with that label. After each step the
+# bot must have answered before it is killed; the last answer must be the filing receipt.
+FLOWS = {
+    "complaint": [
+        (OWNER, "say", "/complain"), (OWNER, "press", "Complaint"),
+        (OWNER, "say", "The lift in building 1 has been noisy for a week"),
+        (OWNER, "press", "Skip photos"), (OWNER, "say", "Building 1 lift"),
+        (OWNER, "press", "No"), (OWNER, "press", "Submit"),
+    ],
+    "vacancy": [
+        (OWNER, "say", "/vacancy"), (OWNER, "say", "2027-01-05"), (OWNER, "say", "2027-06-01"),
+        (OWNER, "say", "Working abroad for half a year"),
+        (OWNER, "press", "I have read and accept"), (OWNER, "press", "Submit"),
+    ],
+    "found item": [
+        (RECEPTIONIST, "say", "/found"), (RECEPTIONIST, "say", "black wallet"),
+        (RECEPTIONIST, "say", "Brown leather inside, three bank cards, a photo of a cat"),
+        (RECEPTIONIST, "press", "Wallets and bags"), (RECEPTIONIST, "press", "Not valuable"),
+        (RECEPTIONIST, "say", "Lobby of building 1"), (RECEPTIONIST, "press", "Just now"),
+        (RECEPTIONIST, "press", "I found it"), (RECEPTIONIST, "press", "No photo"),
+        (RECEPTIONIST, "press", "Register"),
+    ],
+}  # fmt: skip
+RECEIPTS = {
+    "complaint": "C-",
+    "vacancy": "V-",
+    "found item": "F-",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("flow", sorted(FLOWS))
+async def test_every_form_survives_a_kill_after_each_step(
+    office: tuple[BotApiEmulator, BotProcess, str], database_url: str, flow: str
+) -> None:
+    emu, bot, code = office
+    bot.start()
+    mark = emu.mark(OWNER)
+    emu.send_text(OWNER, f"/start {code}")
+    await _reply(emu, OWNER, mark, lambda t: "linked to unit" in t)
+    last = ""
+    for who, kind, value in FLOWS[flow]:
+        mark = emu.mark(who)
+        if kind == "say":
+            emu.send_text(who, value)
+        else:
+            message = next(m for m in reversed(emu.messages(who))
+                           if any(value == b for b, _ in emu.buttons(m)))  # fmt: skip
+            emu.click(who, message, value)
+        last = await _reply(emu, who, mark, lambda t: True)
+        bot.kill()
+        bot.start()
+    assert RECEIPTS[flow] in last, last
+    engine = make_engine(database_url)
+    try:
+        async with make_sessions(engine)() as s:
+            kinds = (await s.execute(select(Ticket.kind))).scalars().all()
+    finally:
+        await engine.dispose()
+    assert kinds == [RECEIPTS[flow][0]]

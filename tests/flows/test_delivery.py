@@ -104,7 +104,30 @@ async def test_overall_and_per_chat_limits_are_respected(desk: Desk) -> None:
         assert all(b - a >= 1.0 for a, b in pairwise(times))
         assert desk.inbox(4000 + i) == ["m0", "m1", "m2"]
     all_times = [t for t, _ in sends]
-    assert all(b - a >= 1 / 30 - 1e-9 for a, b in pairwise(all_times))
+    assert all(sum(t <= u < t + 1.0 for u in all_times) <= 30 for t in all_times)
+
+
+async def test_no_more_than_thirty_messages_leave_in_any_second(desk: Desk) -> None:
+    for i in range(80):
+        await desk.staff(5000 + i, "technician")
+    async with desk.rt.uow() as s:
+        for i in range(80):
+            person = await person_by_telegram(s, 5000 + i)
+            assert person is not None
+            enqueue(s, person, msg("notice"), desk.clock.now())
+    sends: list[float] = []
+    original = desk.app.bot.send_message
+
+    async def spy(chat_id: int, *a: object, **kw: object) -> object:
+        sends.append(desk.timer.t)
+        return await original(chat_id, *a, **kw)  # type: ignore[arg-type]
+
+    desk.app.bot._unfreeze()
+    desk.app.bot.send_message = spy  # type: ignore[method-assign]
+    assert await desk.deliver() == 80
+    assert max(sum(t <= u < t + 1.0 for u in sends) for t in sends) <= 30
+    assert sends[-1] - sends[0] >= 2.0  # 80 messages need more than two full seconds
+
 
 
 async def test_a_reply_telegram_refuses_for_now_is_delivered_later_from_the_outbox(

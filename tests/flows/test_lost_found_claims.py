@@ -279,7 +279,8 @@ async def test_owners_cannot_act_for_the_desk_and_forged_presses_change_nothing(
         assert desk.last_answer() in {
             "You are not allowed to do this.",
             "This button is out of date. Nothing was changed.",
-            f"{claim_ref} is now in a state where this is no longer possible (claimed).",
+            f"{claim_ref} is now in a state where this is no longer possible "
+            "(waiting for the claimant at the front desk).",
         }, data
     assert await snapshot() == before
 

@@ -47,7 +47,7 @@ async def test_forged_staff_buttons_from_an_owner_change_nothing(desk: Desk) -> 
         assert desk.last_answer() in {
             "You are not allowed to do this.",
             "This button is out of date. Nothing was changed.",
-            f"{ref} is now in a state where this is no longer possible (new).",
+            f"{ref} is now in a state where this is no longer possible (waiting for dispatch).",
         }, data
     assert await _events(desk) == before
     assert (await ticket(desk, ref)).state == "new"
@@ -143,8 +143,10 @@ async def test_the_eleventh_request_of_a_day_is_refused(desk: Desk) -> None:
     replies = await desk.press(OWNER, "Submit")
     assert replies == [
         "You have filed 10 repair requests today, the most allowed in one day. Please call the "
-        "front desk if it is urgent."
+        "front desk if it is urgent.",
+        "Nothing was submitted.",
     ]
+    assert await desk.send(OWNER, "/cancel") == ["There is nothing to cancel."]  # not stuck
     async with desk.session() as s:
         assert await s.scalar(select(func.count()).select_from(Ticket)) == 10
     desk.clock.advance(timedelta(days=1))
@@ -164,8 +166,10 @@ async def test_a_duplicate_of_an_open_request_is_pointed_out_instead_of_filed(de
     replies = await desk.press(OWNER, "Submit")
     assert replies == [
         f"You already have an open request for this: {ref}. It was not filed again; send "
-        f"/ticket {ref} to follow it or urge it."
+        f"/ticket {ref} to follow it or urge it.",
+        "Nothing was submitted.",
     ]
+
 
 
 async def test_public_repair_is_confirmed_by_the_area_service_officer(desk: Desk) -> None:

@@ -167,7 +167,8 @@ async def test_application_lapses_when_the_id_is_not_shown_by_the_start_date(des
     assert (await ticket(desk, ref)).state == "lapsed"
     # A late press on the old notice changes nothing.
     assert await desk.press(SERVICE, "Original ID seen") == [
-        f"{ref} is now in a state where this is no longer possible (lapsed)."
+        f"{ref} is now in a state where this is no longer possible "
+        "(lapsed: the ID was not shown in time)."
     ]
 
 

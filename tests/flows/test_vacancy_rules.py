@@ -161,7 +161,8 @@ async def test_wrong_role_and_forged_presses_change_nothing(desk: Desk) -> None:
         (
             SUPERVISOR,
             f"v:ap:{t.id}",
-            f"{ref} is now in a state where this is no longer possible (id_check).",
+            f"{ref} is now in a state where this is no longer possible "
+            "(waiting for the original ID at the office).",
         ),
         (SERVICE, "v:id:abc", stale),
         (SERVICE, f"v:op:{t.id}:x", stale),
