@@ -90,3 +90,16 @@ def test_broken_toml_and_missing_file_are_one_line(
     bad.write_text('[calendar]\ndefault = ["18:00-08:00"]\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="ends before it starts"):
         load_settings()
+
+
+def test_the_readme_example_configuration_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    cfg = tmp_path / "office.toml"
+    cfg.write_text(example, encoding="utf-8")
+    monkeypatch.setenv("PROPDESK_CONFIG", str(cfg))
+    s = load_settings()
+    assert s.calendar.sat == ["09:00-12:00"] and s.repair.daily_limit == 10
+    assert s.category("doors_windows") is not None and s.lost_found.notice_weekday == "mon"
