@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint, select
@@ -12,8 +12,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import N_, Base, BigId, DomainError, UTCDateTime
 
+SEEN_RESOLUTION = timedelta(minutes=5)
+
 
 class Role(StrEnum):
+
     """Staff roles as the CLI names them (SPEC §1)."""
 
     RECEPTIONIST = "receptionist"
@@ -111,8 +114,12 @@ async def touch_person(
         await session.refresh(person, ["roles"])
     if person.locale is None:
         person.locale = _locale_from_telegram(language_code)
-    person.last_seen_at = now
-    person.unreachable_at = None
+    # Written at most every few minutes: a write per message costs more than it tells.
+    if person.last_seen_at is None or now - person.last_seen_at > SEEN_RESOLUTION:
+        person.last_seen_at = now
+    if person.unreachable_at is not None:
+        person.unreachable_at = None
+
     await session.flush()
     return person
 
