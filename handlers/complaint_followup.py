@@ -9,7 +9,8 @@ from typing import Any
 from handlers import labels
 from handlers.base import Ctx, TgCallback, desk
 from handlers.common import require_staff
-from handlers.complaint_staff import attempt, begin_action, text_form
+from handlers.complaint_staff import attempt, begin_action
+from handlers.text import text_form
 from models import complaint_card as cards
 from models import complaint_followup as followup
 from models.base import N_, DomainError

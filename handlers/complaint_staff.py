@@ -11,17 +11,16 @@ from typing import Any, TypeVar
 
 from handlers import forms
 from handlers.base import REFUSALS, Ctx, TgCallback, desk
-from handlers.forms import DONE, Answer, Form, Step, choice
-from handlers.text import take_text
+from handlers.forms import Form
+from handlers.text import text_form
 from models import complaint_card as cards
 from models import complaint_classify as recording
 from models import complaint_handling as handling
 from models import complaint_notices as notices
 from models.base import N_, DomainError
-from models.notification import Msg, msg
+from models.notification import msg
 
 T = TypeVar("T")
-Field = tuple[str, str, int, str | None]  # key, prompt, minimum length, skip label
 
 
 async def attempt(ctx: Ctx, op: Callable[[], Awaitable[T]]) -> T | None:
@@ -35,34 +34,6 @@ async def attempt(ctx: Ctx, op: Callable[[], Awaitable[T]]) -> T | None:
             REFUSALS.get(refused.code, N_("This cannot be done right now.")), **refused.params
         )
         return None
-
-
-def text_form(
-    name: str, fields: list[Field], done: Callable[[Ctx, dict[str, Any]], Awaitable[None]]
-) -> Form:
-    """A form of short text answers, each optionally skippable with a button."""
-
-    def step(index: int) -> Step:
-        key, prompt, minimum, skip = fields[index]
-        after = fields[index + 1][0] if index + 1 < len(fields) else DONE
-
-        async def ask(ctx: Ctx, data: dict[str, Any]) -> Msg:
-            out = msg(prompt, ref=data.get("ref", ""))
-            if skip and not data.get("no_skip"):
-                out.button_row((skip, choice(name, key, "skip")))
-            return out
-
-        async def take(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
-            if skip and not data.get("no_skip") and answer.choice == "skip":
-                data[key] = ""
-            else:
-                data[key] = take_text(answer, minimum, 1000)
-            return after
-
-        return Step(ask, take)
-
-    steps = {f[0]: step(i) for i, f in enumerate(fields)}
-    return forms.register(Form(name, N_("note"), fields[0][0], steps, done))
 
 
 async def begin_action(ctx: Ctx, form: Form, action: str, **extra: Any) -> None:

@@ -18,8 +18,7 @@ from handlers import forms
 from handlers.base import Ctx, TgCallback, desk
 from handlers.forms import DONE, Answer, Form, Invalid, Step, choice
 from handlers.lost_found_staff import attempt, refused
-from handlers.repair_staff import note_form
-from handlers.text import take_text
+from handlers.text import note_form, take_text
 from models import lost_found_flow as flow
 from models.base import N_, DomainError
 from models.lost_found import PAPER, ClaimSt, ItemSt

@@ -3,51 +3,18 @@ fees, completion, the owner's signature and rating, follow-up calls (回访), /r
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
 from handlers import forms
 from handlers.base import Ctx, TgCallback, desk
 from handlers.common import require_staff
-from handlers.forms import DONE, Answer, Form, Invalid, Step, choice
-from handlers.text import take_decimal, take_text
+from handlers.forms import DONE, Answer, Form, Invalid, Step
+from handlers.text import note_form, take_decimal, take_text
 from models import repair_flow as flow
 from models.base import N_, DomainError
 from models.notification import Money, Msg, msg
 from models.people import Role
-
-Finish = Callable[[Ctx, dict[str, Any], str], Awaitable[None]]
-
-
-def note_form(
-    name: str,
-    prompt: str,
-    finish: Finish,
-    *,
-    minimum: int = 2,
-    maximum: int = 500,
-    skip: str | None = None,
-) -> Form:
-    """A one-question form whose answer is a short text (or a skip button)."""
-
-    async def ask(ctx: Ctx, data: dict[str, Any]) -> Msg:
-        out = msg(prompt, ref=data.get("ref", ""))
-        if skip:
-            out.button_row((skip, choice(name, "note", "skip")))
-        return out
-
-    async def take(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
-        if skip and answer.choice == "skip":
-            data["note"] = ""
-        else:
-            data["note"] = take_text(answer, minimum, maximum)
-        return DONE
-
-    async def done(ctx: Ctx, data: dict[str, Any]) -> None:
-        await finish(ctx, data, data["note"])
-
-    return forms.register(Form(name, N_("note"), "note", {"note": Step(ask, take)}, done))
 
 
 async def _begin(ctx: Ctx, form: Form, action: str, **extra: Any) -> None:

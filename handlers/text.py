@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from handlers.forms import Answer, Invalid
+from handlers.base import Ctx
+from handlers.forms import DONE, Answer, Form, Invalid, Step, choice, register
 from models.base import N_
+from models.notification import Msg, msg
 
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
@@ -51,3 +55,59 @@ def take_decimal(
     if value < low or value > high or (value == 0 and not allow_zero):
         raise Invalid(N_("Please send a number between {low} and {high}."), low=low, high=high)
     return value
+
+
+# --- forms of short text answers (shared by every flow's staff side) --------------------------
+
+Field = tuple[str, str, int, str | None]  # key, prompt, minimum length, skip label
+Finish = Callable[[Ctx, dict[str, Any], str], Awaitable[None]]
+
+
+def text_form(
+    name: str,
+    fields: list[Field],
+    done: Callable[[Ctx, dict[str, Any]], Awaitable[None]],
+    *,
+    maximum: int = 1000,
+) -> Form:
+    """A form of short text answers, each optionally skippable with a button. Prompts may
+    use {ref} (the draft's ``ref``)."""
+
+    def step(index: int) -> Step:
+        key, prompt, minimum, skip = fields[index]
+        after = fields[index + 1][0] if index + 1 < len(fields) else DONE
+
+        async def ask(ctx: Ctx, data: dict[str, Any]) -> Msg:
+            out = msg(prompt, ref=data.get("ref", ""))
+            if skip and not data.get("no_skip"):
+                out.button_row((skip, choice(name, key, "skip")))
+            return out
+
+        async def take(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
+            if skip and not data.get("no_skip") and answer.choice == "skip":
+                data[key] = ""
+            else:
+                data[key] = take_text(answer, minimum, maximum)
+            return after
+
+        return Step(ask, take)
+
+    steps = {f[0]: step(i) for i, f in enumerate(fields)}
+    return register(Form(name, N_("note"), fields[0][0], steps, done))
+
+
+def note_form(
+    name: str,
+    prompt: str,
+    finish: Finish,
+    *,
+    minimum: int = 2,
+    maximum: int = 500,
+    skip: str | None = None,
+) -> Form:
+    """A one-question form whose answer is a short text (or a skip button)."""
+
+    async def done(ctx: Ctx, data: dict[str, Any]) -> None:
+        await finish(ctx, data, data["note"])
+
+    return text_form(name, [("note", prompt, minimum, skip)], done, maximum=maximum)

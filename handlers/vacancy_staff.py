@@ -14,8 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import forms
 from handlers.base import Ctx, TgCallback, desk
 from handlers.forms import DONE, Answer, Form, Invalid, Step, choice
-from handlers.repair_staff import note_form
-from handlers.text import take_decimal
+from handlers.text import note_form, take_decimal
 from models import vacancy_flow as flow
 from models import vacancy_notices as notices
 from models import vacancy_orders as orders
