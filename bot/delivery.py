@@ -291,6 +291,10 @@ class Delivery:
         self._last_send = self.timer.monotonic()
         self._window.append(self._last_send)
         self._chat_last[chat_id] = self._last_send
+        if len(self._chat_last) > 10_000:  # only the last second matters: keep memory bounded
+            horizon = self._last_send - self.per_chat_interval
+            self._chat_last = {c: t for c, t in self._chat_last.items() if t >= horizon}
+
 
     def _retry_later(self, row: Notification, now: datetime, exc: Exception) -> None:
         row.error = f"{type(exc).__name__}: {exc}"[:500]
