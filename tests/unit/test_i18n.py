@@ -95,3 +95,13 @@ def test_a_message_with_a_missing_parameter_is_still_rendered() -> None:
     assert i18n.text("{ref} is already assigned to {name}.", "en", name="Zhang") == (
         "{ref} is already assigned to Zhang."
     )
+
+
+def test_chinese_text_uses_full_width_punctuation() -> None:
+    """Chinese reads with ，：！？； and （）; ASCII marks next to Chinese characters look wrong."""
+    cjk = r"[\u3400-\u9fff]"
+    bad = re.compile(rf"{cjk}\s*[,:!?;]|[,:!?;(]\s*{cjk}|{cjk}\(|\){cjk}")
+    offenders = [
+        str(m.string) for m in _catalog("zh_CN") if m.id and m.string and bad.search(str(m.string))
+    ]
+    assert offenders == []
