@@ -39,8 +39,6 @@ from models.system import set_meta
 log = logging.getLogger(__name__)
 
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-OWNER_SERVICES_PENDING = ("complain", "vacancy", "lost")
-STAFF_SERVICES_PENDING = ("found",)
 
 
 def flow_modules() -> list[ModuleType]:
@@ -63,10 +61,6 @@ def add_handlers(app: Application) -> None:
     }
     for flow in flows:
         commands.update(flow.COMMANDS)
-    for name in OWNER_SERVICES_PENDING:
-        commands.setdefault(name, common.owner_service_not_ready)
-    for name in STAFF_SERVICES_PENDING:
-        commands.setdefault(name, common.staff_service_not_ready)
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=PRIVATE))
     app.add_handler(CallbackQueryHandler(onboarding.language_chosen, pattern=r"^lang:"))

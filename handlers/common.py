@@ -131,20 +131,6 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.warning("error %s: could not tell the user: %s", error_id, exc)
 
 
-@desk
-async def owner_service_not_ready(ctx: Ctx) -> None:
-    """An owner service not yet offered in the bot: say so and point to the front desk."""
-    if await require_owner(ctx):
-        ctx.reply(N_("This service is not available in the bot yet. Please call the front desk."))
-
-
-@desk
-async def staff_service_not_ready(ctx: Ctx) -> None:
-    """A staff tool not yet offered in the bot."""
-    if require_staff(ctx):
-        ctx.reply(N_("This service is not available in the bot yet. Please call the front desk."))
-
-
 async def flood_notice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Told once when a user's updates are being dropped for coming too fast."""
     rt = runtime(context)
