@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, select, text, update
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -220,8 +220,6 @@ async def ensure_pending(
     data: dict[str, Any] | None = None,
 ) -> bool:
     """Schedule a ticket-less deadline of `kind` unless one is already waiting; True if added."""
-    from sqlalchemy import func
-
     waiting = await session.scalar(
         select(func.count())
         .select_from(Deadline)

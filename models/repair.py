@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import N_, Base, BigId, DomainError, JSONType, UTCDateTime
-from models.deadline import schedule, settle
+from models.deadline import Deadline, schedule, settle
 from models.env import Env
 from models.people import Person, Role
 from models.property import Unit
@@ -435,8 +435,6 @@ async def pause(
 async def _reply_time_left(
     session: AsyncSession, ticket: Ticket, now: datetime, env: Env
 ) -> timedelta:
-    from models.deadline import Deadline
-
     due = await session.scalar(
         select(Deadline.due_at).where(
             Deadline.ticket_id == ticket.id,

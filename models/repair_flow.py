@@ -16,9 +16,10 @@ from models import repair as rp
 from models import repair_notices as notices
 from models.base import N_, DomainError
 from models.env import Env
-from models.notification import Msg, enqueue, msg
+from models.notification import Money, Msg, enqueue, msg, notify_role
 from models.people import Person, Role
 from models.property import Unit
+from models.repair_deadlines import daily_counts, report_message
 from models.ticket import Kind, Ticket
 
 
@@ -151,8 +152,6 @@ async def request_review(
     body.lines += notices.describe(ticket, repair, env, contact=False).lines
     body.add(N_("Conclude within 30 minutes so the technician is back on site."))
     body.button_row((N_("Review concluded"), notices.data("rvd", ticket)))
-    from models.notification import notify_role
-
     await notify_role(
         session, Role.TEAM_LEAD, body, now, building=repair.building, ticket_id=ticket.id
     )
@@ -233,8 +232,6 @@ async def record_fee(
 ) -> Ticket:
     ticket, repair = await load(session, ticket_id)
     rp.record_fee(session, ticket, actor, amount, note, now)
-    from models.notification import Money
-
     await notices.to_role(
         session,
         Role.CASHIER,
@@ -456,8 +453,6 @@ async def check(session: AsyncSession, ticket_id: int, actor: Person, action: st
 
 async def report(session: AsyncSession, actor: Person, now: datetime, env: Env) -> Msg:
     """Today's 客服中心日报表 on demand (supervisors and receptionists)."""
-    from models.repair_deadlines import daily_counts, report_message
-
     if not (actor.has_role(Role.SUPERVISOR) or actor.has_role(Role.RECEPTIONIST)):
         raise DomainError("not_allowed")
     day = env.calendar.local_date(now)
