@@ -18,7 +18,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, select, t
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, BigId, JSONType, UTCDateTime
+from models.base import Base, BigId, JSONType, UTCDateTime, insert_order
 from models.env import Env
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ class Deadline(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    _insert_order: Mapped[int | None] = insert_order()
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     level: Mapped[int] = mapped_column(Integer, default=1)
@@ -116,25 +117,15 @@ async def _claim(session: AsyncSession, now: datetime, batch: int) -> list[Deadl
         .limit(batch)
         .with_for_update(skip_locked=True)
     )
-    claimed = (
-        (
-            await session.execute(
-                update(Deadline)
-                .where(Deadline.id.in_(due_ids.scalar_subquery()), Deadline.fired_at.is_(None))
-                .values(fired_at=now)
-                .returning(Deadline.id)
-                .execution_options(synchronize_session=False)
-            )
-        )
-        .scalars()
-        .all()
+    claimed = await session.scalars(
+        update(Deadline)
+        .where(Deadline.id.in_(due_ids.scalar_subquery()), Deadline.fired_at.is_(None))
+        .values(fired_at=now)
+        .returning(Deadline),
+        execution_options={"synchronize_session": False},
     )
-    if not claimed:
-        return []
-    rows = await session.execute(
-        select(Deadline).where(Deadline.id.in_(claimed)).order_by(Deadline.due_at, Deadline.id)
-    )
-    return list(rows.scalars().all())
+    # RETURNING gives no order: fire them in the order they fell due
+    return sorted(claimed.all(), key=lambda row: (row.due_at, row.id))
 
 
 async def _fire(

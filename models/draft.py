@@ -31,7 +31,6 @@ async def get_draft(session: AsyncSession, telegram_id: int) -> Draft | None:
     return await session.get(Draft, telegram_id)
 
 
-
 async def save_draft(
     session: AsyncSession,
     telegram_id: int,

@@ -16,7 +16,6 @@ SEEN_RESOLUTION = timedelta(minutes=5)
 
 
 class Role(StrEnum):
-
     """Staff roles as the CLI names them (SPEC §1)."""
 
     RECEPTIONIST = "receptionist"

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from models.base import Base, BigId, DomainError, JSONType, UTCDateTime
+from models.base import Base, BigId, DomainError, JSONType, UTCDateTime, insert_order
 from models.calendar import BusinessCalendar
 from models.people import Person
 from models.property import Unit
@@ -120,6 +120,7 @@ class TicketEvent(Base):
     __tablename__ = "ticket_event"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    _insert_order: Mapped[int | None] = insert_order()
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
