@@ -31,6 +31,7 @@ from bot.delivery import Delivery, Timer
 from bot.flood import FloodGuard
 from bot.i18n import I18n, load_catalogs
 from bot.runtime import Runtime
+from bot.updates import PerPersonOrder
 from handlers import common, onboarding, tickets
 from handlers.menu import publish_default_commands
 from models.deadline import run_startup_hooks
@@ -104,6 +105,7 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .token(settings.token.get_secret_value())
+        .concurrent_updates(PerPersonOrder())
         .base_url(settings.api_base_url)
         .base_file_url(settings.file_url)
     )

@@ -96,7 +96,6 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, help="port the webhook server binds (default 8443)")
     _sandbox_parser(commands)
 
-
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", parser_class=_Parser)
     db_commands.add_parser("upgrade", help="migrate the database to the current schema")

@@ -258,8 +258,6 @@ class Settings(BaseSettings):
     bot_username: str | None = None
     webhook_secret: SecretStr | None = None
 
-
-
     invite_valid_days: int = Field(default=30, ge=1, le=365)
     code_attempts_per_window: int = Field(default=5, ge=1, le=100)
     code_attempt_window_minutes: int = Field(default=15, ge=1, le=1440)
@@ -291,7 +289,6 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("locale")
-
     @classmethod
     def _shipped_locale(cls, value: str) -> str:
         if value not in SUPPORTED_LOCALES:

@@ -295,7 +295,6 @@ class Delivery:
             horizon = self._last_send - self.per_chat_interval
             self._chat_last = {c: t for c, t in self._chat_last.items() if t >= horizon}
 
-
     def _retry_later(self, row: Notification, now: datetime, exc: Exception) -> None:
         row.error = f"{type(exc).__name__}: {exc}"[:500]
         if row.attempts >= MAX_ATTEMPTS:

@@ -509,6 +509,8 @@ class BotApiEmulator:
         self._chat_windows: dict[int, deque[float]] = {}
         self._poll_generation = 0
         self._waiters: set[asyncio.Future[None]] = set()
+        self._latency = 0.0
+        self._gates: dict[int, asyncio.Event] = {}
         self._methods: dict[str, tuple[str, Callable[[JSON, dict[str, bytes]], Any]]] = {
             name.lower(): (name, getattr(self, f"_api_{name}")) for name in self.METHODS
         }
@@ -530,6 +532,12 @@ class BotApiEmulator:
             if known is None:
                 raise ApiError(404, "Not Found")
             chat_id = decoded.get("chat_id")
+            if name != "getUpdates":
+                gate = self._gates.get(chat_id) if isinstance(chat_id, int) else None
+                if gate is not None:
+                    await gate.wait()
+                if self._latency:
+                    await asyncio.sleep(self._latency)
             rule = self._take_rule(name, chat_id if isinstance(chat_id, int) else None)
             if rule is not None:
                 self.stats.injected += 1
@@ -649,6 +657,22 @@ class BotApiEmulator:
                 executed,
             )
         )
+
+    def latency(self, seconds: float) -> None:
+        """Answer every call but getUpdates after `seconds`: Telegram's round trip over a real
+        network (tens to hundreds of milliseconds), which the in-process emulator otherwise
+        does not have."""
+        self._latency = max(seconds, 0.0)
+
+    def hold(self, chat_id: int) -> asyncio.Event:
+        """Calls naming `chat_id` wait until the returned event is set: Telegram being slow for
+        one chat (a large upload, a flaky connection) while the others are answered."""
+        return self._gates.setdefault(chat_id, asyncio.Event())
+
+    def release(self, chat_id: int) -> None:
+        gate = self._gates.pop(chat_id, None)
+        if gate is not None:
+            gate.set()
 
     def rate_limits(
         self, overall_per_second: float | None = None, per_chat_per_second: float | None = None

@@ -37,7 +37,6 @@ class _Missing(dict[str, str]):
 
 
 class CatalogMissing(RuntimeError):
-
     """A compiled catalog (.mo) is absent: the install step did not run `pybabel compile`."""
 
 
@@ -90,7 +89,6 @@ class I18n:
                 return msgid.format_map(_Missing(values))
             except (IndexError, ValueError):
                 return msgid
-
 
     def format_value(self, value: Any, locale: str) -> str:
         loc = self.locale_for(locale)

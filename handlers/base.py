@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 from telegram import Update
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
@@ -171,7 +172,8 @@ async def _run_unit(
     name: str,
     language_code: str | None,
 ) -> tuple[Ctx, str]:
-    """The handler in one unit of work, retried whole when the database connection drops."""
+    """The handler in one unit of work, retried whole when the database connection drops or
+    a concurrent change to the same ticket made this one stale."""
     for attempt in range(DB_ATTEMPTS):
         ctx: Ctx | None = None
         locale = rt.settings.locale
@@ -197,6 +199,13 @@ async def _run_unit(
             ctx.callback_answer = ctx.t(refusal.lines[0][0], **refusal.lines[0][1])
             ctx.callback_alert = True
             return ctx, f"refused:{exc.code}"
+        except StaleDataError:
+            # Someone else changed the same ticket in the meantime (updates of different people
+            # run concurrently): handle this update again on what is there now, which either
+            # still works or is refused the way a late button press is.
+            if attempt + 1 >= DB_ATTEMPTS:
+                raise
+            log.info("update %s met a concurrent change; handling it again", update.update_id)
         except DBAPIError as exc:
             if attempt + 1 >= DB_ATTEMPTS or not _retryable(exc):
                 raise

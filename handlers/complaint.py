@@ -237,7 +237,6 @@ STEPS = {
         lambda data: "place",
         limit=MAX_PHOTOS,
     ),
-
     "place": Step(ask_place, take_place),
     "elsewhere": Step(ask_elsewhere, take_elsewhere),
     "confirm": Step(ask_confirm, take_confirm),

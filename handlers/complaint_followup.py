@@ -157,7 +157,6 @@ async def render_card(ctx: Ctx, ticket_id: int) -> Msg:
     return head
 
 
-
 async def card_buttons(ctx: Ctx, ticket_id: int) -> list[tuple[str, str]]:
     """The actions this viewer may take on a complaint or suggestion (also for /ticket)."""
     return await cards.actions(ctx.session, ticket_id, ctx.person)

@@ -223,14 +223,14 @@ FOUND_FORM = forms.register(
             "when": Step(ask_when, take_when),
             "finder": Step(ask_finder, take_finder),
             "photos": forms.photos_step(
-        N_(
-            "Send a photo of the item (recommended; up to {max}, {count} so far), or press "
-            "the button. Owners never see the photos."
-        ),
-        lambda d: "confirm",
-        limit=MAX_PHOTOS,
-        skip_label=N_("No photo"),
-    ),
+                N_(
+                    "Send a photo of the item (recommended; up to {max}, {count} so far), or press "
+                    "the button. Owners never see the photos."
+                ),
+                lambda d: "confirm",
+                limit=MAX_PHOTOS,
+                skip_label=N_("No photo"),
+            ),
             "confirm": Step(ask_confirm, take_confirm),
         },
         finish_found,

@@ -111,7 +111,6 @@ async def publish_chat_commands(
     is_staff: bool,
     roles: Collection[str] = (),
 ) -> bool:
-
     """This person's own menu, in their language. False when Telegram refused."""
     commands = [
         BotCommand(c, i18n.text(d, locale)) for c, d in commands_for(is_owner, is_staff, roles)

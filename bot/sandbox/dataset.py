@@ -121,4 +121,3 @@ async def republish_menus(rt: Runtime, bot: Bot, i18n: I18n) -> None:
                 bot, i18n, person.telegram_id, locale, owner, person.is_staff,
                 {r.value for r in person.role_names()},
             )  # fmt: skip
-

@@ -9,10 +9,13 @@ Latency is measured from the moment an update is queued in the emulator to the m
 bot's first reply message for that chat is created in the emulator (a hook, not polling).
 
 The same harness then drives a minimal python-telegram-bot echo bot (same transport, same
-owners, same 7 steps) as a baseline: PropDesk/echo is the cost of the desk's own work.
+owners, same 7 steps) as a baseline: PropDesk/echo is the cost of the desk's own work. The
+minimal bot is run twice: with python-telegram-bot's defaults (one update at a time) and with
+`concurrent_updates(True)`, since PropDesk handles different people's updates concurrently.
+`--api-latency-ms` adds Telegram's round trip to every Bot API call but the long poll.
 
     PYTHONPATH=. /work/venv/bin/python tests/perf/bench_conversations.py \
-        [--backend sqlite|postgresql|both] [--owners 50] [--solo 5]
+        [--backend sqlite|postgresql|both] [--owners 50] [--solo 5] [--api-latency-ms 0]
 """
 
 from __future__ import annotations
@@ -285,7 +288,8 @@ async def propdesk(url: str) -> Running:
     return Running(app, emu, lambda: stop_app(app), db_check, prepare)
 
 
-async def echo_bot() -> Running:
+async def echo_bot(concurrent: bool = False) -> Running:
+    """The minimal bot: python-telegram-bot's defaults, or with `concurrent_updates(True)`."""
     emu = TimedEmulator(token=TOKEN)
 
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -304,6 +308,7 @@ async def echo_bot() -> Running:
         .base_url(BASE_URL)
         .request(EmulatorRequest(emu))
         .get_updates_request(EmulatorRequest(emu))
+        .concurrent_updates(concurrent)
         .build()
     )
     app.add_handler(MessageHandler(filters.TEXT, echo))
@@ -425,10 +430,19 @@ async def measure(
     )
 
 
-async def run_one(kind: str, url: str | None, owners: int, solo: int, runs: int) -> Result:
-    running = await (propdesk(url) if kind == "propdesk" else echo_bot())  # type: ignore[arg-type]
+async def run_one(
+    kind: str, url: str | None, owners: int, solo: int, runs: int, latency: float = 0.0
+) -> Result:
+    if kind == "propdesk":
+        assert url is not None
+        running = await propdesk(url)
+    else:
+        running = await echo_bot(concurrent=kind == "echo-concurrent")
+    # Telegram's round trip, for every Bot API call but the long poll (0: in-process, as fast
+    # as the emulator answers; a real bot sees tens to hundreds of milliseconds).
+    running.emu.latency(latency)
     try:
-        return await measure(kind, running, owners, solo, runs, echo=kind == "echo")
+        return await measure(kind, running, owners, solo, runs, echo=kind != "propdesk")
     finally:
         await running.stop()
 
@@ -444,7 +458,14 @@ def main(argv: list[str] | None = None) -> int:
         default=5,
         help="owners who first go through the form alone, for the unloaded per-step time",
     )
+    parser.add_argument(
+        "--api-latency-ms",
+        type=float,
+        default=0.0,
+        help="added to every Bot API call but getUpdates: Telegram's round trip (default 0)",
+    )
     args = parser.parse_args(argv)
+    latency = args.api_latency_ms / 1000
     quiet_logs()
     print(
         f"{args.owners} concurrent owners × {len(STEPS)} steps × {args.runs} runs; steps: "
@@ -456,18 +477,26 @@ def main(argv: list[str] | None = None) -> int:
         + f" ({os.cpu_count()} CPUs)"
     )
 
-    echo = asyncio.run(run_one("echo", None, args.owners, args.solo, args.runs))
+    print(f"Bot API latency: {args.api_latency_ms:g} ms per call (getUpdates excluded)")
+
+    echo = asyncio.run(run_one("echo", None, args.owners, args.solo, args.runs, latency))
+    echo_c = asyncio.run(
+        run_one("echo-concurrent", None, args.owners, args.solo, args.runs, latency)
+    )
 
     def work(backend: str) -> list[Result]:
         with database(backend, "conv") as url:
-            result = asyncio.run(run_one("propdesk", url, args.owners, args.solo, args.runs))
+            result = asyncio.run(
+                run_one("propdesk", url, args.owners, args.solo, args.runs, latency)
+            )
         result.name = f"PropDesk {backend}"
         return [result]
 
     results = run_per_backend(chosen_backends(args.backend), work)
     rows = [r for rs in results.values() for r in rs]
     echo.name = "echo bot (baseline)"
-    all_rows = [*rows, echo]
+    echo_c.name = "echo bot, concurrent"
+    all_rows = [*rows, echo, echo_c]
     print()
     print(
         table(
@@ -494,12 +523,20 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(
         table(
-            ["bot", "updates/s", "ratio PropDesk/echo", "CPU per update × echo", "correctness"],
+            [
+                "bot",
+                "updates/s",
+                "ratio PropDesk/echo",
+                "ratio PropDesk/concurrent echo",
+                "CPU per update × echo",
+                "correctness",
+            ],
             [
                 [
                     r.name,
                     r.rate,
                     r.rate / echo.rate if echo.rate else float("nan"),
+                    r.rate / echo_c.rate if echo_c.rate else float("nan"),
                     r.cpu_per_update / echo.cpu_per_update if echo.cpu_per_update else float("nan"),
                     r.check,
                 ]
