@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from models.base import N_, Base, BigId, DomainError, UTCDateTime
 
@@ -91,9 +91,19 @@ class StaffRole(Base):
 
 
 async def person_by_telegram(session: AsyncSession, telegram_id: int) -> Person | None:
+    # Runs for every update: the roles come in the same statement (a join) rather than in a
+    # second one, as Person.roles' default loading would do.
     return (
-        await session.execute(select(Person).where(Person.telegram_id == telegram_id))
-    ).scalar_one_or_none()
+        (
+            await session.execute(
+                select(Person)
+                .options(joinedload(Person.roles))
+                .where(Person.telegram_id == telegram_id)
+            )
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
 
 
 async def touch_person(
