@@ -27,9 +27,14 @@ log = logging.getLogger(__name__)
 class Deadline(Base):
     __tablename__ = "deadline"
     __table_args__ = (
+        # (due_at, id) is the claim's ORDER BY: an ordered index scan that stops at the batch
+        # size, whatever the planner guesses about `due_at <= $1`. With due_at alone,
+        # PostgreSQL's generic plan for the prepared claim (used from the sixth execution on)
+        # sorted every open deadline: 3 ms became 18 ms per batch at 100,000 open.
         Index(
             "ix_deadline_due_open",
             "due_at",
+            "id",
             sqlite_where=text("fired_at IS NULL AND done_at IS NULL"),
             postgresql_where=text("fired_at IS NULL AND done_at IS NULL"),
         ),
@@ -117,9 +122,16 @@ async def _claim(session: AsyncSession, now: datetime, batch: int) -> list[Deadl
         .limit(batch)
         .with_for_update(skip_locked=True)
     )
+    if session.get_bind().dialect.name == "postgresql":
+        # `id = ANY(ARRAY(subquery))`, not `id IN (subquery)`: for IN, the planner joined the
+        # batch to a sequential scan of every open deadline once statistics were fresh (10 ms
+        # at 100,000 open); an array of ids can only be looked up by primary key.
+        chosen = Deadline.id == func.any(func.array(due_ids.scalar_subquery()))
+    else:
+        chosen = Deadline.id.in_(due_ids.scalar_subquery())
     claimed = await session.scalars(
         update(Deadline)
-        .where(Deadline.id.in_(due_ids.scalar_subquery()), Deadline.fired_at.is_(None))
+        .where(chosen, Deadline.fired_at.is_(None))
         .values(fired_at=now)
         .returning(Deadline),
         execution_options={"synchronize_session": False},
@@ -145,7 +157,7 @@ async def sweep(
     sessions: async_sessionmaker[AsyncSession],
     now: datetime,
     env: Env | None = None,
-    batch: int = 200,
+    batch: int = 500,
 ) -> SweepResult:
     """Fire every due deadline once; returns how many fired. Cost grows with what is due.
 

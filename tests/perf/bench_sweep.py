@@ -8,7 +8,8 @@ sweep sent, captured from the engine) is printed for each backend.
 
 Deadline kind. The main figures use a kind registered here, "bench.noop", whose effect is one
 trivial write (a notification row queued for a chat, as most real effects do), so the numbers
-are the sweep's own machinery: the claim, loading the rows, a savepoint per row, the commit.
+are the sweep's own machinery: the claim (which loads the rows), the outbox INSERT, the
+commit.
 The real handlers' cost depends on what each does, so it is measured separately: with
 `--real` (default on) 1,000 real "repair.dispatch" reminders (level 1) on 1,000 waiting
 repair tickets in a staffed office are swept as well, among 100,000 open deadlines.
