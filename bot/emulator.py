@@ -510,7 +510,7 @@ class BotApiEmulator:
         self._poll_generation = 0
         self._waiters: set[asyncio.Future[None]] = set()
         self._latency = 0.0
-        self._gates: dict[int, asyncio.Event] = {}
+        self._gates: dict[int | str, asyncio.Event] = {}
         self._methods: dict[str, tuple[str, Callable[[JSON, dict[str, bytes]], Any]]] = {
             name.lower(): (name, getattr(self, f"_api_{name}")) for name in self.METHODS
         }
@@ -533,9 +533,10 @@ class BotApiEmulator:
                 raise ApiError(404, "Not Found")
             chat_id = decoded.get("chat_id")
             if name != "getUpdates":
-                gate = self._gates.get(chat_id) if isinstance(chat_id, int) else None
-                if gate is not None:
-                    await gate.wait()
+                for key in (chat_id if isinstance(chat_id, int) else None, name):
+                    gate = self._gates.get(key) if key is not None else None
+                    if gate is not None:
+                        await gate.wait()
                 if self._latency:
                     await asyncio.sleep(self._latency)
             rule = self._take_rule(name, chat_id if isinstance(chat_id, int) else None)
@@ -664,13 +665,14 @@ class BotApiEmulator:
         does not have."""
         self._latency = max(seconds, 0.0)
 
-    def hold(self, chat_id: int) -> asyncio.Event:
-        """Calls naming `chat_id` wait until the returned event is set: Telegram being slow for
-        one chat (a large upload, a flaky connection) while the others are answered."""
-        return self._gates.setdefault(chat_id, asyncio.Event())
+    def hold(self, what: int | str) -> asyncio.Event:
+        """Calls naming chat `what` (an int), or calls of method `what` (a Bot API method name,
+        e.g. "answerCallbackQuery"), wait until released: Telegram being slow for one chat (a
+        large upload, a flaky connection) or for one kind of call, while others are answered."""
+        return self._gates.setdefault(what, asyncio.Event())
 
-    def release(self, chat_id: int) -> None:
-        gate = self._gates.pop(chat_id, None)
+    def release(self, what: int | str) -> None:
+        gate = self._gates.pop(what, None)
         if gate is not None:
             gate.set()
 

@@ -219,17 +219,28 @@ async def send_replies(ctx: Ctx) -> None:
     outbox, so what the bot has committed to saying is said once Telegram is back."""
     query = ctx.update.callback_query
     if query is not None:
-        try:
-            await query.answer(
-                (ctx.callback_answer or "")[:200] or None, show_alert=ctx.callback_alert
-            )
-        except TelegramError as exc:  # too old, or Telegram trouble: the press took effect
-            log.info("callback answer refused: %s", exc)
-        if ctx.clear_buttons and query.message is not None:
+
+        async def answer() -> None:
+            try:
+                await query.answer(
+                    (ctx.callback_answer or "")[:200] or None, show_alert=ctx.callback_alert
+                )
+            except TelegramError as exc:  # too old, or Telegram trouble: the press took effect
+                log.info("callback answer refused: %s", exc)
+
+        async def clear() -> None:
             try:
                 await query.edit_message_reply_markup(reply_markup=None)
             except TelegramError as exc:
                 log.info("could not clear buttons: %s", exc)
+
+        # The toast and the cleared buttons do not depend on each other: one round trip to
+        # Telegram for both rather than two, before the reply (about 50 ms less per press
+        # over a real network).
+        if ctx.clear_buttons and query.message is not None:
+            await asyncio.gather(answer(), clear())
+        else:
+            await answer()
     chat = ctx.update.effective_chat
     if chat is None:
         return
