@@ -499,12 +499,13 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from models.invite import issue_staff_code
-    from models.people import add_staff
+    from models.people import add_staff, unclaimed_staff
     from models.property import Building
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
         now = SystemClock().now()
         async with sessions.begin() as session:
+            reused = args.telegram_id is None and await unclaimed_staff(session, args.name)
             try:
                 person = await add_staff(
                     session,
@@ -530,6 +531,11 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
                 print(f"{PROG}: warning: building {b} has no units yet", file=sys.stderr)
         who = f"{person.name} (Telegram id {person.telegram_id})" if code is None else person.name
         print(f"Staff member {who}: {_roles_text(person)}")
+        if reused:
+            print(
+                f"{person.name} was already added and has not sent /start yet: same record, "
+                "and the code issued before no longer works."
+            )
         if code is None:
             if person.last_seen_at is None:
                 print(

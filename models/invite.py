@@ -80,6 +80,19 @@ async def issue_unit_code(
 async def issue_staff_code(
     session: AsyncSession, staff: Person, now: datetime, valid_days: int
 ) -> str:
+    """A new one-time code for `staff`; any earlier unused code of theirs stops working, so a
+    code handed out by mistake or lost cannot be used once a new one is issued."""
+    await session.execute(
+        update(InviteCode)
+        .where(
+            InviteCode.purpose == "staff",
+            InviteCode.person_id == staff.id,
+            InviteCode.used_at.is_(None),
+            InviteCode.expires_at > now,
+        )
+        .values(expires_at=now)
+        .execution_options(synchronize_session=False)
+    )
     code = _new_code()
     session.add(
         InviteCode(

@@ -160,7 +160,12 @@ async def add_staff(
     bad = [r for r in roles if r not in {x.value for x in Role}]
     if bad or not roles:
         raise DomainError("staff_role_unknown", role=", ".join(bad) or "-")
-    person = await person_by_telegram(session, telegram_id) if telegram_id is not None else None
+    if telegram_id is not None:
+        person = await person_by_telegram(session, telegram_id)
+    else:
+        # Added again before they sent /start (the code got lost, or one more role): the same
+        # record, not a second one waiting under the same name.
+        person = await unclaimed_staff(session, name)
     if person is None:
         person = Person(telegram_id=telegram_id, name=name, created_at=now)
         session.add(person)
@@ -177,6 +182,24 @@ async def add_staff(
                 existing.add((role, building))
     await session.flush()
     return person
+
+
+async def unclaimed_staff(session: AsyncSession, name: str) -> Person | None:
+    """A staff record added without a Telegram id, under `name`, nobody has claimed yet."""
+    return (
+        (
+            await session.execute(
+                select(Person)
+                .options(joinedload(Person.roles))
+                .join(StaffRole, StaffRole.person_id == Person.id)
+                .where(Person.telegram_id.is_(None), Person.name == name.strip())
+                .order_by(Person.id)
+                .limit(1)
+            )
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
 
 
 async def staff_with_role(

@@ -346,6 +346,42 @@ def test_staff_add_without_telegram_id_prints_code(
     assert query(db, redeem_it) == {"technician"}
 
 
+def test_staff_add_twice_before_start_keeps_one_record_and_only_the_new_code_works(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["staff", "add", "--name", "Wang Fang", "--role", "receptionist"]) == 0
+    first = lines(capsys.readouterr().out)[-1]
+    argv = ["staff", "add", "--name", " Wang Fang ", "--role", "cashier"]
+    assert main(argv) == 0
+    out = lines(capsys.readouterr().out)
+    second = out[-1]
+    assert first != second
+    assert "receptionist" in out[0] and "cashier" in out[0]
+    assert "the code issued before no longer works" in out[1]
+    assert count(db, Person) == 1
+
+    async def redeem_with(session: AsyncSession, code: str, tg: int) -> set[str]:
+        now = SystemClock().now()
+        person = await touch_person(session, tg, "wang", None, now)
+        await session.refresh(person, ["roles"])
+        await redeem(session, code, person, now)
+        await session.refresh(person, ["roles"])
+        return {r.role for r in person.roles}
+
+    with pytest.raises(DomainError) as refused:
+        query(db, lambda s: redeem_with(s, first, 3001))
+    assert refused.value.code == "code_expired"
+    assert query(db, lambda s: redeem_with(s, second, 3002)) == {"receptionist", "cashier"}
+    # Once claimed, the same name added again is somebody new, with a code of their own.
+    assert main(["staff", "add", "--name", "Wang Fang", "--role", "guard"]) == 0
+
+    async def people(session: AsyncSession) -> list[tuple[int | None, list[str]]]:
+        rows = (await session.scalars(select(Person).order_by(Person.id))).all()
+        return [(p.telegram_id, sorted(r.role for r in p.roles)) for p in rows]
+
+    assert query(db, people) == [(3002, ["cashier", "receptionist"]), (None, ["guard"])]
+
+
 def test_staff_add_with_telegram_id_and_buildings(
     db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
