@@ -20,7 +20,14 @@ from models.base import N_
 from models.lost_found import ACTION_NAMES, BOT, STATE_NAMES
 from models.lost_found_notices import category_name, data
 from models.lost_found_rules import words
-from models.lost_found_search import claimable_items, listing, report_lost, search
+from models.lost_found_search import (
+    claimable_items,
+    listing,
+    open_reports,
+    report_lost,
+    search,
+    withdraw_report,
+)
 from models.notification import Msg, msg
 
 labels.register("FL", {k.value: v for k, v in STATE_NAMES.items()}, ACTION_NAMES)
@@ -62,7 +69,9 @@ def menu() -> Msg:
         )
     )
     out.button_row((N_("Recently found items"), data("rec", 0)), (N_("Search"), data("srch", 0)))
-    return out.button_row((N_("I lost something"), data("rep", 0)))
+    return out.button_row(
+        (N_("I lost something"), data("rep", 0)), (N_("My lost reports"), data("mine", 0))
+    )
 
 
 @desk
@@ -278,6 +287,43 @@ async def withdraw(ctx: Ctx) -> None:
 # --- reporting something lost ------------------------------------------------------------------
 
 
+@desk
+async def my_reports(ctx: Ctx) -> None:
+    """The owner's lost reports still open, each with a button to withdraw it."""
+    if not await require_owner(ctx):
+        return
+    ctx.answer()
+    reports = await open_reports(ctx.session, ctx.person, ctx.now)
+    if not reports:
+        empty = msg(N_("You have no open lost reports."))
+        empty.button_row((N_("I lost something"), data("rep", 0)))
+        ctx.reply(empty)
+        return
+    for report in reports[:10]:
+        out = msg(
+            N_("📝 {category}: {text}"),
+            category=category_name(ctx.rt.env, report.category),
+            text=report.text,
+        )
+        out.add(N_("Reported {when}; watched until {until}."), when=report.created_at,
+                until=report.expires_at)  # fmt: skip
+        out.button_row((N_("Found it / withdraw"), data("rw", report.id)))
+        ctx.reply(out)
+
+
+@desk
+async def withdraw_lost_report(ctx: Ctx) -> None:
+    """Withdraw a lost report: no more "something matching was handed in" messages."""
+    if not await require_owner(ctx):
+        return
+    await withdraw_report(ctx.session, ctx.target_id, ctx.person, ctx.now)
+    ctx.clear_buttons = True
+    ctx.answer()
+    ctx.reply(
+        N_("Your lost report has been withdrawn. We will not tell you about matches any more.")
+    )
+
+
 async def ask_report_category(ctx: Ctx, d: dict[str, Any]) -> Msg:
     return category_buttons(ctx, msg(N_("What kind of thing did you lose?")), REPORT, "category")
 
@@ -356,6 +402,8 @@ BUTTONS: dict[str, TgCallback] = {
     r"^lf:rec:": recent,
     r"^lf:srch:": start_search,
     r"^lf:rep:": start_report,
+    r"^lf:mine:": my_reports,
+    r"^lf:rw:": withdraw_lost_report,
     r"^lf:cl:": claim,
     r"^lf:rcv:": received,
     r"^lf:wd:": withdraw,

@@ -307,7 +307,8 @@ async def ask_cancel(ctx: Ctx) -> None:
         )
     elif ticket.state == vc.St.SHUTOFF:
         out.add(N_("Fees return to 100 % as of today."))
-    ctx.reply(out.button_row((N_("Yes, cancel it"), notices.data("cxy", ticket))))
+    out.button_row((N_("Yes, cancel it"), notices.data("cxy", ticket)))
+    ctx.reply(out)
 
 
 @desk

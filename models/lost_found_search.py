@@ -93,6 +93,33 @@ async def report_lost(
     return report
 
 
+async def open_reports(session: AsyncSession, owner: Person, now: datetime) -> list[LostReport]:
+    """The owner's lost reports still being matched against what is handed in, newest first."""
+    rows = await session.scalars(
+        select(LostReport)
+        .where(LostReport.owner_id == owner.id, LostReport.expires_at > now)
+        .order_by(LostReport.id.desc())
+    )
+    return list(rows.all())
+
+
+async def withdraw_report(
+    session: AsyncSession, report_id: int, owner: Person, now: datetime
+) -> LostReport:
+    """The owner found it, or no longer looks for it: no more matches are pointed out.
+
+    Only the owner who filed the report may withdraw it; a report that has already ended
+    (withdrawn or expired) is refused as an out-of-date button."""
+    report = await session.get(LostReport, report_id)
+    if report is None or report.owner_id != owner.id:
+        raise DomainError("not_allowed")
+    if report.expires_at <= now:
+        raise DomainError("stale")
+    report.expires_at = now
+    await session.flush()
+    return report
+
+
 async def point_out_matches(
     session: AsyncSession, ticket: Ticket, item: FoundItem, now: datetime, env: Env
 ) -> int:

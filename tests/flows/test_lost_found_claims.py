@@ -371,3 +371,48 @@ async def test_lost_report_is_pointed_to_a_matching_found_item_only(desk: Desk) 
     assert desk.unread(OWNER2) == []
     await desk.press(OWNER, "Recently found items")
     assert f"Claim {ref}" in [t for t, _ in desk.emu.buttons(desk.emu.last(OWNER))]
+
+
+async def test_owner_lists_and_withdraws_their_lost_reports_and_nobody_else_can(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    await desk.owner(OWNER2, "1-2-302", lang="en")
+    await desk.send(OWNER, "/lost")
+    assert await desk.press(OWNER, "My lost reports") == ["You have no open lost reports."]
+    await desk.send(OWNER, "/lost")
+    await desk.press(OWNER, "I lost something")
+    await desk.press(OWNER, "Wallets and bags")
+    await desk.send(OWNER, "My black wallet, probably in the lobby on Tuesday")
+    await desk.press(OWNER, "Submit")
+    await desk.send(OWNER, "/lost")
+    listed = await desk.press(OWNER, "My lost reports")
+    assert len(listed) == 1
+    assert listed[0].startswith(
+        "📝 Wallets and bags: My black wallet, probably in the lobby on Tuesday\nReported "
+    )
+    card = desk.with_button(OWNER, "Found it / withdraw")
+    # Another owner sending the button's data from their own chat: refused, nothing changes.
+    ((_, forged),) = [b for b in desk.emu.buttons(card) if b[0] == "Found it / withdraw"]
+    await desk.send(OWNER2, "/lost")
+    refused = await desk.press_data(OWNER2, desk.emu.last(OWNER2), forged)
+    assert refused == ["You are not allowed to do this."]
+    assert await desk.press(OWNER, "Found it / withdraw", card) == [
+        "Your lost report has been withdrawn. We will not tell you about matches any more."
+    ]
+    assert desk.emu.buttons(desk.emu.messages(OWNER)[-2]) == []  # its button is gone
+    again = await desk.press_data(OWNER, card, forged)
+    assert again == ["This button is out of date. Nothing was changed."]
+    desk.unread(OWNER)
+    await register(desk, name="leather wallet", place="Gym")
+    assert desk.unread(OWNER) == []  # a withdrawn report is no longer matched
+    await desk.send(OWNER, "/lost")
+    assert await desk.press(OWNER, "My lost reports") == ["You have no open lost reports."]
+
+
+async def test_lost_reports_are_listed_in_chinese(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER)
+    await desk.send(OWNER, "/lost")
+    assert await desk.press(OWNER, "我的失物登记") == ["您目前没有在登记中的失物。"]
