@@ -17,11 +17,12 @@ from models.base import N_, DomainError
 from models.complaint import Complaint, St, is_desk, load, require, require_state, unit_of
 from models.complaint_flow import major_report
 from models.env import Env
-from models.notification import Msg, enqueue, msg
+from models.notification import Msg, enqueue, msg, notify_role
 from models.people import ROLE_NAMES, Person, Role, staff_with_role
 from models.property import Unit
 from models.repair import OPEN as REPAIR_OPEN
-from models.repair import Repair, similar
+from models.repair import Repair, on_repair_ended, similar
+from models.repair import St as RepairSt
 from models.ticket import Kind, Ticket
 
 # Class button codes: class and, for class 2, where the warranty repair is (4.2.6).
@@ -285,3 +286,35 @@ async def _open_repair_like(session: AsyncSession, unit: Unit, description: str)
         if similar(repair.description, description):
             return ticket
     return None
+
+
+@on_repair_ended
+async def _warranty_repair_ended(session: AsyncSession, repair: Ticket, now: datetime) -> None:
+    """The warranty repair of a class-2 complaint is closed or cancelled: the person
+    responsible, who has not recorded the complaint's result yet, is told so and given the
+    button to record it (the complaint itself is closed only through its own handling)."""
+    rows = await session.execute(
+        select(Ticket, Complaint)
+        .join(Complaint, Complaint.ticket_id == Ticket.id)
+        .where(Complaint.linked_ticket_id == repair.id, Ticket.state == St.IN_HAND)
+    )
+    for ticket, complaint in rows.all():
+        text = (
+            N_("🔧 {repair}, the warranty repair for {ref}, was cancelled by the owner.")
+            if repair.state == RepairSt.CANCELLED
+            else N_("🔧 {repair}, the warranty repair for {ref}, is closed.")
+        )
+        body = msg(text, repair=repair.ref, ref=ticket.ref)
+        body.add(N_("Please record how {ref} was handled."), ref=ticket.ref)
+        body.button_row((N_("Record handling and result"), notices.data("rep", ticket)))
+        responsible = (
+            await session.get(Person, complaint.responsible_id)
+            if complaint.responsible_id is not None
+            else None
+        )
+        if responsible is None or enqueue(session, responsible, body, now, ticket_id=ticket.id,
+                                          fallback_role=Role.RECEPTIONIST) is None:  # fmt: skip
+            await notify_role(
+                session, Role.RECEPTIONIST, body, now, building=complaint.building,
+                ticket_id=ticket.id,
+            )  # fmt: skip

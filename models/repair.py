@@ -9,6 +9,7 @@ deadlines and queues the notifications it causes, all in the caller's transactio
 from __future__ import annotations
 
 import difflib
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -538,6 +539,21 @@ def may_confirm(ticket: Ticket, repair: Repair, person: Person) -> bool:
     return ticket.owner_id == person.id
 
 
+# Other flows that care when a repair ends (a complaint waiting on its warranty repair).
+EndedHook = Callable[[AsyncSession, Ticket, datetime], Awaitable[None]]
+_ENDED: list[EndedHook] = []
+
+
+def on_repair_ended(fn: EndedHook) -> EndedHook:
+    _ENDED.append(fn)
+    return fn
+
+
+async def _ended(session: AsyncSession, ticket: Ticket, now: datetime) -> None:
+    for hook in _ENDED:
+        await hook(session, ticket, now)
+
+
 async def confirm(
     session: AsyncSession,
     ticket: Ticket,
@@ -562,6 +578,7 @@ async def confirm(
     await settle(session, now, ticket_id=ticket.id)
     if public:
         ticket.closed_at = now
+        await _ended(session, ticket, now)
     else:
         schedule_followup(session, ticket, now, env)
 
@@ -613,6 +630,7 @@ async def close_unconfirmed(
     await settle(session, now, ticket_id=ticket.id)
     if repair.scope == "public":
         ticket.closed_at = now
+        await _ended(session, ticket, now)
     else:
         schedule_followup(session, ticket, now, env)
 
@@ -639,6 +657,7 @@ async def follow_up(
         )
         ticket.closed_at = now
         await settle(session, now, ticket_id=ticket.id)
+        await _ended(session, ticket, now)
         return
     ticket.transition(
         allowed, St.NEW, "followed_up", actor, now, note=note, data={"satisfied": False}
@@ -671,6 +690,7 @@ async def cancel(
     ticket.transition({St.NEW, St.DISPATCHED, St.ACCEPTED}, St.CANCELLED, "cancelled", actor, now)
     ticket.closed_at = now
     await settle(session, now, ticket_id=ticket.id)
+    await _ended(session, ticket, now)
     return technician
 
 

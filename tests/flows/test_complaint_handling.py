@@ -10,6 +10,7 @@ from tests.flows.complaint_steps import (
     EXECUTIVE,
     HANDLER,
     OWNER,
+    OWNER2,
     PHONE,
     RECEPTIONIST,
     SUPERVISOR,
@@ -282,3 +283,44 @@ async def test_an_unhappy_owner_at_follow_up_reopens_the_case_for_the_front_desk
     # Recorded again, it goes back out with a fresh order.
     await record(desk, ref, responsible="Chen Lead")
     assert desk.inbox(3502)[-1].startswith(f"📋 Work-contact order (工作联系单) {ref}")
+
+
+async def test_the_person_responsible_hears_when_the_warranty_repair_ends(desk: Desk) -> None:
+    from models import repair as rp
+    from models.people import person_by_telegram
+
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    await desk.owner(OWNER2, "1-2-302", lang="en")
+    # Case 1: the owner cancels the warranty repair before anyone came.
+    ref = await file_case(desk, text="Cracks in the bedroom wall since the rains", place=None)
+    await record(desk, ref, "2 · house quality, in the home")
+    desk.unread(HANDLER)
+    await desk.send(OWNER, "/ticket R-20261127-001")
+    await desk.press(OWNER, "Cancel request")
+    told = desk.unread(HANDLER)
+    assert told == [
+        f"🔧 R-20261127-001, the warranty repair for {ref}, was cancelled by the owner.\n"
+        f"Please record how {ref} was handled."
+    ]
+    assert "Record handling and result" in [t for t, _ in desk.emu.buttons(desk.emu.last(HANDLER))]
+    # Case 2: the repair is closed after its follow-up call (回访), the case still open.
+    other = await file_case(desk, OWNER2, text="The bathroom tiles came loose", place=None)
+    await record(desk, other, "2 · house quality, in the home")
+    _, complaint = await case(desk, other)
+    desk.unread(HANDLER)
+    async with desk.rt.uow() as s:
+        repair_ticket = await s.get(Ticket, complaint.linked_ticket_id)
+        repair = await s.get(Repair, complaint.linked_ticket_id)
+        desk_person = await person_by_telegram(s, RECEPTIONIST)
+        assert repair_ticket is not None and repair is not None and desk_person is not None
+        repair_ticket.state = rp.St.CONFIRMED  # (the technician's visit, shortened)
+        await rp.follow_up(s, repair_ticket, repair, desk_person, True, "all good",
+                           desk.clock.now(), desk.rt.env)  # fmt: skip
+        repair_ref = repair_ticket.ref
+    await desk.deliver()
+    assert desk.unread(HANDLER) == [
+        f"🔧 {repair_ref}, the warranty repair for {other}, is closed.\n"
+        f"Please record how {other} was handled."
+    ]
+    assert (await case(desk, other))[0].state == St.IN_HAND  # nudged, not closed for them
