@@ -10,7 +10,7 @@ from tests.flows.harness import Desk
 OWNER, OWNER2 = 1001, 1002
 RECEPTIONIST, TECH, TECH2, LEAD, CASHIER, SUPERVISOR, SERVICE = (
     2001, 3001, 3002, 3101, 3201, 3301, 3401,
-)
+)  # fmt: skip
 
 
 async def staffed(desk: Desk, lang: str = "en") -> None:

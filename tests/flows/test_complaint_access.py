@@ -141,8 +141,7 @@ async def test_forged_and_stale_buttons_change_nothing(desk: Desk) -> None:
     before = await _snapshot(desk, ref)
     replies = await desk.press_data(RECEPTIONIST, msg, f"c:snd:{ticket.id}:3.0.{handler.id}.1")
     assert replies == [
-        f"{ref} is now in a state where this is no longer possible "
-        "(with the person responsible)."
+        f"{ref} is now in a state where this is no longer possible (with the person responsible)."
     ]
     other = await _own_message(desk, HANDLER2)
     assert await desk.press_data(HANDLER2, other, f"c:rep:{ticket.id}") == [NOT_ALLOWED]

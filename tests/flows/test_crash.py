@@ -215,7 +215,6 @@ async def test_every_form_survives_a_kill_after_each_step(
     def button(who: int, label: str) -> object:
         return next(
             (m for m in reversed(emu.messages(who)) if any(label in b for b, _ in emu.buttons(m))),
-
             None,
         )
 
@@ -246,4 +245,3 @@ async def test_every_form_survives_a_kill_after_each_step(
     finally:
         await engine.dispose()
     assert sorted(kinds) == sorted(["F", "L"] if flow == "lost-item claim" else [RECEIPTS[flow][0]])
-

@@ -129,7 +129,6 @@ async def test_no_more_than_thirty_messages_leave_in_any_second(desk: Desk) -> N
     assert sends[-1] - sends[0] >= 2.0  # 80 messages need more than two full seconds
 
 
-
 async def test_a_reply_telegram_refuses_for_now_is_delivered_later_from_the_outbox(
     desk: Desk,
 ) -> None:

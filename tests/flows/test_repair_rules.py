@@ -171,7 +171,6 @@ async def test_a_duplicate_of_an_open_request_is_pointed_out_instead_of_filed(de
     ]
 
 
-
 async def test_public_repair_is_confirmed_by_the_area_service_officer(desk: Desk) -> None:
     await staffed(desk)
     await desk.owner(OWNER, lang="en")
@@ -216,12 +215,10 @@ async def test_unsigned_public_repair_is_closed_and_the_supervisor_told(desk: De
     desk.unread(SUPERVISOR)
     await desk.tick(timedelta(hours=48))
     assert [m for m in desk.unread(SUPERVISOR) if m.startswith("🚨 Public repair")] == [
-
         f"🚨 Public repair {ref} was not confirmed by the area's service officer within 48 "
         "hours; it has been closed as unconfirmed."
     ]
     assert (await ticket(desk, ref)).state == "unconfirmed"
-
 
 
 async def test_daily_report_numbers_match_the_database(desk: Desk) -> None:

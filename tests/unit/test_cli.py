@@ -438,7 +438,6 @@ def test_run_webhook_without_token_is_one_line(capsys: pytest.CaptureFixture[str
     assert len(err) == 1 and "PROPDESK_TOKEN is not set" in err[0]
 
 
-
 def test_bad_timezone(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("PROPDESK_TIMEZONE", "Mars/Olympus")
     assert main(["invite", "--unit", "1-1-101"]) == 2
