@@ -5,10 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
+from itertools import chain
+from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint, event, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
+from sqlalchemy.orm import (
+    Mapped,
+    Session,
+    SessionTransaction,
+    joinedload,
+    mapped_column,
+    relationship,
+)
 
 from models.base import N_, Base, BigId, DomainError, UTCDateTime
 
@@ -202,10 +211,39 @@ async def unclaimed_staff(session: AsyncSession, name: str) -> Person | None:
     )
 
 
+# Who holds a role is asked again and again within one transaction (the sweep's batch of
+# reminders asks for the receptionists and the technicians of every ticket), and it does not
+# change there unless the same session changes a person or a role: the answer is kept in the
+# session until then, or until its transaction (or a savepoint) ends.
+_STAFF_CACHE = "propdesk.staff_with_role"
+
+
+@event.listens_for(Session, "before_flush")
+def _staff_may_change(session: Session, *_: Any) -> None:
+    if _STAFF_CACHE in session.info and any(
+        isinstance(obj, (Person, StaffRole))
+        for obj in chain(session.new, session.dirty, session.deleted)
+    ):
+        del session.info[_STAFF_CACHE]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _staff_forgotten(session: Session, _transaction: SessionTransaction) -> None:
+    session.info.pop(_STAFF_CACHE, None)
+
+
 async def staff_with_role(
     session: AsyncSession, role: Role, building: str | None = None
 ) -> list[Person]:
     """Bound staff holding `role` (for `building` when given), oldest first."""
+    cache: dict[tuple[str, str | None], list[Person]] = session.info.setdefault(_STAFF_CACHE, {})
+    key = (role.value, building)
+    if key not in cache:
+        cache[key] = await _staff_with_role(session, role, building)
+    return list(cache[key])
+
+
+async def _staff_with_role(session: AsyncSession, role: Role, building: str | None) -> list[Person]:
     query = (
         select(Person)
         .join(StaffRole, StaffRole.person_id == Person.id)
