@@ -5,8 +5,8 @@ Revises: 0006
 Create Date: 2026-11-27
 
 The sweep claims due deadlines ORDER BY due_at, id LIMIT n. With an index on due_at alone,
-PostgreSQL's generic plan for that prepared statement sorted every open deadline before
-taking the first n (see models.deadline.Deadline).
+every due deadline was read and sorted before the first n were taken; with (due_at, id) the
+index gives the order and the scan stops at n (see models.deadline.Deadline).
 """
 
 from collections.abc import Sequence
