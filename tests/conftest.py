@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
@@ -152,3 +153,12 @@ async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncS
 def clock() -> ManualClock:
     """Friday 2026-11-27 10:00 office time (Asia/Shanghai)."""
     return ManualClock(datetime(2026, 11, 27, 2, 0, tzinfo=UTC))
+
+
+def sql_log(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
+    """Every SQL statement the sessions' engine sends from now on, in order (for tests that
+    count round trips)."""
+    seen: list[str] = []
+    engine = sessions.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", lambda _c, _cur, sql, *_: seen.append(sql))
+    return seen

@@ -5,37 +5,26 @@ survives the rollback of the change that queued it, or a notice whose id is unkn
 code that edits it later.
 """
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
 from models.notification import Notification, Status, enqueue, enqueue_chat, enqueue_edit, msg
 from models.people import touch_person
-
-
-def _count_inserts(sessions: async_sessionmaker[AsyncSession]) -> list[int]:
-    """How many notification INSERT statements reach the driver (one entry per statement)."""
-    seen: list[int] = []
-    engine = sessions.kw["bind"].sync_engine
-
-    def before(conn: object, cursor: object, statement: str, *_: object) -> None:
-        if statement.lstrip().upper().startswith("INSERT INTO NOTIFICATION"):
-            seen.append(1)
-
-    event.listen(engine, "before_cursor_execute", before)
-    return seen
+from tests.conftest import sql_log
 
 
 async def test_many_notifications_are_one_statement_in_queueing_order(
     sessions: async_sessionmaker[AsyncSession], clock: ManualClock
 ) -> None:
-    statements = _count_inserts(sessions)
+    statements = sql_log(sessions)
     now = clock.now()
     async with sessions() as s, s.begin():
         people = [await touch_person(s, 700 + i, f"P{i}", None, now) for i in range(3)]
         queued = [enqueue(s, people[i % 3], msg("n {i}", i=i), now) for i in range(150)]
         queued.append(enqueue_chat(s, -100_5, msg("to the group"), now))
-    assert len(statements) == 1
+    inserts = [q for q in statements if q.lstrip().upper().startswith("INSERT INTO NOTIFICATION")]
+    assert len(inserts) == 1
     async with sessions() as s:
         rows = (await s.scalars(select(Notification).order_by(Notification.id))).all()
     assert [r.body["lines"][0][1].get("i") for r in rows[:150]] == list(range(150))

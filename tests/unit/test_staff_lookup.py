@@ -1,18 +1,11 @@
 """Who holds a role, asked many times in one transaction (a sweep's reminders), is looked up
 once; a change of staff in the same session or a new transaction is seen at once."""
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
 from models.people import Role, add_staff, staff_with_role
-
-
-def _statements(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
-    seen: list[str] = []
-    engine = sessions.kw["bind"].sync_engine
-    event.listen(engine, "before_cursor_execute", lambda c, cur, sql, *_: seen.append(sql))
-    return seen
+from tests.conftest import sql_log
 
 
 async def test_role_holders_are_looked_up_once_per_transaction_and_follow_changes(
@@ -22,7 +15,7 @@ async def test_role_holders_are_looked_up_once_per_transaction_and_follow_change
     async with sessions() as s, s.begin():
         await add_staff(s, name="Wang", roles=["receptionist"], buildings=[], telegram_id=2001,
                         now=now)  # fmt: skip
-    statements = _statements(sessions)
+    statements = sql_log(sessions)
     async with sessions() as s, s.begin():
         first = await staff_with_role(s, Role.RECEPTIONIST)
         looked_up = len(statements)
