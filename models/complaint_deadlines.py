@@ -21,14 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import complaint_notices as notices
 from models.base import N_, DomainError
 from models.complaint import Complaint, St, load, unit_of
-from models.deadline import Deadline, on_due
+from models.deadline import Due, on_due
 from models.env import Env
 from models.notification import Msg, enqueue, msg, notify_role
 from models.people import Person, Role
 from models.ticket import Ticket
 
 
-async def _case(session: AsyncSession, d: Deadline, state: St) -> tuple[Ticket, Complaint] | None:
+async def _case(session: AsyncSession, d: Due, state: St) -> tuple[Ticket, Complaint] | None:
     if d.ticket_id is None:
         return None
     try:
@@ -47,7 +47,7 @@ async def _tell(
 
 
 @on_due("complaint.classify")
-async def _classify_due(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+async def _classify_due(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
     found = await _case(session, d, St.RECORDING)
     if found is None:
         return
@@ -68,7 +68,7 @@ async def _classify_due(session: AsyncSession, d: Deadline, now: datetime, env: 
 
 
 @on_due("complaint.due")
-async def _handling_due(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+async def _handling_due(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
     found = await _case(session, d, St.IN_HAND)
     if found is None or found[1].due_at is None:
         return
@@ -128,7 +128,7 @@ FOLLOWUP_OVERDUE = N_(
 
 
 @on_due("complaint.followup")
-async def _followup_due(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+async def _followup_due(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
     found = await _case(session, d, St.RESOLVED)
     if found is None:
         return

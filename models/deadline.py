@@ -12,9 +12,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, select, text, update
+from sqlalchemy import ForeignKey, Index, Integer, String, Table, Text, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -53,7 +53,26 @@ class Deadline(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-DueHandler = Callable[[AsyncSession, Deadline, datetime, Env], Awaitable[None]]
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A deadline as its handler sees it: claimed (already marked fired) and read-only.
+
+    The sweep reads claimed rows as plain values, not as ORM objects: a handler only reads
+    them, and building a thousand tracked objects cost more than the claim itself.
+    """
+
+    id: int
+    ticket_id: int | None
+    kind: str
+    level: int
+    due_at: datetime
+    created_at: datetime
+    data: dict[str, Any]
+
+
+_TABLE = cast(Table, Deadline.__table__)
+_DUE_COLUMNS = [_TABLE.c[name] for name in Due.__slots__]
+DueHandler = Callable[[AsyncSession, Due, datetime, Env], Awaitable[None]]
 _HANDLERS: dict[str, DueHandler] = {}
 
 
@@ -113,12 +132,13 @@ class SweepResult:
     failed: int = 0
 
 
-async def _claim(session: AsyncSession, now: datetime, batch: int) -> list[Deadline]:
-    """Mark up to `batch` due deadlines as fired (in the caller's transaction) and load them."""
+async def _claim(session: AsyncSession, now: datetime, batch: int) -> list[Due]:
+    """Mark up to `batch` due deadlines as fired (in the caller's transaction) and read them."""
+    table = _TABLE
     due_ids = (
-        select(Deadline.id)
-        .where(Deadline.fired_at.is_(None), Deadline.done_at.is_(None), Deadline.due_at <= now)
-        .order_by(Deadline.due_at, Deadline.id)
+        select(table.c.id)
+        .where(table.c.fired_at.is_(None), table.c.done_at.is_(None), table.c.due_at <= now)
+        .order_by(table.c.due_at, table.c.id)
         .limit(batch)
         .with_for_update(skip_locked=True)
     )
@@ -126,30 +146,35 @@ async def _claim(session: AsyncSession, now: datetime, batch: int) -> list[Deadl
         # `id = ANY(ARRAY(subquery))`, not `id IN (subquery)`: for IN, the planner joined the
         # batch to a sequential scan of every open deadline once statistics were fresh (10 ms
         # at 100,000 open); an array of ids can only be looked up by primary key.
-        chosen = Deadline.id == func.any(func.array(due_ids.scalar_subquery()))
+        chosen = table.c.id == func.any(func.array(due_ids.scalar_subquery()))
     else:
-        chosen = Deadline.id.in_(due_ids.scalar_subquery())
-    claimed = await session.scalars(
-        update(Deadline)
-        .where(chosen, Deadline.fired_at.is_(None))
+        chosen = table.c.id.in_(due_ids.scalar_subquery())
+    claimed = await session.execute(
+        update(table)
+        .where(chosen, table.c.fired_at.is_(None))
         .values(fired_at=now)
-        .returning(Deadline),
-        execution_options={"synchronize_session": False},
+        .returning(*_DUE_COLUMNS)
     )
     # RETURNING gives no order: fire them in the order they fell due
-    return sorted(claimed.all(), key=lambda row: (row.due_at, row.id))
+    return sorted((Due(*row) for row in claimed), key=lambda due: (due.due_at, due.id))
+
+
+async def _failed(session: AsyncSession, due: Due, error: str) -> None:
+    """Keep why a deadline could not take effect (it stays fired: it is not retried)."""
+    await session.execute(update(_TABLE).where(_TABLE.c.id == due.id).values(error=error[:500]))
 
 
 async def _fire(
-    session: AsyncSession, row: Deadline, now: datetime, env: Env, result: SweepResult
+    session: AsyncSession, due: Due, now: datetime, env: Env, result: SweepResult
 ) -> None:
-    handler = _HANDLERS.get(row.kind)
+    handler = _HANDLERS.get(due.kind)
     if handler is None:
-        row.error = f"no handler registered for {row.kind!r}"
-        log.error("deadline %s: %s", row.id, row.error)
+        error = f"no handler registered for {due.kind!r}"
+        log.error("deadline %s: %s", due.id, error)
+        await _failed(session, due, error)
         result.failed += 1
         return
-    await handler(session, row, now, env)
+    await handler(session, due, now, env)
     result.fired += 1
 
 
@@ -185,7 +210,7 @@ async def sweep(
                             await _fire(session, row, now, env, result)
                     except Exception as exc:  # one broken handler must not block the others
                         log.exception("deadline %s (%s) failed", row.id, row.kind)
-                        row.error = f"{type(exc).__name__}: {exc}"[:500]
+                        await _failed(session, row, f"{type(exc).__name__}: {exc}")
                         result.failed += 1
         else:
             result.fired += fast.fired

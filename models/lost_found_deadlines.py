@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import lost_found_custody as custody
 from models.base import N_
-from models.deadline import Deadline, at_startup, ensure_pending, on_due, schedule
+from models.deadline import Due, at_startup, ensure_pending, on_due, schedule
 from models.env import Env
 from models.lost_found import (
     DESK,
@@ -36,7 +36,7 @@ from models.ticket import Ticket
 NOTICE_LINES = 30  # one Telegram message; the rest are at the desk
 
 
-async def _item(session: AsyncSession, d: Deadline) -> tuple[Ticket, FoundItem] | None:
+async def _item(session: AsyncSession, d: Due) -> tuple[Ticket, FoundItem] | None:
     if d.ticket_id is None:
         return None
     ticket = await session.get(Ticket, d.ticket_id)
@@ -45,7 +45,7 @@ async def _item(session: AsyncSession, d: Deadline) -> tuple[Ticket, FoundItem] 
 
 
 @on_due("lf.valuable")
-async def _valuable_due(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+async def _valuable_due(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
     found = await _item(session, d)
     if found is None or not custody.to_admin(*found, "valuable", now):
         return
@@ -62,7 +62,7 @@ async def _valuable_due(session: AsyncSession, d: Deadline, now: datetime, env: 
 
 
 @on_due("lf.disposal")
-async def _disposal_due(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+async def _disposal_due(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
     found = await _item(session, d)
     if found is None or not custody.report_disposal(*found, now):
         return
@@ -156,7 +156,7 @@ async def post_notice(session: AsyncSession, now: datetime, env: Env) -> FoundNo
 
 
 @on_due(WEEKLY_NOTICE)
-async def _weekly_notice(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+async def _weekly_notice(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
     await post_notice(session, now, env)
     after = max(now, d.due_at) + timedelta(seconds=1)
     schedule(session, WEEKLY_NOTICE, next_notice_at(after, env.lost_found, env.calendar), now)
@@ -183,7 +183,7 @@ async def hand_over_month_end(session: AsyncSession, now: datetime, env: Env) ->
 
 
 @on_due(MONTH_END)
-async def _month_end(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+async def _month_end(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
     await hand_over_month_end(session, now, env)
     after = max(now, d.due_at) + timedelta(seconds=1)
     schedule(session, MONTH_END, next_month_end(after, env.lost_found, env.calendar), now)

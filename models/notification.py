@@ -28,7 +28,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, configure_mappers, make_transient, mapped_column
 from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
@@ -181,6 +181,14 @@ class Notification(Base):
     edit_of_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
+# What `_write_outbox` inserts: every column but the id and the ORM's sentinel.
+_OUTBOX_COLUMNS = [
+    c for c in cast(Table, Notification.__table__).columns
+    if not c.primary_key and c.name != "insert_order"
+]  # fmt: skip
+_MAPPER = Notification.__mapper__
+
+
 @event.listens_for(Session, "before_flush")
 def _write_outbox(session: Session, *_: Any) -> None:
     """Write the notifications queued since the last flush as one multi-row INSERT.
@@ -197,12 +205,11 @@ def _write_outbox(session: Session, *_: Any) -> None:
         return
     queued.sort(key=lambda obj: instance_state(obj).insert_order or 0)
     table = cast(Table, Notification.__table__)
-    columns = [c for c in table.columns if not c.primary_key and c.name != "insert_order"]
     values = []
     defaulted: dict[int, list[str]] = {}
     for obj in queued:
         row: dict[str, Any] = {}
-        for column in columns:
+        for column in _OUTBOX_COLUMNS:
             value = obj.__dict__.get(column.key)
             default = column.default
             if value is None and isinstance(default, ScalarElementColumnDefault):
@@ -210,8 +217,15 @@ def _write_outbox(session: Session, *_: Any) -> None:
                 defaulted.setdefault(id(obj), []).append(column.key)
             row[column.key] = value
         values.append(row)
+    # A column no row of this batch sets (a new row has no sent_at, message_id or error) is
+    # left out: NULL is its database default, and each value left out is one bind less per row.
+    unset = [key for key in values[0] if all(row[key] is None for row in values)]
+    for row in values:
+        for key in unset:
+            del row[key]
+    # Out of the session without the cascade walk of `expunge` (they have no relationships).
     for obj in queued:
-        session.expunge(obj)
+        make_transient(obj)
     ids = (
         session.connection()
         .execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), values)
@@ -222,6 +236,21 @@ def _write_outbox(session: Session, *_: Any) -> None:
         obj.id = new_id
         for key in defaulted.get(id(obj), ()):
             setattr(obj, key, row[key])
+
+
+def _outbox_row(**values: Any) -> Notification:
+    """A new Notification for the session to hold until `_write_outbox` writes it.
+
+    Built as a query's loader builds an instance, without the mapped constructor (which sets
+    each attribute through its change tracking, a cost paid for nothing: the row is never
+    flushed by the ORM). Every attribute `_write_outbox` reads is set here or has a column
+    default.
+    """
+    if not _MAPPER.configured:  # (the constructor would have configured the mappers first)
+        configure_mappers()
+    row = _MAPPER.class_manager.new_instance()
+    row.__dict__.update(values)
+    return row
 
 
 def enqueue(
@@ -245,7 +274,7 @@ def enqueue(
     if fallback_role is not None:
         body["fallback_role"] = fallback_role.value
         body["fallback_building"] = fallback_building
-    row = Notification(
+    row = _outbox_row(
         person_id=person.id,
         chat_id=person.telegram_id,
         ticket_id=ticket_id,
@@ -262,7 +291,7 @@ def enqueue(
 
 def enqueue_chat(session: AsyncSession, chat_id: int, message: Msg, now: datetime) -> Notification:
     """Queue a message for a group or channel (e.g. the notice chat)."""
-    row = Notification(
+    row = _outbox_row(
         chat_id=chat_id,
         body=message.to_json(),
         status=Status.PENDING,
@@ -283,7 +312,7 @@ def enqueue_edit(
     Delivered in order after the original; one message's worth of text (the first chunk is
     used); buttons are replaced by the new ones, photos are ignored.
     """
-    row = Notification(
+    row = _outbox_row(
         person_id=original.person_id,
         chat_id=original.chat_id,
         ticket_id=original.ticket_id,

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import repair as rp
 from models import repair_notices as notices
 from models.base import N_
-from models.deadline import Deadline, at_startup, ensure_pending, on_due, schedule
+from models.deadline import Deadline, Due, at_startup, ensure_pending, on_due, schedule
 from models.env import Env
 from models.notification import Msg, enqueue, msg, notify_role
 from models.people import Role
@@ -21,7 +21,7 @@ from models.ticket import Ticket, TicketEvent
 REPORT = "repair.daily_report"
 
 
-async def _ticket(session: AsyncSession, deadline: Deadline) -> tuple[Ticket, rp.Repair] | None:
+async def _ticket(session: AsyncSession, deadline: Due) -> tuple[Ticket, rp.Repair] | None:
     if deadline.ticket_id is None:
         return None
     ticket = await session.get(Ticket, deadline.ticket_id)
@@ -31,7 +31,7 @@ async def _ticket(session: AsyncSession, deadline: Deadline) -> tuple[Ticket, rp
 
 
 @on_due("repair.dispatch")
-async def _dispatch_due(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+async def _dispatch_due(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
     found = await _ticket(session, d)
     if found is None or found[0].state != rp.St.NEW:
         return
@@ -59,7 +59,7 @@ async def _dispatch_due(session: AsyncSession, d: Deadline, now: datetime, env: 
 
 
 @on_due("repair.arrival")
-async def _arrival_due(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+async def _arrival_due(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
     found = await _ticket(session, d)
     if found is None or found[0].state not in {rp.St.DISPATCHED, rp.St.ACCEPTED}:
         return
@@ -102,7 +102,7 @@ async def _arrival_due(session: AsyncSession, d: Deadline, now: datetime, env: E
 
 
 @on_due("repair.review")
-async def _review_due(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+async def _review_due(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
     found = await _ticket(session, d)
     if found is None or found[0].state != rp.St.REVIEW:
         return
@@ -131,7 +131,7 @@ async def _review_due(session: AsyncSession, d: Deadline, now: datetime, env: En
 
 
 @on_due("repair.reply")
-async def _reply_due(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+async def _reply_due(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
     found = await _ticket(session, d)
     if found is None or found[0].state not in rp.OPEN - {rp.St.PAUSED}:
         return
@@ -158,7 +158,7 @@ async def _reply_due(session: AsyncSession, d: Deadline, now: datetime, env: Env
 
 
 @on_due("repair.confirm")
-async def _confirm_due(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+async def _confirm_due(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
     found = await _ticket(session, d)
     if found is None or found[0].state != rp.St.DONE:
         return
@@ -187,7 +187,7 @@ async def _confirm_due(session: AsyncSession, d: Deadline, now: datetime, env: E
 
 
 @on_due("repair.followup")
-async def _followup_due(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+async def _followup_due(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
     found = await _ticket(session, d)
     if found is None or found[0].state not in {rp.St.CONFIRMED, rp.St.UNCONFIRMED}:
         return
@@ -314,7 +314,7 @@ async def ensure_daily_report(session: AsyncSession, now: datetime, env: Env) ->
 
 
 @on_due(REPORT)
-async def _daily_report(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+async def _daily_report(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
     day = env.calendar.local_date(d.due_at)
     counts = await daily_counts(session, day, env)
     await notify_role(session, Role.SUPERVISOR, report_message(day, counts), now)

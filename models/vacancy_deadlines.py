@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import vacancy_notices as notices
 from models import vacancy_steps as steps
 from models.base import N_, DomainError
-from models.deadline import Deadline, on_due
+from models.deadline import Due, on_due
 from models.env import Env
 from models.notification import Msg, enqueue, msg
 from models.people import Role
@@ -40,9 +40,7 @@ _OVERDUE = {
 }
 
 
-async def _found(
-    session: AsyncSession, d: Deadline, states: set[St]
-) -> tuple[Ticket, Vacancy] | None:
+async def _found(session: AsyncSession, d: Due, states: set[St]) -> tuple[Ticket, Vacancy] | None:
     if d.ticket_id is None:
         return None
     try:
@@ -53,7 +51,7 @@ async def _found(
 
 
 @on_due("vacancy.lapse")
-async def _lapse(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+async def _lapse(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
     found = await _found(session, d, {St.ID_CHECK})
     if found is None:
         return
@@ -109,7 +107,7 @@ async def _reminder(
         await notices.order_for_desk(session, ticket, v, due, now)
 
 
-async def _step_due(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+async def _step_due(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
     found = await _found(session, d, {_STEP_STATE[d.kind]})
     if found is None:
         return
@@ -136,7 +134,7 @@ for _kind in _STEP_STATE:
 
 
 @on_due("vacancy.end_reminder")
-async def _end_reminder(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+async def _end_reminder(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
     found = await _found(session, d, {St.SHUTOFF, St.VACANT})
     if found is None:
         return
@@ -160,7 +158,7 @@ async def _end_reminder(session: AsyncSession, d: Deadline, now: datetime, env: 
 
 
 @on_due("vacancy.end")
-async def _end(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+async def _end(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
     found = await _found(session, d, {St.SHUTOFF, St.VACANT} | PENDING)
     if found is None:
         return

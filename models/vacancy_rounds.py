@@ -18,7 +18,7 @@ from models import vacancy_meters as meters
 from models import vacancy_notices as notices
 from models import vacancy_steps as steps
 from models.base import N_, DomainError
-from models.deadline import Deadline, at_startup, ensure_pending, on_due, schedule
+from models.deadline import Due, at_startup, ensure_pending, on_due, schedule
 from models.env import Env
 from models.notification import Msg, msg, notify_role
 from models.people import Person, Role
@@ -90,7 +90,7 @@ async def announce(
 
 
 @on_due(MONTHLY)
-async def _monthly(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+async def _monthly(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
     """The month's round; a month already over when the sweep gets to it (the bot was down)
     is skipped rather than handed out late, and the chain goes on to the next month."""
     cal = env.calendar
@@ -127,7 +127,7 @@ async def weather_alert(
 
 
 @on_due("vacancy.round_due")
-async def _round_due(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+async def _round_due(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
     rnd = await session.get(insp.Round, int(d.data.get("round", 0)))
     if rnd is None:
         return

@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import models.all  # noqa: F401  (every table and every registered deadline handler)
 from bot.db import make_engine, make_sessions
-from models.deadline import Deadline, on_due, sweep
+from models.deadline import Deadline, Due, on_due, sweep
 from models.env import Env
 from models.notification import Notification, enqueue_chat, msg
 from models.people import add_staff
@@ -59,7 +59,7 @@ CHUNK = 5_000
 
 
 @on_due(NOOP)
-async def _bench_noop(session: AsyncSession, d: Deadline, now: datetime, env: Env) -> None:
+async def _bench_noop(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
     """The smallest realistic effect: one outbox row."""
     enqueue_chat(session, BENCH_CHAT, msg("bench {id}", id=d.id), now)
 

@@ -5,6 +5,10 @@ survives the rollback of the change that queued it, or a notice whose id is unkn
 code that edits it later.
 """
 
+import subprocess
+import sys
+from pathlib import Path
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -112,3 +116,41 @@ async def test_queries_in_the_same_transaction_see_what_was_queued(
             await s.scalars(select(Notification).where(Notification.chat_id == 730))
         ).all()  # autoflush
         assert len(seen) == 2
+
+
+def test_queueing_works_as_the_first_thing_a_fresh_process_does(tmp_path: Path) -> None:
+    """The outbox builds its rows without the mapped constructor, which is what normally
+    configures the mappers; a process whose first ORM act is queueing (a sweep right after
+    start-up) must still get its rows written and their ids."""
+    script = f"""
+import asyncio
+import models.all
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+from bot.clock import SystemClock
+from bot.db import make_engine, make_sessions
+from models.base import Base
+from models.notification import Notification, enqueue_chat, msg
+
+async def main():
+    engine = make_engine("sqlite+aiosqlite:///{tmp_path / "fresh.db"}")
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    async with make_sessions(engine)() as s, s.begin():
+        row = enqueue_chat(s, -100_9, msg("first"), SystemClock().now())
+    async with make_sessions(engine)() as s:
+        stored = await s.scalar(select(Notification.id))
+    print(row.id, stored)
+    await engine.dispose()
+
+asyncio.run(main())
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "1"]

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
-from models.deadline import Deadline, on_due, schedule, settle, sweep
+from models.deadline import Deadline, Due, on_due, schedule, settle, sweep
 from models.env import Env
 from models.notification import Notification, enqueue, msg
 from models.people import person_by_telegram, touch_person
@@ -16,7 +16,7 @@ FIRED: list[int] = []
 
 
 @on_due("test.ping")
-async def _ping(session: AsyncSession, deadline: Deadline, now: datetime, env: Env) -> None:
+async def _ping(session: AsyncSession, deadline: Due, now: datetime, env: Env) -> None:
     FIRED.append(deadline.id)
     person = await person_by_telegram(session, deadline.data["tg"])
     assert person is not None
@@ -24,7 +24,7 @@ async def _ping(session: AsyncSession, deadline: Deadline, now: datetime, env: E
 
 
 @on_due("test.broken")
-async def _broken(session: AsyncSession, deadline: Deadline, now: datetime, env: Env) -> None:
+async def _broken(session: AsyncSession, deadline: Due, now: datetime, env: Env) -> None:
     raise RuntimeError("boom")
 
 
@@ -76,3 +76,27 @@ async def test_settled_deadline_does_not_fire_and_a_broken_handler_does_not_bloc
             await s.execute(select(Deadline).where(Deadline.kind == "test.broken"))
         ).scalar_one()
         assert broken.fired_at is not None and "boom" in (broken.error or "")
+
+
+async def test_a_kind_nobody_handles_is_recorded_and_does_not_stop_the_others(
+    sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    """A deadline left by a newer version (or a removed flow) fires once with its reason kept;
+    the handlers in the same batch see their deadline's own values."""
+    FIRED.clear()
+    now = clock.now()
+    async with sessions() as s, s.begin():
+        await touch_person(s, 510, "Tech", None, now)
+        ping = schedule(s, "test.ping", now - timedelta(minutes=1), now, data={"tg": 510})
+        schedule(s, "test.retired", now - timedelta(minutes=2), now)
+    result = await sweep(sessions, now)
+    assert (result.fired, result.failed) == (1, 1)
+    assert FIRED == [ping.id]
+    async with sessions() as s:
+        rows = {d.kind: d for d in (await s.scalars(select(Deadline))).all()}
+        notices = (await s.scalars(select(Notification.body))).all()
+    assert rows["test.retired"].fired_at is not None
+    assert rows["test.retired"].error == "no handler registered for 'test.retired'"
+    assert rows["test.ping"].error is None
+    assert [b["lines"][0][1]["n"] for b in notices] == [ping.id]
+    assert (await sweep(sessions, now)).fired == 0
