@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
 from telegram import Bot
 from telegram.error import TelegramError
 
@@ -84,7 +85,11 @@ async def export_rows(
         names = {
             pid: name for pid, name in (await session.execute(select(Person.id, Person.name))).all()
         }
-        query = select(Ticket).order_by(Ticket.created_at, Ticket.id)
+        query = (
+            select(Ticket)
+            .options(selectinload(Ticket.events))
+            .order_by(Ticket.created_at, Ticket.id)
+        )
         if since is not None:
             query = query.where(Ticket.created_at >= datetime.combine(since, time(), tz))
         for t in (await session.execute(query)).scalars():

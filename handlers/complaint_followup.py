@@ -17,6 +17,7 @@ from models.base import N_, DomainError
 from models.complaint import case_studies
 from models.notification import Msg, msg
 from models.people import Role
+from models.ticket import history
 
 
 async def _followed_up(ctx: Ctx, data: dict[str, Any]) -> None:
@@ -144,7 +145,7 @@ async def render_card(ctx: Ctx, ticket_id: int) -> Msg:
     head.photos = card.photos
     if full:  # the history names the owner who filed it: not for an anonymous handler
         head.add(N_("History:"))
-        for event in ticket.events[-30:]:
+        for event in (await history(ctx.session, ticket.id))[-30:]:
             head.add(
                 N_("{time} · {action} · {who}"),
                 time=event.at,

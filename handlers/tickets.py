@@ -16,7 +16,7 @@ from models.queries import (
     visible_ticket,
     work_source,
 )
-from models.ticket import Ticket, parse_reference, ticket_by_id
+from models.ticket import Ticket, TicketEvent, history, parse_reference, ticket_by_id
 
 MAX_EVENTS = 30
 # Per kind: the buttons a viewer may press on a ticket card (flows register theirs).
@@ -28,7 +28,7 @@ CARD_RENDERERS: dict[str, Callable[[Ctx, Ticket], Awaitable[Msg]]] = {}
 CARD_DETAILS: dict[str, Callable[[Ctx, Ticket], Awaitable[Msg]]] = {}
 
 
-def ticket_card(ticket: Ticket, with_history: bool) -> Msg:
+def ticket_card(ticket: Ticket, events: list[TicketEvent]) -> Msg:
     card = Msg().add(
         N_("{kind} {ref} — {state}"),
         kind=labels.kind(ticket.kind),
@@ -40,9 +40,9 @@ def ticket_card(ticket: Ticket, with_history: bool) -> Msg:
     if ticket.summary:
         card.add(N_("Details: {text}"), text=ticket.summary[:500])
     card.add(N_("Filed: {time}"), time=ticket.created_at)
-    if with_history:
+    if events:
         card.add(N_("History:"))
-        for event in ticket.events[-MAX_EVENTS:]:
+        for event in events[-MAX_EVENTS:]:
             card.add(
                 N_("{time} · {action} · {who}"),
                 time=event.at,
@@ -135,7 +135,7 @@ async def _show(ctx: Ctx, found: Ticket) -> None:
     if renderer is not None:  # the flow decides what this viewer may see (e.g. anonymity)
         ctx.reply(await renderer(ctx, found))
         return
-    card = ticket_card(found, with_history=True)
+    card = ticket_card(found, await history(ctx.session, found.id))
     details = CARD_DETAILS.get(found.kind)
     if details is not None:
         card.lines[1:1] = (await details(ctx, found)).lines

@@ -12,7 +12,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, event, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
 
 from models.base import Base, BigId, DomainError, JSONType, UTCDateTime, insert_order
 from models.calendar import BusinessCalendar
@@ -65,8 +65,11 @@ class Ticket(Base):
     owner: Mapped[Person | None] = relationship(foreign_keys=[owner_id], lazy="joined")
     assignee: Mapped[Person | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
     unit: Mapped[Unit | None] = relationship(lazy="joined")
+    # Not loaded with the ticket: most work on a ticket (a button, a reminder) never reads its
+    # history, and loading it cost a query and an object per event on every load. Readers ask
+    # for it (`history`, or `selectinload(Ticket.events)`); an unplanned read raises.
     events: Mapped[list[TicketEvent]] = relationship(
-        back_populates="ticket", order_by="TicketEvent.id", lazy="selectin"
+        back_populates="ticket", order_by="TicketEvent.id", lazy="raise_on_sql"
     )
 
     # Optimistic locking: two staff pressing buttons on the same ticket cannot both win.
@@ -96,7 +99,12 @@ class Ticket(Base):
             note=note,
             data=data or {},
         )
-        self.events.append(event_row)
+        # Through the event's side of the relationship: appended to `events` if they are
+        # loaded, otherwise queued for the flush without loading the history.
+        event_row.ticket = self
+        session = object_session(self)
+        if session is not None:
+            session.add(event_row)
         return event_row
 
     def transition(
@@ -192,6 +200,15 @@ async def new_ticket(
     ticket.record("created", created_by, now)
     await session.flush()
     return ticket
+
+
+async def history(session: AsyncSession, ticket_id: int) -> list[TicketEvent]:
+    """A ticket's events, oldest first, with their actors (read from the database, so what
+    was recorded earlier in this transaction is included)."""
+    rows = await session.scalars(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+    )
+    return list(rows.all())
 
 
 def parse_reference(text: str) -> str | None:

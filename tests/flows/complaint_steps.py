@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from models.complaint import Complaint
 from models.deadline import Deadline
@@ -80,7 +81,8 @@ async def record(
 
 async def case(desk: Desk, ref: str) -> tuple[Ticket, Complaint]:
     async with desk.session() as s:
-        ticket = (await s.execute(select(Ticket).where(Ticket.ref == ref))).scalar_one()
+        query = select(Ticket).options(selectinload(Ticket.events)).where(Ticket.ref == ref)
+        ticket = (await s.execute(query)).scalar_one()
         complaint = await s.get(Complaint, ticket.id)
         assert complaint is not None
         return ticket, complaint

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from models.lost_found import FoundItem, LostClaim
 from models.ticket import Ticket
@@ -96,8 +97,10 @@ async def check_id(desk: Desk, claim_ref: str, number: str = ID_NUMBER) -> list[
 
 
 async def ticket(desk: Desk, ref: str) -> Ticket:
+    """The ticket with its history loaded."""
     async with desk.session() as s:
-        return (await s.execute(select(Ticket).where(Ticket.ref == ref))).scalar_one()
+        query = select(Ticket).options(selectinload(Ticket.events)).where(Ticket.ref == ref)
+        return (await s.execute(query)).scalar_one()
 
 
 async def item_of(desk: Desk, ref: str) -> tuple[Ticket, FoundItem]:
@@ -105,6 +108,7 @@ async def item_of(desk: Desk, ref: str) -> tuple[Ticket, FoundItem]:
         row = (
             await s.execute(
                 select(Ticket, FoundItem)
+                .options(selectinload(Ticket.events))
                 .join(FoundItem, FoundItem.ticket_id == Ticket.id)
                 .where(Ticket.ref == ref)
             )
@@ -117,6 +121,7 @@ async def claim_of(desk: Desk, ref: str) -> tuple[Ticket, LostClaim]:
         row = (
             await s.execute(
                 select(Ticket, LostClaim)
+                .options(selectinload(Ticket.events))
                 .join(LostClaim, LostClaim.ticket_id == Ticket.id)
                 .where(Ticket.ref == ref)
             )

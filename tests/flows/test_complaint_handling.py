@@ -2,6 +2,7 @@
 variants, with every person's messages checked."""
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from models.complaint import St
 from models.repair import Repair
@@ -161,7 +162,9 @@ async def test_class_two_creates_the_linked_warranty_repair(desk: Desk) -> None:
     await record(desk, ref, "2 · house quality, in the home")
     _, complaint = await case(desk, ref)
     async with desk.session() as s:
-        repair_ticket = await s.get(Ticket, complaint.linked_ticket_id)
+        repair_ticket = await s.get(
+            Ticket, complaint.linked_ticket_id, options=[selectinload(Ticket.events)]
+        )
         assert repair_ticket is not None
         repair = await s.get(Repair, repair_ticket.id)
     assert repair_ticket.ref == "R-20261127-001" and repair_ticket.owner_id is not None
@@ -310,7 +313,9 @@ async def test_the_person_responsible_hears_when_the_warranty_repair_ends(desk: 
     _, complaint = await case(desk, other)
     desk.unread(HANDLER)
     async with desk.rt.uow() as s:
-        repair_ticket = await s.get(Ticket, complaint.linked_ticket_id)
+        repair_ticket = await s.get(
+            Ticket, complaint.linked_ticket_id, options=[selectinload(Ticket.events)]
+        )
         repair = await s.get(Repair, complaint.linked_ticket_id)
         desk_person = await person_by_telegram(s, RECEPTIONIST)
         assert repair_ticket is not None and repair is not None and desk_person is not None

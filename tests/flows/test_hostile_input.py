@@ -16,6 +16,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from bot.clock import ManualClock
 from models.ticket import Ticket, TicketEvent
@@ -69,7 +70,11 @@ async def _scenario(url: str, actions: list[tuple[str, int, Any]]) -> None:
         desk.emu.add_group(GROUP, "Owners group")
         ref = await file_home_repair(desk, A, text=f"{SECRET} tap drips", photos=0)
         async with desk.session() as s:
-            before = (await s.execute(select(Ticket).where(Ticket.ref == ref))).scalar_one()
+            before = (
+                await s.execute(
+                    select(Ticket).options(selectinload(Ticket.events)).where(Ticket.ref == ref)
+                )
+            ).scalar_one()
             events_before = len(before.events)
         b_mark = desk.emu.mark(B)
         for kind, user, payload in actions:
@@ -99,7 +104,11 @@ async def _scenario(url: str, actions: list[tuple[str, int, Any]]) -> None:
         assert SECRET not in b_texts and "1-2-301" not in b_texts and "13800000000" not in b_texts
         assert all(SECRET not in t for t in desk.emu.texts(STRANGER) + desk.emu.texts(GROUP))
         async with desk.session() as s:
-            after = (await s.execute(select(Ticket).where(Ticket.ref == ref))).scalar_one()
+            after = (
+                await s.execute(
+                    select(Ticket).options(selectinload(Ticket.events)).where(Ticket.ref == ref)
+                )
+            ).scalar_one()
             assert after.state == "new" and len(after.events) == events_before
             owners = set((await s.execute(select(Ticket.owner_id))).scalars())
             events = (await s.execute(select(TicketEvent))).scalars().all()

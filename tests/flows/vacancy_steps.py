@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from models.ticket import Ticket
 from models.vacancy import Vacancy
@@ -75,8 +76,10 @@ async def shut_off(desk: Desk, water: str = "120.50", electricity: str = "3050.2
 
 
 async def ticket(desk: Desk, ref: str) -> Ticket:
+    """The ticket with its history loaded."""
     async with desk.session() as s:
-        return (await s.execute(select(Ticket).where(Ticket.ref == ref))).scalar_one()
+        query = select(Ticket).options(selectinload(Ticket.events)).where(Ticket.ref == ref)
+        return (await s.execute(query)).scalar_one()
 
 
 async def vacancy(desk: Desk, ref: str) -> Vacancy:

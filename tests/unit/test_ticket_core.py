@@ -5,7 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
 
 from bot.clock import ManualClock
 from models.base import DomainError
@@ -13,7 +15,16 @@ from models.calendar import default_calendar
 from models.invite import issue_unit_code, redeem
 from models.people import Person, touch_person
 from models.property import Building, Unit, units_of
-from models.ticket import Kind, Ticket, TicketEvent, new_ticket, parse_reference
+from models.ticket import (
+    Kind,
+    Ticket,
+    TicketEvent,
+    history,
+    new_ticket,
+    parse_reference,
+    ticket_by_id,
+)
+from tests.conftest import sql_log
 
 CAL = default_calendar()
 
@@ -114,7 +125,7 @@ async def test_events_record_who_and_when_and_cannot_be_rewritten(
             t.transition({"new"}, "done", "done", actor, now)
         assert refused.value.code == "ticket_state"
     async with sessions() as s:
-        t2 = (await s.execute(select(Ticket))).scalar_one()
+        t2 = (await s.execute(select(Ticket).options(selectinload(Ticket.events)))).scalar_one()
         assert [(e.action, e.actor_id, e.at) for e in t2.events] == [
             ("created", actor.id, now),
             ("dispatched", actor.id, now + timedelta(minutes=5)),
@@ -123,7 +134,7 @@ async def test_events_record_who_and_when_and_cannot_be_rewritten(
         with pytest.raises(DomainError):
             await s.flush()
     async with sessions() as s:
-        t3 = (await s.execute(select(Ticket))).scalar_one()
+        t3 = (await s.execute(select(Ticket).options(selectinload(Ticket.events)))).scalar_one()
         await s.delete(t3.events[0])
         with pytest.raises(DomainError):
             await s.flush()
@@ -171,3 +182,30 @@ async def test_expired_and_unknown_codes_are_refused(
         with pytest.raises(DomainError) as unknown:
             await redeem(s, "ABCDEFGHJK", p, now)
         assert unknown.value.code == "code_unknown"
+
+
+async def test_working_on_a_ticket_does_not_read_its_history(
+    sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    """A button or a reminder on a long-lived ticket loads the ticket, not every line of its
+    history; the new line is still written after the others, and the history reads in order."""
+    now = clock.now()
+    async with sessions() as s, s.begin():
+        actor = await touch_person(s, 1, "Wang", None, now)
+        t = await new_ticket(s, Kind.REPAIR, owner=actor, unit=None, created_by=actor,
+                             state="new", summary="", now=now, calendar=CAL)  # fmt: skip
+        for i in range(20):
+            t.record("urged", actor, now + timedelta(minutes=i))
+        ticket_id = t.id
+    statements = sql_log(sessions)
+    async with sessions() as s, s.begin():
+        loaded = await ticket_by_id(s, ticket_id)
+        assert loaded is not None
+        loaded.transition({"new"}, "dispatched", "dispatched", None, now + timedelta(hours=1))
+    assert not [q for q in statements if "FROM ticket_event" in q]
+    async with sessions() as s:
+        events = await history(s, ticket_id)
+        with pytest.raises(InvalidRequestError):  # an unplanned read says so, never lazy-loads
+            _ = (await ticket_by_id(s, ticket_id)).events  # type: ignore[union-attr]
+    assert [e.action for e in events] == ["created"] + ["urged"] * 20 + ["dispatched"]
+    assert events[-1].actor is None and events[-1].from_state == "new"
