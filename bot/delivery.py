@@ -203,8 +203,14 @@ class Delivery:
             row = await session.get(Notification, row_id)
             if row is None or row.status != Status.PENDING:
                 return "final"
-            person = await session.get(Person, row.person_id) if row.person_id else None
-            locale = self.i18n.locale_for(person.locale if person else None)
+            # The reader's language only: the person (with their roles) is loaded when a
+            # refusal needs them, not for every message.
+            chosen = (
+                await session.scalar(select(Person.locale).where(Person.id == row.person_id))
+                if row.person_id
+                else None
+            )
+            locale = self.i18n.locale_for(chosen)
             rendered = self.i18n.render(Msg.from_json(row.body), locale)
             chat_id = row.chat_id
             target: tuple[int, int] | None = None  # the message this row edits, if it edits
@@ -235,7 +241,11 @@ class Delivery:
             row = await session.get(Notification, row_id)
             if row is None:
                 return "final"
-            person = await session.get(Person, row.person_id) if row.person_id else None
+            person = (
+                await session.get(Person, row.person_id)
+                if row.person_id and error is not None
+                else None
+            )
             outcome = await self._record(session, row, person, error, message_id)
             await session.commit()
         if outcome == "sent":

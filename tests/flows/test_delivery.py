@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from models.notification import Notification, Status, enqueue, msg
 from models.people import Role, person_by_telegram
+from tests.conftest import sql_log
 from tests.flows.harness import Desk
 
 TECH, TECH2, RECEPTIONIST, ADMIN = 3001, 3002, 2001, 2101
@@ -156,3 +157,21 @@ async def test_a_flood_from_one_user_is_dropped_cheaply_and_others_are_served(
     assert await desk.send(1002, "/cancel") == ["There is nothing to cancel."]
     desk.timer.t += 30  # a pause refills the bucket
     assert await desk.send(1001, "/cancel") == ["There is nothing to cancel."]
+
+
+async def test_a_delivered_message_costs_four_statements_in_the_readers_language(
+    desk: Desk,
+) -> None:
+    """Delivery reads the row and its reader's language, sends, marks it sent. The reader's
+    roles and record are loaded only when Telegram refuses (to hand work over)."""
+    await desk.staff(TECH, "technician", lang="zh_CN")
+    async with desk.rt.uow() as s:
+        person = await person_by_telegram(s, TECH)
+        assert person is not None
+        enqueue(s, person, msg("Please check your request:"), desk.clock.now())
+    statements = sql_log(desk.rt.sessions)
+    await desk.deliver()
+    assert desk.inbox(TECH) == ["请核对报修内容："]
+    work = [q.split()[0] for q in statements if "LIMIT" not in q]  # the drain's own polling
+    assert work == ["SELECT", "SELECT", "SELECT", "UPDATE"], statements
+    assert not [q for q in statements if "FROM staff_role" in q]
