@@ -244,13 +244,15 @@ async def staff_with_role(
 
 
 async def _staff_with_role(session: AsyncSession, role: Role, building: str | None) -> list[Person]:
+    holds = select(StaffRole.person_id).where(StaffRole.role == role.value)
+    if building is not None:
+        holds = holds.where((StaffRole.building.is_(None)) | (StaffRole.building == building))
+    # One statement: the people and all their roles (joined), not the people and then a
+    # second query for their roles.
     query = (
         select(Person)
-        .join(StaffRole, StaffRole.person_id == Person.id)
-        .where(StaffRole.role == role.value, Person.telegram_id.is_not(None))
+        .where(Person.id.in_(holds), Person.telegram_id.is_not(None))
+        .options(joinedload(Person.roles))
         .order_by(Person.id)
-        .distinct()
     )
-    if building is not None:
-        query = query.where((StaffRole.building.is_(None)) | (StaffRole.building == building))
-    return list((await session.execute(query)).scalars().all())
+    return list((await session.execute(query)).unique().scalars().all())

@@ -19,6 +19,10 @@ async def test_role_holders_are_looked_up_once_per_transaction_and_follow_change
     async with sessions() as s, s.begin():
         first = await staff_with_role(s, Role.RECEPTIONIST)
         looked_up = len(statements)
+        # one statement for the people and their roles (after the transaction's BEGIN, if any)
+        assert [q for q in statements if q.lstrip().upper().startswith("SELECT")] == statements[-1:]
+        assert first[0].role_names() == {Role.RECEPTIONIST}  # roles loaded: no query needed
+        assert len(statements) == looked_up
         for _ in range(5):
             assert [p.telegram_id for p in await staff_with_role(s, Role.RECEPTIONIST)] == [2001]
         assert len(statements) == looked_up  # asked again: no statement
