@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 from telegram import Update
 
 from bot.app import build_application
@@ -23,6 +25,7 @@ from bot.sweep import run_sweep
 from models.invite import issue_unit_code
 from models.people import Person, add_staff
 from models.property import UnitRow, import_units, unit_by_code
+from models.ticket import Ticket
 
 TOKEN = "123456:TEST-TOKEN"
 
@@ -142,6 +145,12 @@ class Desk:
             found = await person_by_telegram(s, tg_id)
             assert found is not None
             return found
+
+    async def ticket(self, ref: str) -> Ticket:
+        """The ticket with its history loaded (`Ticket.events` is not loaded by default)."""
+        async with self.rt.sessions() as s:
+            query = select(Ticket).options(selectinload(Ticket.events)).where(Ticket.ref == ref)
+            return (await s.execute(query)).scalar_one()
 
     # --- acting ---------------------------------------------------------------------------------
 

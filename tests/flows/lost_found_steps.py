@@ -97,10 +97,7 @@ async def check_id(desk: Desk, claim_ref: str, number: str = ID_NUMBER) -> list[
 
 
 async def ticket(desk: Desk, ref: str) -> Ticket:
-    """The ticket with its history loaded."""
-    async with desk.session() as s:
-        query = select(Ticket).options(selectinload(Ticket.events)).where(Ticket.ref == ref)
-        return (await s.execute(query)).scalar_one()
+    return await desk.ticket(ref)
 
 
 async def item_of(desk: Desk, ref: str) -> tuple[Ticket, FoundItem]:

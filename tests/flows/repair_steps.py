@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
 from models.ticket import Ticket
 from tests.flows.harness import Desk
 
@@ -47,7 +44,4 @@ async def file_home_repair(
 
 
 async def ticket(desk: Desk, ref: str) -> Ticket:
-    """The ticket with its history loaded."""
-    async with desk.session() as s:
-        query = select(Ticket).options(selectinload(Ticket.events)).where(Ticket.ref == ref)
-        return (await s.execute(query)).scalar_one()
+    return await desk.ticket(ref)

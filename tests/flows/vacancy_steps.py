@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from models.ticket import Ticket
 from models.vacancy import Vacancy
@@ -76,10 +75,7 @@ async def shut_off(desk: Desk, water: str = "120.50", electricity: str = "3050.2
 
 
 async def ticket(desk: Desk, ref: str) -> Ticket:
-    """The ticket with its history loaded."""
-    async with desk.session() as s:
-        query = select(Ticket).options(selectinload(Ticket.events)).where(Ticket.ref == ref)
-        return (await s.execute(query)).scalar_one()
+    return await desk.ticket(ref)
 
 
 async def vacancy(desk: Desk, ref: str) -> Vacancy:
