@@ -44,6 +44,11 @@ REFUSALS.update(
     }
 )
 
+INTRO = N_(
+    "🏠 Vacancy application (空置房申请), for a renovated home that will stay empty. A home "
+    "that has not been renovated needs no application (5.2.1); ask the property office if "
+    "you are not sure."
+)
 ASK_DATE = N_("Please type a date such as 2027-03-01 (also 2027/3/1 or 2027年3月1日).")
 
 
@@ -68,7 +73,7 @@ def _date_answer(answer: Answer) -> date:
 
 
 async def ask_unit(ctx: Ctx, data: dict[str, Any]) -> Msg:
-    out = msg(N_("🏠 Vacancy application (空置房申请). Which unit will be vacant?"))
+    out = msg(N_("Which unit will be vacant?"))
     for unit in await vc.owned_units(ctx.session, ctx.person):
         out.button_row((unit.code, _c("unit", str(unit.id))))
     return out
@@ -264,7 +269,11 @@ async def vacancy(ctx: Ctx) -> None:
     units = await vc.owned_units(ctx.session, ctx.person)
     if not units:
         ctx.reply(REFUSALS["vacancy_not_your_unit"])
-    elif len(units) == 1:
+        return
+    # 5.2.1: 未装修的不用申请. Said before the first question, so nobody fills in the form
+    # (and takes their ID card to the office) for a home that needs no application.
+    ctx.reply(INTRO)
+    if len(units) == 1:
         await forms.begin(ctx, DATES_FIRST, {"unit_id": units[0].id})
     else:
         await forms.begin(ctx, VACANCY_FORM)

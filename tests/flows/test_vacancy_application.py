@@ -14,6 +14,7 @@ from tests.flows.vacancy_steps import (
     CASHIER,
     EVERYONE,
     EXECUTIVE,
+    INTRO_EN,
     OWNER,
     RECEPTIONIST,
     SERVICE,
@@ -46,8 +47,9 @@ async def test_vacancy_from_application_to_shut_off_with_every_message(desk: Des
     # Owner: dates offered as buttons, reason, precautions, summary, reference.
     start = await desk.send(OWNER, "/vacancy")
     assert start == [
+        INTRO_EN,
         "From which date will the unit be vacant?\n"
-        "Please type a date such as 2027-03-01 (also 2027/3/1 or 2027年3月1日)."
+        "Please type a date such as 2027-03-01 (also 2027/3/1 or 2027年3月1日).",
     ]
     assert [t for t, _ in desk.emu.buttons(desk.emu.last(OWNER))] == ["28 Nov 2026", "1 Dec 2026"]
     end = await desk.press(OWNER, "1 Dec 2026")
@@ -246,7 +248,8 @@ async def test_chinese_owner_applies_in_chinese_and_continues_after_a_restart(
         await first.owner(OWNER, lang="zh-hans")
         first.unread(OWNER)
         asked = await first.send(OWNER, "/vacancy")
-        assert asked[0].startswith("房屋从哪一天开始空置？")
+        assert asked[0].startswith("🏠 空置房申请（适用于已装修、暂不入住的房屋）")
+        assert asked[1].startswith("房屋从哪一天开始空置？")
         buttons = [t for t, _ in first.emu.buttons(first.emu.last(OWNER))]
         assert buttons == ["2026年11月28日", "2026年12月1日"]
         refused = await first.send(OWNER, "2026年12月1日")

@@ -10,6 +10,7 @@ from models.ticket import Ticket
 from models.vacancy_meters import MeterReading
 from tests.flows.harness import Desk
 from tests.flows.vacancy_steps import (
+    INTRO_EN,
     OWNER,
     OWNER2,
     RECEPTIONIST,
@@ -110,7 +111,7 @@ async def test_only_units_the_owner_owns_can_be_chosen_even_with_forged_buttons(
         other = await unit_by_code(s, "2-1-101")
         assert other is not None
     first = await desk.send(OWNER, "/vacancy")
-    assert first[0] == "🏠 Vacancy application (空置房申请). Which unit will be vacant?"
+    assert first == [INTRO_EN, "Which unit will be vacant?"]
     question = desk.emu.last(OWNER)
     assert [t for t, _ in desk.emu.buttons(question)] == ["1-2-301", "1-2-302"]
     forged = await desk.press_data(OWNER, question, f"f:vacancy:unit:{other.id}")
@@ -217,3 +218,20 @@ async def test_readings_lower_than_the_last_or_implausible_are_refused(desk: Des
         assert list(kinds) == ["shutoff", "restore"]
     assert (await ticket(desk, ref)).state == "cancelled"
     assert TECH  # the shut-off technician is not involved in the restore
+
+
+async def test_the_owner_is_told_first_that_an_unrenovated_home_needs_no_application(
+    desk: Desk,
+) -> None:
+    """5.2.1: 未装修的不用申请, said before the first question, in the owner's language; a
+    forged re-ask of a question does not repeat it."""
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="zh_CN")
+    first = await desk.send(OWNER, "/vacancy")
+    assert first[0] == (
+        "🏠 空置房申请（适用于已装修、暂不入住的房屋）。未装修的房屋无需申请（5.2.1）；"
+        "如不确定，请咨询管理处。"
+    )
+    assert first[1].startswith("房屋从哪一天开始空置？")
+    again = await desk.send(OWNER, "下周")
+    assert not any("未装修" in text for text in again)

@@ -18,6 +18,14 @@ EVERYONE = (OWNER, RECEPTIONIST, TECH, TECH2, CASHIER, SUPERVISOR, SERVICE, EXEC
 DAY = timedelta(days=1)
 
 
+# What /vacancy says before its first question (5.2.1), in English.
+INTRO_EN = (
+    "🏠 Vacancy application (空置房申请), for a renovated home that will stay empty. A home "
+    "that has not been renovated needs no application (5.2.1); ask the property office if "
+    "you are not sure."
+)
+
+
 async def staffed(desk: Desk, lang: str = "en") -> None:
     await desk.staff(RECEPTIONIST, "receptionist", name="Wang Fang", lang=lang)
     await desk.staff(TECH, "technician", name="Zhang Wei", buildings=("1",), lang=lang)
