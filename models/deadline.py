@@ -134,7 +134,7 @@ class SweepResult:
 
 async def _claim(session: AsyncSession, now: datetime, batch: int) -> list[Due]:
     """Mark up to `batch` due deadlines as fired (in the caller's transaction) and read them."""
-    table = _TABLE
+    table = _TABLE  # (Core, not the mapped class: the rows are read as `Due`, not as objects)
     due_ids = (
         select(table.c.id)
         .where(table.c.fired_at.is_(None), table.c.done_at.is_(None), table.c.due_at <= now)

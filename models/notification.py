@@ -181,11 +181,9 @@ class Notification(Base):
     edit_of_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
+_OUTBOX = cast(Table, Notification.__table__)
 # What `_write_outbox` inserts: every column but the id and the ORM's sentinel.
-_OUTBOX_COLUMNS = [
-    c for c in cast(Table, Notification.__table__).columns
-    if not c.primary_key and c.name != "insert_order"
-]  # fmt: skip
+_OUTBOX_COLUMNS = [c for c in _OUTBOX.columns if not c.primary_key and c.name != "insert_order"]
 _MAPPER = Notification.__mapper__
 
 
@@ -204,7 +202,6 @@ def _write_outbox(session: Session, *_: Any) -> None:
     if not queued:
         return
     queued.sort(key=lambda obj: instance_state(obj).insert_order or 0)
-    table = cast(Table, Notification.__table__)
     values = []
     defaulted: dict[int, list[str]] = {}
     for obj in queued:
@@ -228,7 +225,7 @@ def _write_outbox(session: Session, *_: Any) -> None:
         make_transient(obj)
     ids = (
         session.connection()
-        .execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), values)
+        .execute(insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True), values)
         .scalars()
         .all()
     )
