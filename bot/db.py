@@ -29,6 +29,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # Every session ends its transaction itself (commit, or rollback on close), so the pool's
     # extra rollback when a connection is returned is a wasted round trip on each unit of work.
     kwargs.setdefault("pool_reset_on_return", None)
+    # An error's message must not carry the statement's parameters (what people typed, names,
+    # phone numbers) into the logs or a deadline's error column.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 15}, **kwargs)
 

@@ -107,10 +107,21 @@ async def export_rows(
     return tickets, events
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: str) -> str:
+    """A cell a spreadsheet shows as text: what owners type (a description, their Telegram
+    name) must not run as a formula when the office opens the file (CSV injection)."""
+    if value.lstrip(" ").startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
     """UTF-8 with a BOM, which Excel needs to read Chinese text correctly."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8-sig") as fh:
         writer = csv.writer(fh)
         writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerows([safe_cell(cell) for cell in row] for row in rows)

@@ -15,6 +15,7 @@ from models import repair_flow as flow
 from models.base import N_, DomainError
 from models.notification import Money, Msg, msg
 from models.people import Role
+from models.repair import PAUSE_REASON_MAX
 
 
 async def _begin(ctx: Ctx, form: Form, action: str, **extra: Any) -> None:
@@ -127,7 +128,10 @@ async def _paused(ctx: Ctx, data: dict[str, Any], reason: str) -> None:
     )
 
 
-PAUSE_FORM = note_form("r_pau", N_("Which parts is {ref} waiting for?"), _paused)
+# Bounded by the column it is kept in (Repair.pause_reason, 300 characters).
+PAUSE_FORM = note_form(
+    "r_pau", N_("Which parts is {ref} waiting for?"), _paused, maximum=PAUSE_REASON_MAX
+)
 
 
 @desk

@@ -89,6 +89,9 @@ DEADLINES = {
 }
 
 
+PAUSE_REASON_MAX = 300  # characters: which parts a paused job waits for
+
+
 class Repair(Base):
     """The repair-specific part of a ticket (one row per R- ticket)."""
 
@@ -113,7 +116,7 @@ class Repair(Base):
     followup_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     followup_satisfied: Mapped[bool | None] = mapped_column()
     followup_note: Mapped[str | None] = mapped_column(Text)
-    pause_reason: Mapped[str | None] = mapped_column(String(300))
+    pause_reason: Mapped[str | None] = mapped_column(String(PAUSE_REASON_MAX))
     reply_left_s: Mapped[int | None] = mapped_column(Integer)  # office seconds left at pause
     last_urged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)

