@@ -19,12 +19,15 @@ from models.complaint import (
     MAX_PHOTOS,
     RAISED_WITH,
     STATE_NAMES,
+    bindings_of_unit,
+    complainant_of,
     work_for,
 )
 from models.notification import Msg, msg
 from models.property import Unit, unit_by_code, units_of
 
 OWNER_FORM, STAFF_FORM = "complaint", "c_staff"
+MAX_WHO = 8  # people offered as the one who raised a logged complaint
 
 labels.register(
     "CS",
@@ -63,6 +66,25 @@ async def take_unit_code(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
     if unit is None:
         raise Invalid(N_("There is no unit {unit}. Please check the number."), unit=code)
     data["unit_id"] = unit.id
+    data["complainant"] = None
+    return "who" if await bindings_of_unit(ctx.session, unit.id) else "channel"
+
+
+async def ask_who(ctx: Ctx, data: dict[str, Any]) -> Msg:
+    """Whom the case is from: a flat can have several people in the bot (owner, family,
+    tenant, a former owner not yet unlinked); guessing would tell the wrong one."""
+    out = msg(N_("Who raised it? The person you choose is told it was recorded."))
+    for b in (await bindings_of_unit(ctx.session, data["unit_id"]))[:MAX_WHO]:
+        label = N_("{name} (owner)") if b.relation == "owner" else N_("{name} (tenant)")
+        out.button_row((label, {"name": b.person.name[:40]}, _c(data, "who", str(b.person_id))))
+    return out.button_row((N_("Someone not using the bot"), _c(data, "who", "none")))
+
+
+async def take_who(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
+    bound = {str(b.person_id) for b in await bindings_of_unit(ctx.session, data["unit_id"])}
+    if answer.choice != "none" and answer.choice not in bound:
+        raise Invalid(N_("Please choose one of the buttons."))
+    data["complainant"] = None if answer.choice == "none" else int(answer.choice or 0)
     return "channel"
 
 
@@ -167,6 +189,12 @@ async def ask_confirm(ctx: Ctx, data: dict[str, Any]) -> Msg:
     unit = await _unit(ctx, data)
     if unit is not None:
         out.add(N_("Unit: {unit}"), unit=unit.code)
+    if data["form"] == STAFF_FORM and unit is not None:
+        who = await complainant_of(ctx.session, unit, data.get("complainant"))
+        if who is not None:
+            out.add(N_("Raised by: {name}"), name=who.name)
+        else:
+            out.add(N_("Raised by: someone not using the bot (nobody is messaged)"))
     if data.get("channel"):
         out.add(N_("Received by: {channel}"), channel=msg(CHANNELS[data["channel"]]))
     out.add(N_("Details: {text}"), text=data["description"])
@@ -225,6 +253,7 @@ async def finish(ctx: Ctx, data: dict[str, Any]) -> None:
 
 STEPS = {
     "unit_code": Step(ask_unit_code, take_unit_code),
+    "who": Step(ask_who, take_who),
     "channel": Step(ask_channel, take_channel),
     "kind": Step(ask_kind, take_kind),
     "unit": Step(ask_unit, take_unit),

@@ -21,12 +21,13 @@ STAFF_COMMANDS = [
     ("queue", N_("My open work")),
     ("ticket", N_("Show a ticket: /ticket R-20261127-001")),
     ("found", N_("Register a found item")),
+    # Whoever hears a complaint, on site or by phone, letter or e-mail, passes it on to the
+    # front desk (seed 4.2.1, 4.2.3): every staff member.
+    ("log", N_("Log a complaint heard in person, by phone, letter or e-mail")),
     ("report", N_("Daily report")),
 ]
-# Staff commands that only some roles need.
+# Staff commands that only some roles need (the handlers enforce it: `command_roles`).
 ROLE_COMMANDS = [
-    ("log", N_("Log a complaint heard in person, by phone, letter or e-mail"),
-     {"receptionist", "service", "supervisor"}),
     ("cases", N_("Class 1 cases for analysis and training"),
      {"receptionist", "supervisor", "executive"}),
     ("inspections", N_("Vacant-unit inspection tasks"), {"service", "supervisor"}),
@@ -45,6 +46,11 @@ UNBOUND_COMMANDS = [
     ("language", N_("中文 / English")),
     ("help", N_("What I can do for you")),
 ]
+
+
+def command_roles(command: str) -> frozenset[str]:
+    """The roles a role-limited command is for (as the menu shows it)."""
+    return next(frozenset(roles) for c, _, roles in ROLE_COMMANDS if c == command)
 
 
 def commands_for(

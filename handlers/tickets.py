@@ -11,6 +11,7 @@ from models.notification import N_, Msg
 from models.property import units_of
 from models.queries import (
     WORK_SOURCES,
+    may_view,
     open_work_of,
     tickets_of_owner,
     visible_ticket,
@@ -123,7 +124,7 @@ async def open_card(ctx: Ctx) -> None:
     data = ctx.update.callback_query.data if ctx.update.callback_query else ""
     raw = (data or "").removeprefix("t:")
     found = await ticket_by_id(ctx.session, int(raw)) if raw.isdigit() and len(raw) < 19 else None
-    if found is None or not (ctx.person.is_staff or found.owner_id == ctx.person.id):
+    if found is None or not await may_view(ctx.session, ctx.person, found):
         ctx.answer(N_("This button is out of date. Nothing was changed."), alert=True)
         return
     ctx.answer()

@@ -12,6 +12,7 @@ from handlers import forms
 from handlers.base import REFUSALS, Ctx, TgCallback, desk
 from handlers.common import require_staff
 from handlers.forms import DONE, Answer, Form, Step, choice
+from handlers.menu import command_roles
 from handlers.text import take_text
 from handlers.vacancy_staff import reading_invalid, take_reading
 from models import vacancy as vc
@@ -197,7 +198,7 @@ async def inspections(ctx: Ctx) -> None:
             out.button_row((N_("Inspect {unit}"), {"unit": task.unit.code}, f"v:ins:{task.id}"))
     if me.has_role(Role.SUPERVISOR):
         since = ctx.now - timedelta(days=31)
-        done = await insp.to_spot_check(ctx.session, since)
+        done = await insp.to_spot_check(ctx.session, since, me.role_buildings(Role.SUPERVISOR))
         out.add(N_("Inspections of the last month to spot-check (5.5): {count}"), count=len(done))
         for task in done:
             out.add(
@@ -282,6 +283,10 @@ async def fee_rate(ctx: Ctx) -> None:
     if unit is None:
         ctx.reply(N_("There is no unit {unit}."), unit=ctx.args[0][:64])
         return
+    # Whether a flat stands empty, and until when, is for the staff who bill and look after
+    # it, for its building: not for every guard or technician.
+    if not any(ctx.person.has_role(Role(r), unit.building.code) for r in command_roles("fee_rate")):
+        raise DomainError("not_allowed")
     day: date | None = ctx.rt.env.calendar.local_date(ctx.now)
     if len(ctx.args) == 2:
         day = parse_day(ctx.args[1][:20])

@@ -20,6 +20,7 @@ from models.base import N_, Base, DomainError, JSONType, UTCDateTime
 from models.env import Env
 from models.people import Person, Role
 from models.property import Unit, UnitBinding
+from models.queries import VIEW_CHECKS
 from models.ticket import Kind, Ticket
 
 
@@ -184,6 +185,15 @@ def may_see(person: Person, ticket: Ticket, complaint: Complaint) -> bool:
     }
 
 
+async def _may_view_case(session: AsyncSession, viewer: Person, ticket: Ticket) -> bool:
+    """/ticket and the ticket buttons follow the case's own rule (`may_see`)."""
+    complaint = await session.get(Complaint, ticket.id)
+    return complaint is not None and may_see(viewer, ticket, complaint)
+
+
+VIEW_CHECKS[Kind.COMPLAINT] = VIEW_CHECKS[Kind.SUGGESTION] = _may_view_case
+
+
 def require(allowed: bool) -> None:
     if not allowed:
         raise DomainError("not_allowed")
@@ -221,14 +231,23 @@ async def unit_of(session: AsyncSession, complaint: Complaint) -> Unit | None:
     return await session.get(Unit, complaint.unit_id)
 
 
-async def owner_of_unit(session: AsyncSession, unit: Unit) -> Person | None:
-    """The person bound to the unit in the bot (an owner before a tenant), if any."""
+async def bindings_of_unit(session: AsyncSession, unit_id: int) -> list[UnitBinding]:
+    """The people who use the bot for the unit (owners before tenants, oldest first): whom a
+    complaint logged by staff may come from. Never guessed: the person logging it chooses."""
     rows = await session.execute(
-        select(UnitBinding).where(UnitBinding.unit_id == unit.id).order_by(UnitBinding.id)
+        select(UnitBinding).where(UnitBinding.unit_id == unit_id).order_by(UnitBinding.id)
     )
     bindings = list(rows.scalars().all())
-    owners = [b for b in bindings if b.relation == "owner"] or bindings
-    return owners[0].person if owners else None
+    return sorted(bindings, key=lambda b: b.relation != "owner")
+
+
+async def complainant_of(session: AsyncSession, unit: Unit, person_id: int | None) -> Person | None:
+    """The person chosen as the one who raised a logged complaint, if still bound to the unit
+    (a binding removed in the meantime leaves the case without one: nobody else is told)."""
+    if not person_id:
+        return None
+    bound = {b.person_id: b.person for b in await bindings_of_unit(session, unit.id)}
+    return bound.get(person_id)
 
 
 async def case_studies(session: AsyncSession, limit: int = 20) -> list[tuple[Ticket, Complaint]]:

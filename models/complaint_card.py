@@ -65,7 +65,7 @@ async def card(session: AsyncSession, ticket_id: int, viewer: Person) -> tuple[T
         holder = ticket.assignee.name if ticket.assignee else "—"
         out.add(N_("With {name}, due by {time}"), name=holder, time=complaint.due_at)
     linked = await linked_ref(session, complaint)
-    if linked:
+    if linked and (full or complaint.share_unit):  # the repair names the unit and the owner
         out.add(N_("Linked warranty repair: {ref}"), ref=linked)
     out.lines += notices.answer_lines(complaint).lines
     if complaint.explanation:

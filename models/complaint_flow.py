@@ -17,7 +17,7 @@ from models.base import N_
 from models.complaint import (
     CHANNELS,
     Complaint,
-    owner_of_unit,
+    complainant_of,
 )
 from models.env import Env
 from models.notification import Msg, enqueue, msg, notify_role
@@ -36,7 +36,11 @@ async def file(
 ) -> tuple[Ticket, Complaint]:
     """A case from the owner's form (channel "bot") or logged by staff for a unit."""
     channel = answers.get("channel", "bot")
-    owner = filer if channel == "bot" else await owner_of_unit(session, unit)
+    owner = (
+        filer
+        if channel == "bot"
+        else await complainant_of(session, unit, answers.get("complainant"))
+    )
     ticket, complaint = await ops.file_case(
         session,
         kind=Kind(answers["kind"]),

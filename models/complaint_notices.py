@@ -123,7 +123,7 @@ def order(
     body.add(N_("Handle it and reply by {time}."), time=complaint.due_at)
     body.lines += describe(ticket, complaint, unit, full=False).lines
     body.photos = list(complaint.photos)
-    if linked_ref:
+    if linked_ref and complaint.share_unit:  # the repair names the unit and the owner
         body.add(N_("Linked warranty repair: {ref}"), ref=linked_ref)
     body.add(
         N_(

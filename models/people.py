@@ -84,6 +84,13 @@ class Person(Base):
             for r in self.roles
         )
 
+    def role_buildings(self, role: Role) -> set[str] | None:
+        """The buildings `role` covers for this person; None when it covers every building."""
+        scopes = [r.building for r in self.roles if r.role == role]
+        if any(building is None for building in scopes):
+            return None
+        return {building for building in scopes if building is not None}
+
 
 class StaffRole(Base):
     """One role of a staff member, optionally limited to one building."""

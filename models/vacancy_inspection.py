@@ -246,14 +246,15 @@ async def open_tasks_for(session: AsyncSession, officer: Person) -> list[Inspect
     return [t for t in rows.scalars().all() if officer.has_role(Role.SERVICE, t.building)]
 
 
-async def to_spot_check(session: AsyncSession, since: datetime) -> list[Inspection]:
-    """Done inspections not yet spot-checked (5.5), the latest first."""
-    rows = await session.execute(
-        select(Inspection)
-        .where(Inspection.done_at >= since, Inspection.spot_at.is_(None))
-        .order_by(Inspection.done_at.desc())
-        .limit(12)
-    )
+async def to_spot_check(
+    session: AsyncSession, since: datetime, buildings: set[str] | None = None
+) -> list[Inspection]:
+    """Done inspections not yet spot-checked (5.5), the latest first; only in `buildings`
+    (the supervisor's) unless None (all)."""
+    query = select(Inspection).where(Inspection.done_at >= since, Inspection.spot_at.is_(None))
+    if buildings is not None:
+        query = query.where(Inspection.building.in_(sorted(buildings)))
+    rows = await session.execute(query.order_by(Inspection.done_at.desc()).limit(12))
     return list(rows.scalars().all())
 
 

@@ -1,13 +1,15 @@
 """/complain: every answer validated, /cancel, a restart mid-form, Chinese, /my, and staff
 logging a complaint heard by phone for the owner (4.2.3)."""
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.clock import ManualClock
 from models.complaint import Complaint, St
+from models.property import UnitBinding
 from models.ticket import Ticket
 from tests.flows.complaint_steps import (
     OWNER,
+    OWNER2,
     PHONE,
     RECEPTIONIST,
     SUPERVISOR,
@@ -130,7 +132,13 @@ async def test_staff_log_a_phone_complaint_for_the_owners_unit(desk: Desk) -> No
     assert (await desk.send(TECH, "9-9-999"))[
         0
     ] == "There is no unit 9-9-999. Please check the number."
-    await desk.send(TECH, "1-2-301")
+    assert (await desk.send(TECH, "1-2-301")) == [
+        "Who raised it? The person you choose is told it was recorded."
+    ]
+    assert [text for text, _ in desk.emu.buttons(desk.emu.last(TECH))] == [
+        "Li (owner)", "Someone not using the bot",
+    ]  # fmt: skip
+    await desk.press(TECH, "Li (owner)")
     await desk.press(TECH, "phone")
     await desk.press(TECH, "Complaint")
     await desk.send(TECH, "Owner called: the corridor light is out for days")
@@ -139,6 +147,7 @@ async def test_staff_log_a_phone_complaint_for_the_owners_unit(desk: Desk) -> No
     await desk.press(TECH, "No")
     summary = desk.emu.last(TECH).content
     assert "Unit: 1-2-301" in summary and "Received by: phone" in summary
+    assert "Raised by: Li" in summary
     assert await desk.press(TECH, "Submit") == [
         "✅ Recorded C-20261127-001 for unit 1-2-301 (received by phone); the front desk has it."
     ]
@@ -164,3 +173,86 @@ async def test_a_suggestion_skips_the_raised_elsewhere_question(desk: Desk) -> N
     ref = await file_case(desk, text="Plant more trees by the fence", kind="Suggestion")
     _, complaint = await case(desk, ref)
     assert complaint.raised_with is None and not complaint.major
+
+
+async def _log_for(desk: Desk, staff: int, unit: str, who: str, text: str) -> list[str]:
+    await desk.send(staff, "/log")
+    await desk.send(staff, unit)
+    await desk.press(staff, who)
+    await desk.press(staff, "phone")
+    await desk.press(staff, "Complaint")
+    await desk.send(staff, text)
+    await desk.press(staff, "Skip photos")
+    await desk.press(staff, "Skip")
+    await desk.press(staff, "No")
+    return await desk.press(staff, "Submit")
+
+
+async def test_a_logged_complaint_reaches_the_person_chosen_never_a_former_owner(
+    desk: Desk,
+) -> None:
+    # The flat changed hands: the former owner is still linked in the bot. Whoever logs the
+    # call says who made it; the bot does not guess (it used to pick the oldest link).
+    old, new, tenant = 1101, 1102, 1103
+    await staffed(desk)
+    await desk.owner(old, "1-2-301", name="Old Owner", lang="en")
+    await desk.owner(new, "1-2-301", name="New Owner", lang="en")
+    await desk.owner(tenant, "1-2-301", name="Tenant Tang", lang="en")
+    tenant_id = (await desk.person(tenant)).id
+    async with desk.session() as s:
+        await s.execute(
+            update(UnitBinding).where(UnitBinding.person_id == tenant_id).values(relation="tenant")
+        )
+        await s.commit()
+    for person in (old, new, tenant):
+        desk.unread(person)
+    await desk.send(RECEPTIONIST, "/log")
+    await desk.send(RECEPTIONIST, "1-2-301")
+    assert [text for text, _ in desk.emu.buttons(desk.emu.last(RECEPTIONIST))] == [
+        "Old Owner (owner)", "New Owner (owner)", "Tenant Tang (tenant)",
+        "Someone not using the bot",
+    ]  # fmt: skip
+    await desk.press(RECEPTIONIST, "New Owner (owner)")
+    await desk.press(RECEPTIONIST, "phone")
+    await desk.press(RECEPTIONIST, "Complaint")
+    await desk.send(RECEPTIONIST, "Wall cracks in the master bedroom since the rains")
+    await desk.press(RECEPTIONIST, "Skip photos")
+    await desk.press(RECEPTIONIST, "Skip")
+    await desk.press(RECEPTIONIST, "No")
+    assert "Raised by: New Owner" in desk.emu.last(RECEPTIONIST).content
+    assert (await desk.press(RECEPTIONIST, "Submit"))[0].startswith("✅ Recorded C-20261127-001")
+
+    assert desk.unread(new)[0].startswith("The front desk has recorded your complaint")
+    assert desk.unread(old) == [] and desk.unread(tenant) == []
+    ticket, _ = await case(desk, "C-20261127-001")
+    assert ticket.owner_id == (await desk.person(new)).id
+    assert "master bedroom" not in "\n".join(await desk.send(old, "/ticket C-20261127-001"))
+
+
+async def test_a_complaint_from_someone_not_using_the_bot_messages_nobody(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    desk.unread(OWNER)
+    replies = await _log_for(
+        desk,
+        RECEPTIONIST,
+        "1-2-301",
+        "Someone not using the bot",
+        "Neighbour's dog barks all night",
+    )
+    assert replies[0].startswith("✅ Recorded C-20261127-001")
+    ticket, _ = await case(desk, "C-20261127-001")
+    assert ticket.owner_id is None
+    assert desk.unread(OWNER) == []
+
+
+async def test_a_forged_complainant_is_refused(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    await desk.owner(OWNER2, "1-2-302", name="Other Flat", lang="en")
+    await desk.send(RECEPTIONIST, "/log")
+    await desk.send(RECEPTIONIST, "1-2-301")
+    question = desk.with_button(RECEPTIONIST, "Li (owner)")
+    other = (await desk.person(OWNER2)).id
+    replies = await desk.press_data(RECEPTIONIST, question, f"f:c_staff:who:{other}")
+    assert replies[0] == "Please choose one of the buttons."

@@ -260,3 +260,13 @@ async def test_marking_units_is_for_the_admin(desk: Desk) -> None:
     assert await desk.send(OWNER, "/fee_rate 1-2-301") == [
         "This command is for property staff only."
     ]
+
+
+async def test_a_supervisor_of_one_building_spot_checks_only_that_building(desk: Desk) -> None:
+    await _office(desk)
+    await desk.staff(9301, "supervisor", name="Building Two Boss", buildings=("2",), lang="en")
+    await desk.at(ROUND_OPENS)
+    await _inspect(desk, "1-2-301", "120.6", "3050.2")
+    listing = (await desk.send(9301, "/inspections"))[0]
+    assert "to spot-check (5.5): 0" in listing and "1-2-301" not in listing
+    assert "to spot-check (5.5): 1" in (await desk.send(SUPERVISOR, "/inspections"))[0]
