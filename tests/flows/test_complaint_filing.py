@@ -115,7 +115,7 @@ async def test_owner_files_in_chinese_and_sees_the_status_in_my(desk: Desk) -> N
     await desk.press(OWNER, "没有")
     replies = await desk.press(OWNER, "提交")
     assert replies[0].startswith("✅ 您的投诉已提交，编号：C-20261127-001")
-    assert "一类投诉4小时内处理" in replies[0]
+    assert "一类投诉 4 个工作小时内处理" in replies[0]
     new = desk.inbox(RECEPTIONIST)[-1]
     assert new.startswith("🆕 新投诉：C-20261127-001") and "一类 · 我司管理或服务问题" in [
         t for t, _ in desk.emu.buttons(desk.emu.last(RECEPTIONIST))

@@ -415,4 +415,4 @@ async def test_lost_reports_are_listed_in_chinese(desk: Desk) -> None:
     await staffed(desk)
     await desk.owner(OWNER)
     await desk.send(OWNER, "/lost")
-    assert await desk.press(OWNER, "我的失物登记") == ["您目前没有在登记中的失物。"]
+    assert await desk.press(OWNER, "我的失物登记") == ["您目前没有有效的遗失物品登记。"]

@@ -76,7 +76,7 @@ async def test_repeated_wrong_codes_are_throttled_even_for_a_valid_code(desk: De
 async def test_start_without_a_code_explains_how_to_get_one(desk: Desk) -> None:
     desk.emu.add_user(OTHER, "New", "zh-hans")
     replies = await desk.send(OTHER, "/start")
-    assert "验证码印在入住资料袋中" in replies[0] and "/start 验证码" in replies[0]
+    assert "验证码印在入住资料中" in replies[0] and "/start 验证码" in replies[0]
 
 
 @pytest.mark.parametrize("command", ["/repair", "/complain", "/vacancy", "/lost", "/my"])
@@ -106,7 +106,7 @@ async def test_language_switch_changes_the_following_replies_and_is_remembered(
     desk: Desk,
 ) -> None:
     await desk.owner(OWNER, lang="zh-hans")
-    assert (await desk.send(OWNER, "/cancel")) == ["当前没有需要取消的填写。"]
+    assert (await desk.send(OWNER, "/cancel")) == ["当前没有正在填写的内容，无需取消。"]
     await desk.send(OWNER, "/language")
     replies = await desk.press(OWNER, "English")
     assert replies == ["Language: English"]
@@ -135,7 +135,7 @@ async def test_group_chats_get_a_pointer_to_the_private_chat_and_nothing_else(de
     desk.emu.add_group(-100500, "Building 1 owners")
     await desk.feed(desk.emu.text_update(OWNER, "/help", chat_id=-100500))
     await desk.feed(desk.emu.text_update(OWNER, "good morning", chat_id=-100500))
-    assert desk.emu.texts(-100500) == ["请在与我的私聊中办理。"]
+    assert desk.emu.texts(-100500) == ["请私聊本机器人办理。"]
 
 
 async def test_unexpected_error_is_logged_with_an_id_the_user_is_given(
