@@ -4,7 +4,7 @@ daily report (客服中心日报表) as a deadline that schedules its successor.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -218,16 +218,29 @@ class Counts:
         return f"{sum(self.ratings) / len(self.ratings):.1f}" if self.ratings else "—"
 
 
-async def daily_counts(session: AsyncSession, day: date, env: Env) -> dict[str, Counts]:
-    """The day's repair figures, in-home and public apart (seed ch.3 step 7 note)."""
+def report_period(end: datetime, env: Env) -> tuple[datetime, datetime]:
+    """What a report made at `end` covers: since the last report time (17:30) before it. Each
+    report starts where the one before ended, so what happens in the evening is in the next
+    day's report rather than in none."""
     tz = env.calendar.tz
-    start = datetime.combine(day, datetime.min.time(), tz)
-    end = start + timedelta(days=1)
+    local_end = end.astimezone(tz)
+    start = datetime.combine(local_end.date(), env.repair.report_time, tz)
+    if start >= local_end:
+        start = datetime.combine(local_end.date() - timedelta(days=1), env.repair.report_time, tz)
+    return start, end
+
+
+async def daily_counts(
+    session: AsyncSession, start: datetime, end: datetime, env: Env
+) -> dict[str, Counts]:
+    """The repair figures of a report period (after `start`, up to and including `end`: what
+    happens at the very moment of a report is in that report), in-home and public apart
+    (seed ch.3 step 7)."""
     out = {"home": Counts(), "public": Counts()}
     filed = await session.execute(
         select(rp.Repair.scope, func.count())
         .join(Ticket, Ticket.id == rp.Repair.ticket_id)
-        .where(Ticket.created_at >= start, Ticket.created_at < end)
+        .where(Ticket.created_at > start, Ticket.created_at <= end)
         .group_by(rp.Repair.scope)
     )
     for scope, n in filed.all():
@@ -236,8 +249,8 @@ async def daily_counts(session: AsyncSession, day: date, env: Env) -> dict[str, 
         select(rp.Repair.scope, TicketEvent.action, func.count())
         .join(rp.Repair, rp.Repair.ticket_id == TicketEvent.ticket_id)
         .where(
-            TicketEvent.at >= start,
-            TicketEvent.at < end,
+            TicketEvent.at > start,
+            TicketEvent.at <= end,
             TicketEvent.action.in_(["dispatched", "done"]),
         )
         .group_by(rp.Repair.scope, TicketEvent.action)
@@ -251,8 +264,8 @@ async def daily_counts(session: AsyncSession, day: date, env: Env) -> dict[str, 
         select(rp.Repair.scope, func.count(func.distinct(Deadline.ticket_id)))
         .join(rp.Repair, rp.Repair.ticket_id == Deadline.ticket_id)
         .where(
-            Deadline.fired_at >= start,
-            Deadline.fired_at < end,
+            Deadline.fired_at > start,
+            Deadline.fired_at <= end,
             Deadline.kind.in_(
                 [
                     "repair.dispatch",
@@ -269,8 +282,8 @@ async def daily_counts(session: AsyncSession, day: date, env: Env) -> dict[str, 
         out[scope].overdue = n
     ratings = await session.execute(
         select(rp.Repair.scope, rp.Repair.rating).where(
-            rp.Repair.confirmed_at >= start,
-            rp.Repair.confirmed_at < end,
+            rp.Repair.confirmed_at > start,
+            rp.Repair.confirmed_at <= end,
             rp.Repair.rating.is_not(None),
         )
     )
@@ -280,8 +293,8 @@ async def daily_counts(session: AsyncSession, day: date, env: Env) -> dict[str, 
     return out
 
 
-def report_message(day: date, counts: dict[str, Counts]) -> Msg:
-    body = Msg().add(N_("📊 Daily report (客服中心日报表) for {day}"), day=day)
+def report_message(start: datetime, end: datetime, counts: dict[str, Counts]) -> Msg:
+    body = Msg().add(N_("📊 Daily report (客服中心日报表), {start} – {end}"), start=start, end=end)
     for scope, title in (("home", N_("In-home repairs")), ("public", N_("Public repairs"))):
         c = counts[scope]
         body.add(
@@ -315,7 +328,7 @@ async def ensure_daily_report(session: AsyncSession, now: datetime, env: Env) ->
 
 @on_due(REPORT)
 async def _daily_report(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
-    day = env.calendar.local_date(d.due_at)
-    counts = await daily_counts(session, day, env)
-    await notify_role(session, Role.SUPERVISOR, report_message(day, counts), now)
+    start, end = report_period(d.due_at, env)
+    counts = await daily_counts(session, start, end, env)
+    await notify_role(session, Role.SUPERVISOR, report_message(start, end, counts), now)
     schedule(session, REPORT, next_report_at(max(now, d.due_at) + timedelta(seconds=1), env), now)

@@ -19,7 +19,7 @@ from models.env import Env
 from models.notification import Money, Msg, enqueue, msg, notify_role
 from models.people import Person, Role
 from models.property import Unit
-from models.repair_deadlines import daily_counts, report_message
+from models.repair_deadlines import daily_counts, report_message, report_period
 from models.ticket import Kind, Ticket
 
 
@@ -455,5 +455,5 @@ async def report(session: AsyncSession, actor: Person, now: datetime, env: Env) 
     """Today's 客服中心日报表 on demand (supervisors and receptionists)."""
     if not (actor.has_role(Role.SUPERVISOR) or actor.has_role(Role.RECEPTIONIST)):
         raise DomainError("not_allowed")
-    day = env.calendar.local_date(now)
-    return report_message(day, await daily_counts(session, day, env))
+    start, end = report_period(now, env)
+    return report_message(start, end, await daily_counts(session, start, end, env))

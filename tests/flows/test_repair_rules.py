@@ -1,10 +1,10 @@
 """Who may do what on a repair, and the limits against abuse."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from models.repair_deadlines import daily_counts
+from models.repair_deadlines import daily_counts, report_period
 from models.ticket import Ticket, TicketEvent
 from tests.flows.harness import Desk
 from tests.flows.repair_steps import (
@@ -237,19 +237,46 @@ async def test_daily_report_numbers_match_the_database(desk: Desk) -> None:
     await desk.at(desk.clock.now().replace(hour=9, minute=30))  # 17:30 in Shanghai
     report = desk.unread(SUPERVISOR)
     assert report[-1:] == [
-        "📊 Daily report (客服中心日报表) for 27 Nov 2026\n"
+        "📊 Daily report (客服中心日报表), 26 Nov 2026, 17:30 – 27 Nov 2026, 17:30\n"
         "In-home repairs: filed 2, dispatched 1, done 1, overdue 1, average rating 4.0\n"
         "Public repairs: filed 0, dispatched 0, done 0, overdue 0, average rating —"
     ]
     async with desk.session() as s:
-        counts = await daily_counts(s, desk.rt.calendar.local_date(desk.clock.now()), desk.rt.env)
+        start, end = report_period(desk.clock.now(), desk.rt.env)
+        counts = await daily_counts(s, start, end, desk.rt.env)
     assert counts["home"].filed == 2 and counts["home"].ratings == [4]
     assert ref1
     # The next report is scheduled for tomorrow, once.
     await desk.tick(timedelta(hours=1))
     assert desk.unread(SUPERVISOR) == []
     await desk.tick(timedelta(hours=23))
-    assert desk.unread(SUPERVISOR)[0].startswith("📊 Daily report (客服中心日报表) for 28 Nov 2026")
+    assert desk.unread(SUPERVISOR)[0].startswith(
+        "📊 Daily report (客服中心日报表), 27 Nov 2026, 17:30 – 28 Nov 2026, 17:30"
+    )
+
+
+async def test_what_happens_after_the_evening_report_is_in_the_next_days_report(
+    desk: Desk,
+) -> None:
+    # A repair filed at 18:00 and dispatched at 21:00 was in no report when each report
+    # counted its calendar day but was sent at 17:30.
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    await desk.at(desk.clock.now().replace(hour=10, minute=0))  # 18:00 in Shanghai
+    await file_home_repair(desk, photos=0)
+    await desk.at(desk.clock.now().replace(hour=13, minute=0))  # 21:00
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    await desk.at(desk.clock.now().replace(hour=16, minute=30))  # 00:30, the next day
+    desk.unread(SUPERVISOR)
+    assert (await desk.send(SUPERVISOR, "/report"))[0].startswith(
+        "📊 Daily report (客服中心日报表), 27 Nov 2026, 17:30 – 28 Nov 2026, 00:30\n"
+        "In-home repairs: filed 1, dispatched 1,"
+    )
+    await desk.at(datetime(2026, 11, 28, 9, 30, tzinfo=UTC))  # 28 Nov, 17:30
+    assert desk.unread(SUPERVISOR)[-1].startswith(
+        "📊 Daily report (客服中心日报表), 27 Nov 2026, 17:30 – 28 Nov 2026, 17:30\n"
+        "In-home repairs: filed 1, dispatched 1,"
+    )
 
 
 async def test_a_notice_for_a_role_nobody_holds_goes_to_the_supervisors(desk: Desk) -> None:
