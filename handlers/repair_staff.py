@@ -143,9 +143,19 @@ async def pause(ctx: Ctx) -> None:
 @desk
 async def resume(ctx: Ctx) -> None:
     """The technician resumes a paused job."""
-    ticket = await flow.resume(ctx.session, ctx.target_id, ctx.person, ctx.now, ctx.rt.env)
+    ticket, arrive_by = await flow.resume(
+        ctx.session, ctx.target_id, ctx.person, ctx.now, ctx.rt.env
+    )
     ctx.clear_buttons = True
     ctx.answer(N_("{ref} resumed."), ref=ticket.ref)
+    if arrive_by is not None:  # paused before arriving: the 15 minutes start again now
+        ctx.reply(
+            msg(
+                N_("{ref} resumed. Please be on site by {time}, and press Arrived when you are."),
+                ref=ticket.ref,
+                time=arrive_by,
+            ).button_row((N_("Arrived"), f"r:arr:{ticket.id}"))
+        )
 
 
 # --- materials and fees ------------------------------------------------------------------------

@@ -349,6 +349,22 @@ async def dispatch(
         kinds={"repair.dispatch", "repair.arrival", "repair.reply"},
     )
     start = repair.appointment_at if repair.appointment_at and repair.appointment_at > now else now
+    schedule_arrival(session, ticket, start, now, env)
+    schedule(
+        session,
+        "repair.reply",
+        env.calendar.add_business_time(now, env.repair.reply_limit),
+        now,
+        ticket_id=ticket.id,
+    )
+    return action
+
+
+def schedule_arrival(
+    session: AsyncSession, ticket: Ticket, start: datetime, now: datetime, env: Env
+) -> datetime:
+    """On site within 15 minutes of `start` (the dispatch, the appointment, or the moment a
+    job paused before arrival resumes), else the technician and then the team lead are told."""
     due = start + env.repair.arrival_grace
     schedule(session, "repair.arrival", due, now, ticket_id=ticket.id, level=1)
     schedule(
@@ -359,14 +375,7 @@ async def dispatch(
         ticket_id=ticket.id,
         level=2,
     )
-    schedule(
-        session,
-        "repair.reply",
-        env.calendar.add_business_time(now, env.repair.reply_limit),
-        now,
-        ticket_id=ticket.id,
-    )
-    return action
+    return due
 
 
 async def return_to_queue(
@@ -454,13 +463,21 @@ async def _reply_time_left(
 
 async def resume(
     session: AsyncSession, ticket: Ticket, repair: Repair, actor: Person, now: datetime, env: Env
-) -> None:
+) -> datetime | None:
+    """The parts are here. A job paused before the technician arrived goes back to waiting for
+    them, with 15 minutes to be on site (returned); one paused on site carries on there."""
     require_assignee(ticket, actor)
-    ticket.transition({St.PAUSED}, St.ON_SITE, "resumed", actor, now)
+    arrive_by = None
+    if repair.arrived_at is None:
+        ticket.transition({St.PAUSED}, St.ACCEPTED, "resumed", actor, now)
+        arrive_by = schedule_arrival(session, ticket, now, now, env)
+    else:
+        ticket.transition({St.PAUSED}, St.ON_SITE, "resumed", actor, now)
     left = timedelta(seconds=repair.reply_left_s or env.repair.reply_limit.total_seconds())
     due = env.calendar.add_business_time(now, left)
     schedule(session, "repair.reply", due, now, ticket_id=ticket.id)
     repair.pause_reason = None
+    return arrive_by
 
 
 def add_material(
@@ -616,10 +633,15 @@ async def not_fixed(
 async def _reopen(
     session: AsyncSession, ticket: Ticket, repair: Repair, now: datetime, env: Env
 ) -> None:
+    """Back to the queue for a new visit: what belonged to the last visit (its arrival, its
+    signature, rating and comment, a pause) is cleared; the history keeps it."""
     repair.reopen_count += 1
-    repair.done_at = None
-    repair.confirmed_at = None
+    repair.dispatched_at = repair.arrived_at = repair.done_at = None
+    repair.confirmed_at = repair.confirmed_by_id = None
     repair.rating = None
+    repair.rating_comment = None
+    repair.pause_reason = None
+    repair.reply_left_s = None
     await settle(session, now, ticket_id=ticket.id)
     schedule_dispatch_deadlines(session, ticket, now, env)
 

@@ -213,10 +213,10 @@ async def pause(
 
 async def resume(
     session: AsyncSession, ticket_id: int, actor: Person, now: datetime, env: Env
-) -> Ticket:
+) -> tuple[Ticket, datetime | None]:
+    """The ticket, and by when the technician must be on site if they had not arrived yet."""
     ticket, repair = await load(session, ticket_id)
-    await rp.resume(session, ticket, repair, actor, now, env)
-    return ticket
+    return ticket, await rp.resume(session, ticket, repair, actor, now, env)
 
 
 async def add_material(

@@ -248,3 +248,30 @@ async def test_a_database_error_does_not_carry_what_people_typed(database_url: s
         await engine.dispose()
     assert "13912345678" not in str(raised.value)
     assert "hidden" in str(raised.value)
+
+
+async def test_a_job_paused_before_arrival_still_has_15_minutes_to_arrive_after_resuming(
+    desk: Desk,
+) -> None:
+    # Waiting for parts before going to the flat is allowed; it used to resume "on site"
+    # without anyone having arrived, so the 15-minute rule (seed ch.3 step 2) was skipped.
+    ref = await _filed_and_dispatched(desk)
+    await desk.press(TECH, "Accept")
+    await desk.press(TECH, "Waiting for parts")
+    await desk.send(TECH, "Valve DN15 ordered")
+    await desk.tick(timedelta(days=2))
+    desk.unread(TECH)
+    desk.unread(LEAD)
+    replies = await desk.press(TECH, "Resume")
+    assert replies == [
+        f"{ref} resumed. Please be on site by 29 Nov 2026, 10:15, and press Arrived when you are."
+    ]
+    assert (await ticket(desk, ref)).state == "accepted"
+    desk.unread(TECH)
+    await desk.tick(timedelta(minutes=16))
+    assert desk.unread(TECH)[0].startswith(f"⏰ You should be at {ref} by now")
+    assert alerts(desk, LEAD) == [
+        f"⏰ Zhang Wei has not arrived at {ref} within 15 minutes of the appointment."
+    ]
+    await desk.press(TECH, "Arrived")
+    assert (await ticket(desk, ref)).state == "on_site"

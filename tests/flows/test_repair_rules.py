@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from models.repair import Repair
 from models.repair_deadlines import daily_counts, report_period
 from models.ticket import Ticket, TicketEvent
 from tests.flows.harness import Desk
@@ -121,6 +122,38 @@ async def test_unhappy_follow_up_reopens_to_the_maintenance_team(desk: Desk) -> 
     await desk.send(RECEPTIONIST, "Leaks again under the sink")
     assert (await ticket(desk, ref)).state == "new"
     assert any(f"🔁 Repair reopened: {ref}" in m for m in desk.unread(RECEPTIONIST))
+
+
+async def test_a_reopened_repair_is_signed_and_commented_afresh_on_its_second_visit(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await file_home_repair(desk, photos=0)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    await desk.press(TECH, "Arrived")
+    await desk.press(TECH, "Done")
+    await desk.press(OWNER, "Confirm and rate")
+    await desk.press(OWNER, "★★")
+    await desk.send(OWNER, "First visit: still drips a bit")
+    await desk.press(RECEPTIONIST, "Not satisfied")
+    await desk.send(RECEPTIONIST, "Leaks again")
+    async with desk.session() as s:
+        repair = await s.get(Repair, (await ticket(desk, ref)).id)
+        assert repair is not None
+        assert (repair.rating_comment, repair.confirmed_by_id, repair.arrived_at) == (
+            None, None, None,
+        )  # fmt: skip
+    await desk.press(RECEPTIONIST, "Dispatch → Liu Qiang")
+    await desk.press(TECH2, "Arrived")
+    await desk.press(TECH2, "Done")
+    await desk.press(OWNER, "Confirm and rate")
+    await desk.press(OWNER, "★★★★★")
+    assert await desk.send(OWNER, "Second visit fixed it") == ["Thank you for your comment."]
+    assert not any("First visit" in m for m in desk.unread(RECEPTIONIST)[-2:])
+    async with desk.session() as s:
+        repair = await s.get(Repair, (await ticket(desk, ref)).id)
+        assert repair is not None and repair.rating_comment == "Second visit fixed it"
 
 
 async def test_the_eleventh_request_of_a_day_is_refused(desk: Desk) -> None:
