@@ -1,9 +1,12 @@
 """Who may do what on a repair, and the limits against abuse."""
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from bot.clock import ManualClock
+from bot.config import DEFAULT_CATEGORIES, FeeItem, LocalizedText, RepairCategory
 from models.repair import Repair
 from models.repair_deadlines import daily_counts, report_period
 from models.ticket import Ticket, TicketEvent
@@ -339,3 +342,46 @@ async def test_reassigning_to_the_same_technician_is_refused_clearly(desk: Desk)
     tech = await desk.person(TECH)
     await desk.press_data(RECEPTIONIST, desk.emu.last(RECEPTIONIST), f"r:rsg:{t.id}:{tech.id}")
     assert desk.last_answer() == f"{ref} is already assigned to Zhang Wei."
+
+
+async def test_a_charged_repair_shows_its_fees_and_is_filed_only_once_they_are_accepted(
+    database_url: str, clock: ManualClock
+) -> None:
+    # Seed ch.3 step 1: the owner is told the fee items and amounts before anything is filed.
+    lock = RepairCategory(
+        code="lock",
+        name=LocalizedText(zh_CN="门锁", en="Door lock"),
+        fees=[FeeItem(item=LocalizedText(zh_CN="更换锁芯", en="New lock cylinder"),
+                      amount=Decimal("35.00"))],
+    )  # fmt: skip
+    async with Desk(database_url, clock, repair_categories=[*DEFAULT_CATEGORIES, lock]) as desk:
+        await staffed(desk)
+        await desk.owner(OWNER, lang="en")
+
+        async def up_to_fees(text: str) -> list[str]:
+            await desk.send(OWNER, "/repair")
+            await desk.press(OWNER, "In my home")
+            await desk.press(OWNER, "Door lock")
+            await desk.send(OWNER, text)
+            await desk.press(OWNER, "Skip photos")
+            return await desk.press(OWNER, "As soon as possible")
+
+        shown = await up_to_fees("The front door lock is jammed")
+        assert shown == [
+            "This kind of repair is charged. The fees are:\n"
+            "• New lock cylinder: CN¥35.00\n"
+            "Materials, if any are needed, are charged at their listed price."
+        ]
+        assert await desk.press(OWNER, "Do not file") == ["Cancelled. Nothing was submitted."]
+        async with desk.session() as s:
+            assert await s.scalar(select(func.count()).select_from(Ticket)) == 0
+
+        await up_to_fees("The front door lock is jammed")
+        await desk.press(OWNER, "I accept the fees")
+        assert (await desk.press(OWNER, "Submit"))[0].startswith("✅ Your repair request")
+        async with desk.session() as s:
+            repair = (await s.execute(select(Repair))).scalar_one()
+        assert repair.category == "lock"
+        assert repair.fees_accepted == [
+            {"item": {"zh_CN": "更换锁芯", "en": "New lock cylinder"}, "amount": "35.00"}
+        ]
