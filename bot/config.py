@@ -169,6 +169,7 @@ class ComplaintSettings(BaseModel):
     class3_days: int = Field(default=3, ge=1)
     executive_after_days: int = Field(default=2, ge=1)
     classify_remind_minutes: int = Field(default=60, ge=1)
+    classify_escalate_minutes: int = Field(default=120, ge=1)
     answer_hours: int = Field(default=24, ge=1)
     major_answer_hours: int = Field(default=48, ge=1)
     ask_superior_hours: int = Field(default=2, ge=1)
@@ -386,6 +387,7 @@ class Settings(BaseSettings):
             class3_limit=timedelta(days=c.class3_days),
             executive_after=timedelta(days=c.executive_after_days),
             classify_remind=timedelta(minutes=c.classify_remind_minutes),
+            classify_escalate=timedelta(minutes=c.classify_escalate_minutes),
             answer_limit=timedelta(hours=c.answer_hours),
             major_answer_limit=timedelta(hours=c.major_answer_hours),
             ask_superior_limit=timedelta(hours=c.ask_superior_hours),

@@ -3,7 +3,8 @@ deadline passes. Each level is a stored deadline the sweep fires once; a case th
 in time has had its deadlines settled, and a handler finding the case in another state does
 nothing.
 
-- complaint.classify: not recorded within an office hour of filing → the front desk reminded.
+- complaint.classify 1: not recorded within an office hour of filing → the front desk reminded.
+- complaint.classify 2: still not recorded two office hours after filing → the department head.
 - complaint.due 1: the order's deadline missed → front desk and department head told.
 - complaint.due 2: no reply two days after the order → the executive told directly.
 - complaint.followup 1 / 2: follow-up overdue → department head reminded, then the executive.
@@ -62,6 +63,11 @@ async def _classify_due(session: AsyncSession, d: Due, now: datetime, env: Env) 
         ticket, complaint, await unit_of(session, complaint), full=True
     ).lines
     body.photos = []
+    if d.level >= 2:
+        body.add(N_("The front desk has been reminded; please see that it is recorded."))
+        body.button_row(notices.open_button(ticket))
+        await _tell(session, Role.SUPERVISOR, complaint, body, now)
+        return
     notices.classify_buttons(ticket, body)
     body.button_row(notices.open_button(ticket))
     await _tell(session, Role.RECEPTIONIST, complaint, body, now)

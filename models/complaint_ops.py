@@ -37,8 +37,25 @@ from models.ticket import Kind, Ticket, new_ticket
 
 
 def schedule_classify(session: AsyncSession, ticket: Ticket, now: datetime, env: Env) -> None:
-    due = env.calendar.add_business_time(now, env.complaint.classify_remind)
-    schedule(session, "complaint.classify", due, now, ticket_id=ticket.id)
+    """Not recorded by the front desk within an office hour: the desk is reminded; still not
+    after two, the department head is told (a case nobody records is answered by nobody)."""
+    cal, policy = env.calendar, env.complaint
+    schedule(
+        session,
+        "complaint.classify",
+        cal.add_business_time(now, policy.classify_remind),
+        now,
+        ticket_id=ticket.id,
+        level=1,
+    )
+    schedule(
+        session,
+        "complaint.classify",
+        cal.add_business_time(now, max(policy.classify_escalate, policy.classify_remind)),
+        now,
+        ticket_id=ticket.id,
+        level=2,
+    )
 
 
 async def file_case(

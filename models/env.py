@@ -72,6 +72,7 @@ class ComplaintPolicy:
     class3_limit: timedelta = timedelta(days=3)  # calendar time after the order
     executive_after: timedelta = timedelta(days=2)  # calendar time after the order
     classify_remind: timedelta = timedelta(hours=1)  # business time after filing
+    classify_escalate: timedelta = timedelta(hours=2)  # business time: the head is told
     answer_limit: timedelta = timedelta(hours=24)  # business time after filing
     major_answer_limit: timedelta = timedelta(hours=48)  # business time after filing
     ask_superior_limit: timedelta = timedelta(hours=2)  # business time after the order

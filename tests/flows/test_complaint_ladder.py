@@ -82,6 +82,7 @@ async def test_class_one_answered_in_time_escalates_nowhere(desk: Desk) -> None:
     rows = await deadlines(desk, ref)
     assert [(d.kind, d.level, d.fired_at is None) for d in rows] == [
         ("complaint.classify", 1, True),
+        ("complaint.classify", 2, True),
         ("complaint.due", 1, True),
         ("complaint.due", 2, True),
     ]
@@ -235,3 +236,37 @@ async def test_ladder_survives_a_restart_between_levels(
         assert second.inbox(EXECUTIVE)[0].startswith(f"🚨🚨 {ref} ({CLASS1}): still no reply")
         await second.tick(timedelta(days=2))
         assert len(second.inbox(EXECUTIVE)) == 1 and alerts(second.unread(SUPERVISOR)) == []
+
+
+async def test_a_case_nobody_records_reaches_the_supervisor_after_two_office_hours(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    ref = await file_case(desk, kind="Suggestion")  # Friday 10:00
+    for who in (RECEPTIONIST, SUPERVISOR):
+        desk.unread(who)
+    await desk.at(local(27, 11, 0))
+    assert [m.split("\n")[0] for m in alerts(desk.unread(RECEPTIONIST), ref)] == [
+        f"⏰ {ref} (suggestion) has been waiting 1 h 0 min for the front desk to record it."
+    ]
+    assert alerts(desk.unread(SUPERVISOR), ref) == []
+    await desk.at(local(27, 12, 0))
+    told = alerts(desk.unread(SUPERVISOR), ref)
+    assert [m.split("\n")[0] for m in told] == [
+        f"⏰ {ref} (suggestion) has been waiting 2 h 0 min for the front desk to record it."
+    ]
+    assert "The front desk has been reminded; please see that it is recorded." in told[0]
+    await desk.tick(timedelta(days=3))
+    assert alerts(desk.unread(SUPERVISOR), ref) == []  # once
+
+
+async def test_a_case_recorded_after_the_reminder_goes_no_further(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    ref = await file_case(desk)
+    desk.unread(SUPERVISOR)
+    await desk.at(local(27, 11, 30))
+    await record(desk, ref)
+    await desk.at(local(27, 12, 30))
+    assert [m for m in alerts(desk.unread(SUPERVISOR), ref) if "to record it" in m] == []

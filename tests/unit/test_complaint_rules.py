@@ -208,10 +208,12 @@ async def test_an_unhappy_follow_up_reopens_and_only_a_happy_class_one_is_a_case
         assert ticket.assignee_id is None
         await s.flush()
         pending = await s.execute(
-            select(Deadline.kind).where(
+            select(Deadline.kind, Deadline.level)
+            .where(
                 Deadline.ticket_id == ticket.id,
                 Deadline.done_at.is_(None),
                 Deadline.fired_at.is_(None),
             )
+            .order_by(Deadline.level)
         )
-        assert list(pending.scalars()) == ["complaint.classify"]
+        assert list(pending.all()) == [("complaint.classify", 1), ("complaint.classify", 2)]
