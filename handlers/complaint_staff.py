@@ -102,7 +102,13 @@ async def send_order(ctx: Ctx) -> None:
 async def _replied(ctx: Ctx, data: dict[str, Any]) -> None:
     async def op() -> object:
         return await handling.reply(
-            ctx.session, data["tid"], ctx.person, data["opinion"], data["result"], ctx.now
+            ctx.session,
+            data["tid"],
+            ctx.person,
+            data["opinion"],
+            data["result"],
+            ctx.now,
+            ctx.rt.env,
         )
 
     if await attempt(ctx, op):

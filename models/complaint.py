@@ -73,7 +73,7 @@ RAISED_WITH = {
     "group": N_("the group"),
     "government": N_("a government office"),
 }
-DEADLINES = {"complaint.classify", "complaint.due", "complaint.followup"}
+DEADLINES = {"complaint.classify", "complaint.due", "complaint.relay", "complaint.followup"}
 MAX_PHOTOS = 5
 
 

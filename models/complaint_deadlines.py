@@ -5,6 +5,8 @@ nothing.
 
 - complaint.classify 1: not recorded within an office hour of filing → the front desk reminded.
 - complaint.classify 2: still not recorded two office hours after filing → the department head.
+- complaint.relay 1 / 2: an answer not passed on to the owner within an office hour → the
+  front desk reminded; within two → the department head.
 - complaint.due 1: the order's deadline missed → front desk and department head told.
 - complaint.due 2: no reply two days after the order → the executive told directly.
 - complaint.followup 1 / 2: follow-up overdue → department head reminded, then the executive.
@@ -70,6 +72,31 @@ async def _classify_due(session: AsyncSession, d: Due, now: datetime, env: Env) 
         return
     notices.classify_buttons(ticket, body)
     body.button_row(notices.open_button(ticket))
+    await _tell(session, Role.RECEPTIONIST, complaint, body, now)
+
+
+@on_due("complaint.relay")
+async def _relay_due(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
+    found = await _case(session, d, St.ANSWERED)
+    if found is None:
+        return
+    ticket, complaint = found
+    body = msg(
+        N_("⏰ The answer on {ref} ({what}) has been waiting {late} to be passed on to the owner."),
+        ref=ticket.ref,
+        what=notices.what(ticket, complaint),
+        late=notices.duration(now - d.created_at),
+    )
+    body.lines += notices.answer_lines(complaint).lines
+    if d.level >= 2:
+        body.add(N_("The front desk has been reminded; please see that the owner is told."))
+        body.button_row(notices.open_button(ticket))
+        await _tell(session, Role.SUPERVISOR, complaint, body, now)
+        return
+    body.button_row(
+        (N_("Confirm and tell the owner"), notices.data("res", ticket)),
+        (N_("Send back"), notices.data("bak", ticket)),
+    )
     await _tell(session, Role.RECEPTIONIST, complaint, body, now)
 
 

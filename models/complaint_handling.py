@@ -90,9 +90,10 @@ async def reply(
     opinion: str,
     result: str,
     now: datetime,
+    env: Env,
 ) -> Ticket:
     ticket, complaint = await load(session, ticket_id)
-    await ops.reply(session, ticket, complaint, actor, opinion, result, now)
+    await ops.reply(session, ticket, complaint, actor, opinion, result, now, env)
     body = msg(
         N_("📨 {name} answered {ref} ({what}):"),
         name=actor.name,

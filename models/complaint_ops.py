@@ -36,26 +36,18 @@ from models.property import Unit
 from models.ticket import Kind, Ticket, new_ticket
 
 
-def schedule_classify(session: AsyncSession, ticket: Ticket, now: datetime, env: Env) -> None:
-    """Not recorded by the front desk within an office hour: the desk is reminded; still not
-    after two, the department head is told (a case nobody records is answered by nobody)."""
+def _desk_ladder(session: AsyncSession, kind: str, ticket: Ticket, now: datetime, env: Env) -> None:
+    """A step that waits for the front desk: reminded after an office hour; still waiting
+    after two, the department head is told."""
     cal, policy = env.calendar, env.complaint
-    schedule(
-        session,
-        "complaint.classify",
-        cal.add_business_time(now, policy.classify_remind),
-        now,
-        ticket_id=ticket.id,
-        level=1,
-    )
-    schedule(
-        session,
-        "complaint.classify",
-        cal.add_business_time(now, max(policy.classify_escalate, policy.classify_remind)),
-        now,
-        ticket_id=ticket.id,
-        level=2,
-    )
+    remind, escalate = policy.classify_remind, max(policy.classify_escalate, policy.classify_remind)
+    schedule(session, kind, cal.add_business_time(now, remind), now, ticket_id=ticket.id, level=1)
+    schedule(session, kind, cal.add_business_time(now, escalate), now, ticket_id=ticket.id, level=2)
+
+
+def schedule_classify(session: AsyncSession, ticket: Ticket, now: datetime, env: Env) -> None:
+    """The front desk records the case (a case nobody records is answered by nobody)."""
+    _desk_ladder(session, "complaint.classify", ticket, now, env)
 
 
 async def file_case(
@@ -221,8 +213,10 @@ async def reply(
     opinion: str,
     result: str,
     now: datetime,
+    env: Env,
 ) -> None:
-    """The responsible person records the handling opinion and the result (4.2.7)."""
+    """The responsible person records the handling opinion and the result (4.2.7); the front
+    desk then passes it on to the owner (ch.4 五), and is reminded if it does not."""
     require(ticket.assignee_id == actor.id)
     late = complaint.due_at is not None and now > complaint.due_at
     ticket.transition(
@@ -238,6 +232,7 @@ async def reply(
     ticket.assignee_id = None  # back with the front desk: off the handler's /queue
     ticket.assignee = None
     await settle(session, now, ticket_id=ticket.id, kinds={"complaint.due"})
+    _desk_ladder(session, "complaint.relay", ticket, now, env)
 
 
 async def send_back(
@@ -257,6 +252,7 @@ async def send_back(
     if responsible is None:
         raise DomainError("stale")
     ticket.transition({St.ANSWERED}, St.IN_HAND, "sent_back", actor, now, note=note)
+    await settle(session, now, ticket_id=ticket.id, kinds={"complaint.relay"})
     _send_order(
         session, ticket, complaint, responsible, handling_due(complaint.klass, now, env), now, env
     )

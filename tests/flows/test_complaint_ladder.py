@@ -77,16 +77,19 @@ async def test_class_one_answered_in_time_escalates_nowhere(desk: Desk) -> None:
     await desk.send(HANDLER, "Guard was at fault")
     await desk.send(HANDLER, "Apologised")
     await desk.tick(timedelta(days=4))
+    # Nothing about the handling; only the desk's own step (passing the answer on) is chased.
     for who in (SUPERVISOR, EXECUTIVE, HANDLER):
-        assert alerts(desk.inbox(who)) == [], who
+        assert [m for m in alerts(desk.inbox(who)) if "passed on to the owner" not in m] == [], who
     rows = await deadlines(desk, ref)
     assert [(d.kind, d.level, d.fired_at is None) for d in rows] == [
         ("complaint.classify", 1, True),
         ("complaint.classify", 2, True),
         ("complaint.due", 1, True),
         ("complaint.due", 2, True),
+        ("complaint.relay", 1, False),
+        ("complaint.relay", 2, False),
     ]
-    assert all(d.done_at is not None for d in rows)
+    assert all(d.done_at is not None for d in rows if d.kind != "complaint.relay")
 
 
 async def test_class_two_is_due_at_the_close_of_the_business_day_it_was_filed(
@@ -270,3 +273,51 @@ async def test_a_case_recorded_after_the_reminder_goes_no_further(desk: Desk) ->
     await record(desk, ref)
     await desk.at(local(27, 12, 30))
     assert [m for m in alerts(desk.unread(SUPERVISOR), ref) if "to record it" in m] == []
+
+
+async def test_an_answer_not_passed_on_to_the_owner_is_chased_then_reaches_the_supervisor(
+    desk: Desk,
+) -> None:
+    # ch.4 五: the owner is told the result; the desk holding an answer is the last step.
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    ref = await file_case(desk)
+    await record(desk, ref)
+    await desk.at(local(27, 13, 0))
+    await desk.press(HANDLER, "Record handling and result")
+    await desk.send(HANDLER, "Guard was at fault")
+    await desk.send(HANDLER, "Apologised in person")
+    for who in (RECEPTIONIST, SUPERVISOR):
+        desk.unread(who)
+    await desk.at(local(27, 14, 0))
+    reminded = alerts(desk.unread(RECEPTIONIST), ref)
+    assert [m.split("\n")[0] for m in reminded] == [
+        f"⏰ The answer on {ref} ({CLASS1}) has been waiting 1 h 0 min to be passed on to the "
+        "owner."
+    ]
+    assert alerts(desk.unread(SUPERVISOR), ref) == []
+    await desk.at(local(27, 15, 0))
+    told = alerts(desk.unread(SUPERVISOR), ref)
+    assert len(told) == 1 and "please see that the owner is told" in told[0]
+    # The desk passes it on: nothing more fires.
+    await desk.press(RECEPTIONIST, "Confirm and tell the owner")
+    await desk.send(RECEPTIONIST, "The guard has apologised; it will not happen again")
+    await desk.at(local(27, 17, 0))
+    assert [m for m in alerts(desk.inbox(SUPERVISOR), ref) if "passed on" in m] == told
+
+
+async def test_an_answer_sent_back_is_not_chased_as_if_it_waited_for_the_desk(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    ref = await file_case(desk)
+    await record(desk, ref)
+    await desk.press(HANDLER, "Record handling and result")
+    await desk.send(HANDLER, "Guard was at fault")
+    await desk.send(HANDLER, "Apologised")
+    await desk.press(RECEPTIONIST, "Send back")
+    await desk.send(RECEPTIONIST, "Please say what was done to prevent it")
+    desk.unread(RECEPTIONIST)
+    await desk.tick(timedelta(hours=2))
+    assert [m for m in desk.unread(RECEPTIONIST) if "passed on to the owner" in m] == []

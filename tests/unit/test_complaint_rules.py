@@ -178,7 +178,7 @@ async def test_an_unhappy_follow_up_reopens_and_only_a_happy_class_one_is_a_case
             now=now,
             env=ENV,
         )
-        await ops.reply(s, ticket, complaint, handler, "ok", "done", now)
+        await ops.reply(s, ticket, complaint, handler, "ok", "done", now, ENV)
         await ops.resolve(s, ticket, complaint, desk, "done", now, ENV)
         owner = _p(o, "owner")
         with pytest.raises(DomainError, match="not_allowed"):  # not asked in the bot
