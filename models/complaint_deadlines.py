@@ -17,6 +17,7 @@ open it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,6 +50,28 @@ async def _tell(
     )
 
 
+async def _chase_desk(
+    session: AsyncSession,
+    d: Due,
+    ticket: Ticket,
+    complaint: Complaint,
+    body: Msg,
+    desk_buttons: Callable[[Msg], object],
+    head_note: str,
+    now: datetime,
+) -> None:
+    """A step waiting for the front desk: level 1 reminds the desk, with the buttons that do
+    the step; level 2 tells the department head that the desk was reminded."""
+    if d.level >= 2:
+        body.add(head_note)
+        body.button_row(notices.open_button(ticket))
+        await _tell(session, Role.SUPERVISOR, complaint, body, now)
+        return
+    desk_buttons(body)
+    body.button_row(notices.open_button(ticket))
+    await _tell(session, Role.RECEPTIONIST, complaint, body, now)
+
+
 @on_due("complaint.classify")
 async def _classify_due(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
     found = await _case(session, d, St.RECORDING)
@@ -65,14 +88,17 @@ async def _classify_due(session: AsyncSession, d: Due, now: datetime, env: Env) 
         ticket, complaint, await unit_of(session, complaint), full=True
     ).lines
     body.photos = []
-    if d.level >= 2:
-        body.add(N_("The front desk has been reminded; please see that it is recorded."))
-        body.button_row(notices.open_button(ticket))
-        await _tell(session, Role.SUPERVISOR, complaint, body, now)
-        return
-    notices.classify_buttons(ticket, body)
-    body.button_row(notices.open_button(ticket))
-    await _tell(session, Role.RECEPTIONIST, complaint, body, now)
+    note = N_("The front desk has been reminded; please see that it is recorded.")
+    await _chase_desk(
+        session,
+        d,
+        ticket,
+        complaint,
+        body,
+        lambda m: notices.classify_buttons(ticket, m),
+        note,
+        now,
+    )
 
 
 @on_due("complaint.relay")
@@ -88,16 +114,15 @@ async def _relay_due(session: AsyncSession, d: Due, now: datetime, env: Env) -> 
         late=notices.duration(now - d.created_at),
     )
     body.lines += notices.answer_lines(complaint).lines
-    if d.level >= 2:
-        body.add(N_("The front desk has been reminded; please see that the owner is told."))
-        body.button_row(notices.open_button(ticket))
-        await _tell(session, Role.SUPERVISOR, complaint, body, now)
-        return
-    body.button_row(
-        (N_("Confirm and tell the owner"), notices.data("res", ticket)),
-        (N_("Send back"), notices.data("bak", ticket)),
-    )
-    await _tell(session, Role.RECEPTIONIST, complaint, body, now)
+
+    def buttons(m: Msg) -> Msg:
+        return m.button_row(
+            (N_("Confirm and tell the owner"), notices.data("res", ticket)),
+            (N_("Send back"), notices.data("bak", ticket)),
+        )
+
+    note = N_("The front desk has been reminded; please see that the owner is told.")
+    await _chase_desk(session, d, ticket, complaint, body, buttons, note, now)
 
 
 @on_due("complaint.due")

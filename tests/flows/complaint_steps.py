@@ -79,6 +79,15 @@ async def record(
     return await desk.press(RECEPTIONIST, share)
 
 
+async def answer(
+    desk: Desk, opinion: str = "Guard was at fault", result: str = "Apologised"
+) -> list[str]:
+    """The person responsible records the handling and the result of their order."""
+    await desk.press(HANDLER, "Record handling and result")
+    await desk.send(HANDLER, opinion)
+    return await desk.send(HANDLER, result)
+
+
 async def case(desk: Desk, ref: str) -> tuple[Ticket, Complaint]:
     async with desk.session() as s:
         query = select(Ticket).options(selectinload(Ticket.events)).where(Ticket.ref == ref)

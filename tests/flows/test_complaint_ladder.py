@@ -10,6 +10,7 @@ from tests.flows.complaint_steps import (
     OWNER,
     RECEPTIONIST,
     SUPERVISOR,
+    answer,
     deadlines,
     file_case,
     local,
@@ -73,9 +74,7 @@ async def test_class_one_answered_in_time_escalates_nowhere(desk: Desk) -> None:
     ref = await file_case(desk)
     await record(desk, ref)
     await desk.at(local(27, 13, 0))
-    await desk.press(HANDLER, "Record handling and result")
-    await desk.send(HANDLER, "Guard was at fault")
-    await desk.send(HANDLER, "Apologised")
+    await answer(desk)
     await desk.tick(timedelta(days=4))
     # Nothing about the handling; only the desk's own step (passing the answer on) is chased.
     for who in (SUPERVISOR, EXECUTIVE, HANDLER):
@@ -170,9 +169,7 @@ async def _resolved(desk: Desk) -> str:
     await desk.owner(OWNER, "1-2-301", lang="en")
     ref = await file_case(desk)
     await record(desk, ref)
-    await desk.press(HANDLER, "Record handling and result")
-    await desk.send(HANDLER, "Guard was at fault")
-    await desk.send(HANDLER, "Apologised")
+    await answer(desk)
     await desk.press(RECEPTIONIST, "Confirm and tell the owner")
     await desk.press(RECEPTIONIST, "Send the handler's result")
     desk.unread(SUPERVISOR)
@@ -284,9 +281,7 @@ async def test_an_answer_not_passed_on_to_the_owner_is_chased_then_reaches_the_s
     ref = await file_case(desk)
     await record(desk, ref)
     await desk.at(local(27, 13, 0))
-    await desk.press(HANDLER, "Record handling and result")
-    await desk.send(HANDLER, "Guard was at fault")
-    await desk.send(HANDLER, "Apologised in person")
+    await answer(desk, result="Apologised in person")
     for who in (RECEPTIONIST, SUPERVISOR):
         desk.unread(who)
     await desk.at(local(27, 14, 0))
@@ -313,9 +308,7 @@ async def test_an_answer_sent_back_is_not_chased_as_if_it_waited_for_the_desk(
     await desk.owner(OWNER, "1-2-301", lang="en")
     ref = await file_case(desk)
     await record(desk, ref)
-    await desk.press(HANDLER, "Record handling and result")
-    await desk.send(HANDLER, "Guard was at fault")
-    await desk.send(HANDLER, "Apologised")
+    await answer(desk)
     await desk.press(RECEPTIONIST, "Send back")
     await desk.send(RECEPTIONIST, "Please say what was done to prevent it")
     desk.unread(RECEPTIONIST)
