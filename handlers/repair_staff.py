@@ -382,6 +382,19 @@ async def report(ctx: Ctx) -> None:
         ctx.reply(await flow.report(ctx.session, ctx.person, ctx.now, ctx.rt.env))
 
 
+@desk
+async def invoice(ctx: Ctx) -> None:
+    """The cashier: the owner has the invoice for a fee (seed ch.3 step 5)."""
+    fee_id = ctx.target_arg
+    if not fee_id.isdigit() or len(fee_id) > 18:
+        raise DomainError("stale")
+    ticket = await flow.invoice_delivered(
+        ctx.session, ctx.target_id, int(fee_id), ctx.person, ctx.now
+    )
+    ctx.clear_buttons = True
+    ctx.answer(N_("The invoice for {ref} is marked as delivered."), ref=ticket.ref)
+
+
 BUTTONS: dict[str, TgCallback] = {
     r"^r:dsp:": dispatch,
     r"^r:rsg:": reassign,
@@ -395,6 +408,7 @@ BUTTONS: dict[str, TgCallback] = {
     r"^r:res:": resume,
     r"^r:mat:": material,
     r"^r:fee:": fee,
+    r"^r:inv:": invoice,
     r"^r:done:": done,
     r"^r:ok:": sign,
     r"^r:rate:": rate,

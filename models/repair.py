@@ -69,6 +69,7 @@ ACTION_NAMES = {
     "material": N_("material recorded"),
     "material_verified": N_("materials verified by the owner"),
     "fee": N_("fee recorded"),
+    "invoice_delivered": N_("invoice delivered"),
     "done": N_("marked done"),
     "confirmed": N_("confirmed and rated"),
     "commented": N_("comment added"),
@@ -517,6 +518,19 @@ def record_fee(
     )
     session.add(fee)
     ticket.record("fee", actor, now, note=note, data={"amount": str(amount)})
+    return fee
+
+
+async def invoice_delivered(
+    session: AsyncSession, ticket: Ticket, repair: Repair, fee_id: int, actor: Person, now: datetime
+) -> Fee:
+    """The cashier has handed the owner the invoice for a fee (seed ch.3 step 5); once."""
+    require(actor, Role.CASHIER, repair.building)
+    fee = await session.get(Fee, fee_id)
+    if fee is None or fee.ticket_id != ticket.id or fee.invoice_delivered_at is not None:
+        raise DomainError("stale")
+    fee.invoice_delivered_at = now
+    ticket.record("invoice_delivered", actor, now, data={"amount": str(fee.amount)})
     return fee
 
 

@@ -231,21 +231,29 @@ async def record_fee(
     session: AsyncSession, ticket_id: int, actor: Person, amount: Decimal, note: str, now: datetime
 ) -> Ticket:
     ticket, repair = await load(session, ticket_id)
-    rp.record_fee(session, ticket, actor, amount, note, now)
-    await notices.to_role(
-        session,
-        Role.CASHIER,
-        ticket,
-        repair,
+    fee = rp.record_fee(session, ticket, actor, amount, note, now)
+    await session.flush()  # the fee's id goes on the cashier's button
+    body = msg(
         N_(
             "💰 Fee recorded on {ref} by {name}: {amount} ({note}). Invoice to "
             "be delivered to the owner."
         ),
-        now,
+        ref=ticket.ref,
         name=actor.name,
         amount=Money(amount),
         note=note,
+    ).button_row((N_("Invoice delivered"), f"r:inv:{ticket.id}:{fee.id}"))
+    await notify_role(
+        session, Role.CASHIER, body, now, building=repair.building, ticket_id=ticket.id
     )
+    return ticket
+
+
+async def invoice_delivered(
+    session: AsyncSession, ticket_id: int, fee_id: int, actor: Person, now: datetime
+) -> Ticket:
+    ticket, repair = await load(session, ticket_id)
+    await rp.invoice_delivered(session, ticket, repair, fee_id, actor, now)
     return ticket
 
 

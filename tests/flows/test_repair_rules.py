@@ -7,11 +7,12 @@ from sqlalchemy import func, select
 
 from bot.clock import ManualClock
 from bot.config import DEFAULT_CATEGORIES, FeeItem, LocalizedText, RepairCategory
-from models.repair import Repair
+from models.repair import Fee, Repair
 from models.repair_deadlines import daily_counts, report_period
 from models.ticket import Ticket, TicketEvent
 from tests.flows.harness import Desk
 from tests.flows.repair_steps import (
+    CASHIER,
     OWNER,
     OWNER2,
     RECEPTIONIST,
@@ -385,3 +386,30 @@ async def test_a_charged_repair_shows_its_fees_and_is_filed_only_once_they_are_a
         assert repair.fees_accepted == [
             {"item": {"zh_CN": "更换锁芯", "en": "New lock cylinder"}, "amount": "35.00"}
         ]
+
+
+async def test_the_cashier_marks_a_fees_invoice_delivered_once(desk: Desk) -> None:
+    # Seed ch.3 step 5: fees charged on site are invoiced to the owner; the cashier says when.
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await file_home_repair(desk, photos=0)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    await desk.press(TECH, "Arrived")
+    await desk.press(TECH, "Record fee")
+    await desk.send(TECH, "50")
+    await desk.send(TECH, "labour")
+    notice = desk.with_button(CASHIER, "Invoice delivered")
+    assert notice.content.startswith(f"💰 Fee recorded on {ref} by Zhang Wei: CN¥50.00 (labour).")
+    data = next(d for text, d in desk.emu.buttons(notice) if text == "Invoice delivered")
+    await desk.press_data(TECH, notice, data)
+    assert desk.last_answer() == "You are not allowed to do this."
+    await desk.press(CASHIER, "Invoice delivered", notice)
+    assert desk.last_answer() == f"The invoice for {ref} is marked as delivered."
+    async with desk.session() as s:
+        fee = (await s.execute(select(Fee))).scalar_one()
+        assert fee.invoice_delivered_at == desk.clock.now()
+    assert await desk.press_data(CASHIER, notice, data) == [
+        "This button is out of date. Nothing was changed."
+    ]
+    card = "\n".join(await desk.send(RECEPTIONIST, f"/ticket {ref}"))
+    assert "invoice delivered · Zhou Cash" in card
