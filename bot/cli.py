@@ -112,6 +112,20 @@ def build_parser() -> argparse.ArgumentParser:
         "if any is wrong nothing is imported.",
     )
     imp.add_argument("file", metavar="FILE.csv", type=Path)
+    unbind = unit_commands.add_parser(
+        "unbind",
+        help="end owners' or tenants' links to a unit (the flat was sold, the tenant left)",
+        description="Ends the links of everyone bound to the unit, or only of the person "
+        "with --telegram-id. Each is told through the bot; the requests they filed stay "
+        "theirs. Issue the new owner's code with `propdesk invite --unit UNIT`.",
+    )
+    unbind.add_argument("--unit", required=True, metavar="UNIT", help="unit code, e.g. 1-2-301")
+    unbind.add_argument(
+        "--telegram-id",
+        type=_telegram_id,
+        metavar="ID",
+        help="end only this person's link (default: everyone's)",
+    )
 
     staff = commands.add_parser("staff", help="staff members")
     staff_commands = staff.add_subparsers(
@@ -223,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     if handler is None:
         sub = {
             "db": "db upgrade",
-            "units": "units import FILE.csv",
+            "units": "units import FILE.csv (or units unbind --unit UNIT)",
             "staff": "staff add ...",
         }.get(args.command or "")
         if sub:
@@ -259,6 +273,8 @@ def _handler(args: argparse.Namespace) -> Callable[[argparse.Namespace], int] | 
         return cmd_db_upgrade
     if command == "units" and args.units_command == "import":
         return cmd_units_import
+    if command == "units" and args.units_command == "unbind":
+        return cmd_units_unbind
     if command == "staff" and args.staff_command == "add":
         return cmd_staff_add
     if command == "invite":
@@ -463,6 +479,59 @@ def cmd_units_import(args: argparse.Namespace) -> int:
         except DBAPIError as exc:
             raise CliError(f"the database refused the import: {_reason(exc)}") from None
         print(f"{report.created} units created, {report.updated} updated")
+        for code, linked in report.new_owner_still_linked:
+            people = f"{linked} person is" if linked == 1 else f"{linked} people are"
+            print(
+                f"Note: unit {code} has a new owner in the file and {people} still linked "
+                f"to it through the bot; if the flat changed hands, run "
+                f"`{PROG} units unbind --unit {code}`"
+            )
+        return 0
+
+    return _with_database(settings, work)
+
+
+def cmd_units_unbind(args: argparse.Namespace) -> int:
+    settings = _settings()
+
+    from models.ownership import unbind_unit
+    from models.property import unit_by_code
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
+        now = SystemClock().now()
+        async with sessions.begin() as session:
+            unit = await unit_by_code(session, args.unit)
+            if unit is None:
+                raise CliError(f"unknown unit {args.unit.strip()!r}")
+            try:
+                report = await unbind_unit(session, unit, now, args.telegram_id)
+            except DomainError:
+                who = (
+                    f"Telegram id {args.telegram_id} is"
+                    if args.telegram_id is not None
+                    else "nobody is"
+                )
+                raise CliError(f"{who} linked to unit {unit.code}; nothing changed") from None
+        for gone in report.unlinked:
+            person = gone.person
+            told = "told through the bot" if gone.told else "not told: never opened the bot"
+            print(
+                f"Unit {unit.code}: {person.name} ({gone.relation}, Telegram id "
+                f"{person.telegram_id}) unlinked; {told}"
+            )
+            for ticket in gone.open_tickets:
+                print(
+                    f"  still open, filed by {person.name} for this unit: {ticket.ref} "
+                    f"({ticket.state}); they keep receiving news of it until it is closed"
+                )
+        for code in report.codes_still_valid:
+            relation = code.relation or "owner"
+            print(
+                f"Note: an unused {relation} code for {unit.code} is valid until "
+                f"{_office_time(settings, code.expires_at)}"
+            )
+        count = len(report.unlinked)
+        print(f"{count} link{'s' if count != 1 else ''} ended")
         return 0
 
     return _with_database(settings, work)

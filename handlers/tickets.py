@@ -55,12 +55,20 @@ def ticket_card(ticket: Ticket, events: list[TicketEvent]) -> Msg:
 
 @desk
 async def my(ctx: Ctx) -> None:
-    """/my: the owner's units and their latest requests."""
-    if not await require_owner(ctx):
-        return
+    """/my: the owner's units and their latest requests.
+
+    Someone whose link to a unit the office ended (the flat was sold) keeps the requests they
+    filed: /my still lists them, so they can follow, confirm and rate them.
+    """
     units = await units_of(ctx.session, ctx.person)
     tickets = await tickets_of_owner(ctx.session, ctx.person)
-    out = Msg().add(N_("Your units: {units}"), units=", ".join(u.code for u in units))
+    if not units and not tickets:
+        await require_owner(ctx)  # (tells them how to link to a unit)
+        return
+    if units:
+        out = Msg().add(N_("Your units: {units}"), units=", ".join(u.code for u in units))
+    else:
+        out = Msg().add(N_("You are not linked to a unit any more."))
     if not tickets:
         out.add(N_("You have no requests yet."))
     for ticket in tickets:

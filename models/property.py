@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint, select
+from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -114,6 +114,9 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    # Units whose owner the file changes while someone is still linked to them through the
+    # bot: if the flat changed hands, the office ends those links (`propdesk units unbind`).
+    new_owner_still_linked: list[tuple[str, int]] = field(default_factory=list)
 
 
 def normalize_phone(raw: str) -> str | None:
@@ -193,6 +196,14 @@ async def import_units(session: AsyncSession, rows: list[UnitRow], now: datetime
             report.created += 1
         else:
             report.updated += 1
+            if unit.owner_name and row.owner_name and unit.owner_name != row.owner_name:
+                linked = await session.scalar(
+                    select(func.count())
+                    .select_from(UnitBinding)
+                    .where(UnitBinding.unit_id == unit.id)
+                )
+                if linked:
+                    report.new_owner_still_linked.append((unit.code, int(linked)))
         unit.building_id = building.id
         unit.area_m2 = row.area_m2
         unit.owner_name = row.owner_name

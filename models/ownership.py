@@ -1,0 +1,104 @@
+"""When a flat changes hands: ending the link between a person and a unit.
+
+Binding is by one-time code only (SPEC §1), and a link never ended by itself: a flat sold, or
+a tenant moved out, left the former occupant able to file repairs for a home that is no longer
+theirs (a technician sent into someone else's flat) and to receive what the office sends about
+it. The office ends a link with ``propdesk units unbind``. The person is told through the bot;
+the requests they filed stay theirs (they can still follow, confirm and rate them under /my),
+and the operator is shown which of them are still open on that unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.base import N_, DomainError
+from models.invite import InviteCode
+from models.notification import enqueue, msg
+from models.people import Person
+from models.property import Unit, UnitBinding
+from models.ticket import Ticket
+
+
+@dataclass
+class Unlinked:
+    person: Person
+    relation: str
+    told: bool  # False when the person has no Telegram chat to tell
+    open_tickets: list[Ticket] = field(default_factory=list)
+
+
+@dataclass
+class UnbindReport:
+    unit: Unit
+    unlinked: list[Unlinked]
+    codes_still_valid: list[InviteCode]
+
+
+async def unbind_unit(
+    session: AsyncSession, unit: Unit, now: datetime, telegram_id: int | None = None
+) -> UnbindReport:
+    """End the links to `unit` (everyone's, or only the person with `telegram_id`).
+
+    Raises DomainError ``unit_not_linked`` when there is nothing to end. Caller commits.
+    """
+    query = select(UnitBinding).where(UnitBinding.unit_id == unit.id).order_by(UnitBinding.id)
+    bindings = list((await session.execute(query)).scalars())
+    if telegram_id is not None:
+        bindings = [b for b in bindings if b.person.telegram_id == telegram_id]
+    if not bindings:
+        raise DomainError("unit_not_linked", unit=unit.code)
+    report = UnbindReport(unit, [], [])
+    for binding in bindings:
+        person = binding.person
+        open_tickets = (
+            await session.execute(
+                select(Ticket)
+                .where(
+                    Ticket.owner_id == person.id,
+                    Ticket.unit_id == unit.id,
+                    Ticket.closed_at.is_(None),
+                )
+                .order_by(Ticket.id)
+            )
+        ).scalars()
+        told = (
+            enqueue(
+                session,
+                person,
+                msg(
+                    N_(
+                        "The property office has ended your link to unit {unit}. The requests "
+                        "you filed stay under /my. If you think this is a mistake, please "
+                        "contact the front desk."
+                    ),
+                    unit=unit.code,
+                ),
+                now,
+            )
+            is not None
+        )
+        report.unlinked.append(Unlinked(person, binding.relation, told, list(open_tickets)))
+    await session.execute(
+        delete(UnitBinding)
+        .where(UnitBinding.id.in_([b.id for b in bindings]))
+        .execution_options(synchronize_session=False)
+    )
+    report.codes_still_valid = list(
+        (
+            await session.execute(
+                select(InviteCode)
+                .where(
+                    InviteCode.unit_id == unit.id,
+                    InviteCode.used_at.is_(None),
+                    InviteCode.expires_at > now,
+                )
+                .order_by(InviteCode.id)
+            )
+        ).scalars()
+    )
+    return report

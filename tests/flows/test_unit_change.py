@@ -1,0 +1,126 @@
+"""A flat changes hands: `propdesk units unbind` ends a former occupant's link to the unit."""
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.clock import ManualClock
+from tests.flows.harness import Desk
+from tests.flows.repair_steps import OWNER, OWNER2, file_home_repair, staffed
+
+TENANT = 1003
+NOT_LINKED = "You are not linked to a unit yet."
+
+
+async def _cli(*argv: str) -> int:
+    # The CLI runs its own event loop (asyncio.run), so it gets a thread of its own here.
+    return await asyncio.to_thread(main, list(argv))
+
+
+@pytest.fixture
+def office(database_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI against the test's database, on the test's clock."""
+    monkeypatch.setenv("PROPDESK_DATABASE_URL", database_url)
+    monkeypatch.setattr("bot.cli.SystemClock", lambda: clock)
+
+
+async def test_a_former_owner_is_told_can_no_longer_file_for_the_flat_and_keeps_their_requests(
+    database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with Desk(database_url, clock) as desk:
+        await staffed(desk)
+        await desk.owner(OWNER, lang="en")
+        ref = await file_home_repair(desk, photos=0)
+        desk.unread(OWNER)
+
+        assert await _cli("units", "unbind", "--unit", "1-2-301") == 0
+        out = capsys.readouterr().out.splitlines()
+        assert out[0] == (
+            f"Unit 1-2-301: Li (owner, Telegram id {OWNER}) unlinked; told through the bot"
+        )
+        assert out[1].startswith(f"  still open, filed by Li for this unit: {ref} (new)")
+        assert out[-1] == "1 link ended"
+
+        await desk.deliver()
+        assert desk.unread(OWNER) == [
+            "The property office has ended your link to unit 1-2-301. The requests you filed "
+            "stay under /my. If you think this is a mistake, please contact the front desk."
+        ]
+        # no more repairs for a home that is not theirs: a technician would be sent in
+        replies = await desk.send(OWNER, "/repair")
+        assert replies[0].startswith(NOT_LINKED)
+        # their own request stays theirs to follow
+        my = (await desk.send(OWNER, "/my"))[0]
+        assert my.startswith("You are not linked to a unit any more.")
+        assert ref in my
+        assert (await desk.send(OWNER, f"/ticket {ref}"))[0].startswith(f"Repair {ref}")
+
+        # the new owner binds with a new code and files as usual
+        await desk.owner(OWNER2, name="Zhao", lang="en")
+        assert (await desk.send(OWNER2, "/my"))[0].startswith("Your units: 1-2-301")
+        # and the old owner's request is not theirs to see
+        assert ref not in (await desk.send(OWNER2, "/my"))[0]
+
+
+async def test_only_the_person_named_is_unlinked(
+    database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with Desk(database_url, clock) as desk:
+        await desk.owner(OWNER, lang="en")
+        await desk.owner(TENANT, name="Qian", lang="en")
+        unused = await desk.invite("1-2-301")
+        assert unused
+        capsys.readouterr()
+
+        assert await _cli("units", "unbind", "--unit", "1-2-301", "--telegram-id", "4242") == 1
+        err = capsys.readouterr().err
+        assert "Telegram id 4242 is linked to unit 1-2-301; nothing changed" in err
+
+        assert await _cli("units", "unbind", "--unit", "1-2-301", "--telegram-id", str(TENANT)) == 0
+        out = capsys.readouterr().out
+        assert f"Qian (owner, Telegram id {TENANT}) unlinked" in out
+        assert "Li" not in out
+        # an unused code for the unit would link someone again: the office is shown it
+        assert "Note: an unused owner code for 1-2-301 is valid until " in out
+
+        await desk.deliver()
+        assert (await desk.send(OWNER, "/my"))[0].startswith("Your units: 1-2-301")
+        assert (await desk.send(TENANT, "/repair"))[0].startswith(NOT_LINKED)
+
+
+async def test_unbinding_nobody_or_an_unknown_unit_changes_nothing(
+    database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with Desk(database_url, clock) as desk:
+        await desk.add_unit("1-2-302")
+        assert await _cli("units", "unbind", "--unit", "1-2-302") == 1
+        assert "nobody is linked to unit 1-2-302; nothing changed" in capsys.readouterr().err
+        assert await _cli("units", "unbind", "--unit", "9-9-999") == 1
+        assert "unknown unit '9-9-999'" in capsys.readouterr().err
+
+
+async def test_an_import_that_changes_a_linked_units_owner_points_at_unbind(
+    database_url: str,
+    clock: ManualClock,
+    office: None,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    header = "unit,building,area_m2,owner_name,owner_phone\n"
+    first = tmp_path / "a.csv"
+    first.write_text(header + "1-2-301,1,88.5,李四,13800000000\n", encoding="utf-8")
+    sold = tmp_path / "b.csv"
+    sold.write_text(header + "1-2-301,1,88.5,王五,13900000000\n", encoding="utf-8")
+    assert await _cli("units", "import", str(first)) == 0
+    async with Desk(database_url, clock) as desk:
+        await desk.owner(OWNER, lang="en")
+    capsys.readouterr()
+    assert await _cli("units", "import", str(first)) == 0
+    assert "Note:" not in capsys.readouterr().out  # same owner: nothing to say
+    assert await _cli("units", "import", str(sold)) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "Note: unit 1-2-301 has a new owner in the file and 1 person is still linked to it "
+        "through the bot; if the flat changed hands, run `propdesk units unbind --unit 1-2-301`"
+    )
