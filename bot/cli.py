@@ -161,6 +161,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="limit the roles to this building (repeatable; none = all buildings)",
     )
 
+    remove = staff_commands.add_parser(
+        "remove",
+        help="take roles from a staff member (they left, or changed post)",
+        description="Without --role every role is taken and they are no longer staff. Refused "
+        "while they hold open work by name (a repair dispatched to them, a complaint they are "
+        "responsible for): reassign it in the bot or let it finish first.",
+    )
+    remove.add_argument("--telegram-id", required=True, type=_telegram_id, metavar="ID")
+    remove.add_argument(
+        "--role",
+        action="append",
+        default=[],
+        choices=[r.value for r in Role],
+        metavar="ROLE",
+        help="take only this role (repeatable; default: every role)",
+    )
+
     invite = commands.add_parser(
         "invite", help="issue a one-time code binding an owner or tenant to a unit"
     )
@@ -238,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         sub = {
             "db": "db upgrade",
             "units": "units import FILE.csv (or units unbind --unit UNIT)",
-            "staff": "staff add ...",
+            "staff": "staff add ... (or staff remove --telegram-id ID)",
         }.get(args.command or "")
         if sub:
             _error(f"missing action; try `{PROG} {sub}` (see `{PROG} {args.command} --help`)")
@@ -277,6 +294,8 @@ def _handler(args: argparse.Namespace) -> Callable[[argparse.Namespace], int] | 
         return cmd_units_unbind
     if command == "staff" and args.staff_command == "add":
         return cmd_staff_add
+    if command == "staff" and args.staff_command == "remove":
+        return cmd_staff_remove
     if command == "invite":
         return cmd_invite
     return None
@@ -623,6 +642,51 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
         return 0
 
     return _with_database(settings, work)
+
+
+def cmd_staff_remove(args: argparse.Namespace) -> int:
+    settings = _settings()
+    roles: list[str] = list(dict.fromkeys(args.role))
+
+    from models.staffing import remove_staff
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
+        async with sessions.begin() as session:
+            try:
+                removal = await remove_staff(session, args.telegram_id, SystemClock().now(), roles)
+            except DomainError as exc:
+                raise CliError(_removal_refused(exc, args.telegram_id)) from None
+        person = removal.person
+        taken = ", ".join(
+            f"{role} ({f'building {building}' if building else 'all buildings'})"
+            for role, building in removal.removed
+        )
+        print(f"{person.name} (Telegram id {person.telegram_id}): {taken} taken away")
+        if removal.still_staff:
+            print(f"Still holds: {_roles_text(person)}")
+        else:
+            print(f"{person.name} is no longer staff")
+            if removal.withdrawn:
+                n = removal.withdrawn
+                print(f"{n} undelivered message{'s' if n != 1 else ''} to them withdrawn")
+        print("Told through the bot" if removal.told else "Not told: never opened the bot")
+        return 0
+
+    return _with_database(settings, work)
+
+
+def _removal_refused(exc: DomainError, telegram_id: int) -> str:
+    if exc.code == "not_staff":
+        return f"Telegram id {telegram_id} is not a staff member; nothing changed"
+    if exc.code == "role_not_held":
+        return f"they do not hold the role {exc.params['role']}; nothing changed"
+    if exc.code == "holds_work":
+        held = ", ".join(f"{t.ref} ({t.state})" for t in exc.params["tickets"])
+        return (
+            f"they still hold open work by name: {held}; reassign it in the bot or let it "
+            "finish, then run this again; nothing changed"
+        )
+    return _domain_message(exc)
 
 
 def cmd_invite(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""A flat changes hands: `propdesk units unbind` ends a former occupant's link to the unit."""
+"""People change: a flat changes hands (`propdesk units unbind`), a staff member leaves or
+changes post (`propdesk staff remove`)."""
 
 import asyncio
 from pathlib import Path
@@ -7,8 +8,17 @@ import pytest
 
 from bot.cli import main
 from bot.clock import ManualClock
+from models.notification import Notification, enqueue, msg
 from tests.flows.harness import Desk
-from tests.flows.repair_steps import OWNER, OWNER2, file_home_repair, staffed
+from tests.flows.repair_steps import (
+    OWNER,
+    OWNER2,
+    RECEPTIONIST,
+    SUPERVISOR,
+    TECH,
+    file_home_repair,
+    staffed,
+)
 
 TENANT = 1003
 NOT_LINKED = "You are not linked to a unit yet."
@@ -124,3 +134,93 @@ async def test_an_import_that_changes_a_linked_units_owner_points_at_unbind(
         "Note: unit 1-2-301 has a new owner in the file and 1 person is still linked to it "
         "through the bot; if the flat changed hands, run `propdesk units unbind --unit 1-2-301`"
     )
+
+
+# --- staff ------------------------------------------------------------------------------------
+
+
+async def test_a_leaving_technician_must_hand_over_their_jobs_then_loses_every_staff_power(
+    database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with Desk(database_url, clock) as desk:
+        await staffed(desk)
+        await desk.owner(OWNER, lang="en")
+        ref = await file_home_repair(desk, photos=0)
+        await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+        capsys.readouterr()
+
+        # a job dispatched to them by name would be stranded: refused, nothing changed
+        assert await _cli("staff", "remove", "--telegram-id", str(TECH)) == 1
+        assert (
+            f"they still hold open work by name: {ref} (dispatched); reassign it in the bot "
+            "or let it finish, then run this again; nothing changed"
+        ) in capsys.readouterr().err
+        assert (await desk.person(TECH)).is_staff
+
+        await desk.send(RECEPTIONIST, f"/ticket {ref}")
+        await desk.press(RECEPTIONIST, "Dispatch / reassign")
+        await desk.press(RECEPTIONIST, "Dispatch → Liu Qiang")
+        # a message still waiting for them (Telegram was slow), with an owner's details
+        async with desk.rt.uow() as s:
+            tech = await desk.person(TECH)
+            ticket = await desk.ticket(ref)
+            row = enqueue(s, tech, msg("Work order {ref}: call 13800000000", ref=ref), clock.now(),
+                          ticket_id=ticket.id)  # fmt: skip
+            assert row is not None
+        desk.unread(TECH)
+
+        assert await _cli("staff", "remove", "--telegram-id", str(TECH)) == 0
+        assert capsys.readouterr().out.splitlines() == [
+            f"Zhang Wei (Telegram id {TECH}): technician (building 1) taken away",
+            "Zhang Wei is no longer staff",
+            "1 undelivered message to them withdrawn",
+            "Told through the bot",
+        ]
+        await desk.deliver()
+        assert desk.unread(TECH) == [
+            "Your staff roles at the property office have ended: the staff commands and "
+            "buttons no longer work for you."
+        ]
+        async with desk.session() as s:
+            withdrawn = await s.get(Notification, row.id)
+            assert withdrawn is not None
+            assert (withdrawn.status, withdrawn.error) == ("failed", "left the staff")
+        assert (await desk.send(TECH, "/queue")) == ["This command is for property staff only."]
+        # new work is not routed to them
+        await desk.owner(OWNER2, unit_code="1-2-302", name="Zhao", lang="en")
+        await file_home_repair(desk, owner=OWNER2, photos=0)
+        buttons = [t for t, _ in desk.emu.buttons(desk.emu.last(RECEPTIONIST))]
+        assert buttons == ["Dispatch → Liu Qiang (1 open)"]
+
+
+async def test_taking_one_role_leaves_the_others(
+    database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with Desk(database_url, clock) as desk:
+        await desk.staff(RECEPTIONIST, "receptionist", "supervisor", name="Wang Fang", lang="en")
+        desk.unread(RECEPTIONIST)
+        capsys.readouterr()
+        argv = ("staff", "remove", "--telegram-id", str(RECEPTIONIST))
+        assert await _cli(*argv, "--role", "supervisor") == 0
+        assert capsys.readouterr().out.splitlines() == [
+            f"Wang Fang (Telegram id {RECEPTIONIST}): supervisor (all buildings) taken away",
+            "Still holds: receptionist (all buildings)",
+            "Told through the bot",
+        ]
+        await desk.deliver()
+        assert desk.unread(RECEPTIONIST) == [
+            "The property office has taken the role supervisor from you."
+        ]
+        person = await desk.person(RECEPTIONIST)
+        assert {r.role for r in person.roles} == {"receptionist"}
+        assert (await desk.send(RECEPTIONIST, "/queue")) == ["You have no open work."]
+
+        # refusals change nothing
+        assert await _cli(*argv, "--role", "supervisor") == 1
+        assert "they do not hold the role supervisor; nothing changed" in capsys.readouterr().err
+        assert await _cli("staff", "remove", "--telegram-id", str(SUPERVISOR)) == 1
+        assert (
+            f"Telegram id {SUPERVISOR} is not a staff member; nothing changed"
+            in capsys.readouterr().err
+        )
+        assert {r.role for r in (await desk.person(RECEPTIONIST)).roles} == {"receptionist"}

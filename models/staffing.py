@@ -1,0 +1,113 @@
+"""When a staff member leaves or changes post: taking roles away (``propdesk staff remove``).
+
+Roles are what every button and command re-checks, and what every dispatch, reminder and
+escalation is routed by, so a role taken away stops both at once. Two things a role does not
+cover are handled here:
+
+- Work held by name (a repair dispatched to them, a complaint they are responsible for, a
+  follow-up delegated to them) would be stranded: reminders would keep going to a person who
+  can no longer act. The removal is refused while they hold any, with the references, so the
+  office reassigns it in the bot (or lets it finish) first. Nothing is half-changed.
+- Messages already queued for them (a dispatch with an owner's phone number, say) must not
+  reach someone who has left: when they lose their last role, those not about their own
+  requests as an owner are withdrawn, kept in the outbox as failed with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.base import N_, DomainError
+from models.complaint import Complaint
+from models.complaint import St as ComplaintSt
+from models.notification import Msg, Notification, Status, enqueue
+from models.people import ROLE_NAMES, Person, person_by_telegram
+from models.ticket import Ticket
+
+LEFT = "left the staff"
+
+
+@dataclass
+class Removal:
+    person: Person
+    removed: list[tuple[str, str | None]]  # (role, building or None for all buildings)
+    still_staff: bool
+    withdrawn: int
+    told: bool
+
+
+async def work_held(session: AsyncSession, person: Person) -> list[Ticket]:
+    """Open tickets that wait for this person by name (not for a role)."""
+    assigned = select(Ticket).where(Ticket.assignee_id == person.id, Ticket.closed_at.is_(None))
+    followups = (
+        select(Ticket)
+        .join(Complaint, Complaint.ticket_id == Ticket.id)
+        .where(
+            Ticket.state == ComplaintSt.RESOLVED.value,
+            Complaint.followup_holder_id == person.id,
+        )
+    )
+    found = {t.id: t for t in (await session.execute(assigned)).scalars()}
+    for ticket in (await session.execute(followups)).scalars():
+        found.setdefault(ticket.id, ticket)
+    return sorted(found.values(), key=lambda t: t.id)
+
+
+async def remove_staff(
+    session: AsyncSession, telegram_id: int, now: datetime, roles: Sequence[str] = ()
+) -> Removal:
+    """Take `roles` (all of them when empty) from the staff member. Caller commits.
+
+    Raises DomainError ``not_staff``, ``role_not_held`` (role=…) or ``holds_work`` (tickets=…).
+    """
+    person = await person_by_telegram(session, telegram_id)
+    if person is None or not person.is_staff:
+        raise DomainError("not_staff")
+    held = {r.role for r in person.roles}
+    missing = [r for r in roles if r not in held]
+    if missing:
+        raise DomainError("role_not_held", role=", ".join(missing))
+    tickets = await work_held(session, person)
+    if tickets:
+        raise DomainError("holds_work", tickets=tickets)
+    going = [r for r in person.roles if not roles or r.role in roles]
+    removed = [(r.role, r.building) for r in going]
+    for role in going:
+        person.roles.remove(role)
+    await session.flush()
+    still_staff = bool(person.roles)
+    withdrawn = 0
+    if not still_staff:
+        own = select(Ticket.id).where(Ticket.owner_id == person.id)
+        result = await session.execute(
+            update(Notification)
+            .where(
+                Notification.person_id == person.id,
+                Notification.status == Status.PENDING,
+                or_(Notification.ticket_id.is_(None), Notification.ticket_id.not_in(own)),
+            )
+            .values(status=Status.FAILED, error=LEFT)
+            .execution_options(synchronize_session=False)
+        )
+        withdrawn = int(result.rowcount)  # type: ignore[attr-defined]
+    if still_staff:
+        notice = Msg()
+        for name in dict.fromkeys(name for name, _ in removed):
+            notice.add(
+                N_("The property office has taken the role {role} from you."),
+                role=Msg().add(ROLE_NAMES[name]),
+            )
+    else:
+        notice = Msg().add(
+            N_(
+                "Your staff roles at the property office have ended: the staff commands and "
+                "buttons no longer work for you."
+            )
+        )
+    told = enqueue(session, person, notice, now) is not None
+    return Removal(person, removed, still_staff, withdrawn, told)
