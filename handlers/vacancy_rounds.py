@@ -201,17 +201,7 @@ async def inspections(ctx: Ctx) -> None:
         done = await insp.to_spot_check(ctx.session, since, me.role_buildings(Role.SUPERVISOR))
         out.add(N_("Inspections of the last month to spot-check (5.5): {count}"), count=len(done))
         for task in done:
-            out.add(
-                N_("• {unit}: {values} by {when} — {condition}"),
-                unit=task.unit.code,
-                values=notices.readings(task.water or Decimal(0), task.electricity or Decimal(0)),
-                when=task.done_at,
-                condition=task.condition or msg(N_("all in order")),
-            )
-            out.button_row(
-                (N_("{unit}: confirmed"), {"unit": task.unit.code}, f"v:spot:{task.id}:y"),
-                (N_("{unit}: problem"), {"unit": task.unit.code}, f"v:spot:{task.id}:n"),
-            )
+            rounds.spot_lines(out, task)
     if not out.lines:
         out.add(N_("This command is for service officers and supervisors."))
     ctx.reply(out)

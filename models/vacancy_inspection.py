@@ -236,6 +236,15 @@ async def open_tasks_of_round(session: AsyncSession, round_id: int) -> list[Insp
     return list(rows.scalars().all())
 
 
+async def done_tasks_of_round(session: AsyncSession, round_id: int) -> list[Inspection]:
+    rows = await session.execute(
+        select(Inspection)
+        .where(Inspection.round_id == round_id, Inspection.done_at.is_not(None))
+        .order_by(Inspection.building, Inspection.id)
+    )
+    return list(rows.scalars().all())
+
+
 async def open_tasks_for(session: AsyncSession, officer: Person) -> list[Inspection]:
     rows = await session.execute(
         select(Inspection)

@@ -6,6 +6,7 @@ time, and the officer's record — where consumption over the monthly limits end
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,7 +28,10 @@ from models.vacancy import St, Vacancy, load
 from models.vacancy_dates import add_months, close_of, days_in_month, opening_of
 
 MONTHLY = "vacancy.monthly_round"
+SPOT_CHECK = "vacancy.spot_check"
 PER_MESSAGE = 20
+SPOT_SAMPLE = 5  # inspections offered per building for the monthly spot check (5.5)
+_SAMPLER = random.SystemRandom()
 
 
 def month_close(env: Env, day: date) -> datetime:
@@ -104,6 +108,57 @@ async def _monthly(session: AsyncSession, d: Due, now: datetime, env: Env) -> No
         session, "monthly", due_at=due, today=cal.local_date(now), now=now, month=label
     )
     await announce(session, rnd, tasks, now)
+    if tasks:
+        schedule(session, SPOT_CHECK, due, now, data={"round": rnd.id})
+
+
+def spot_lines(body: Msg, task: insp.Inspection) -> None:
+    """An officer's recorded inspection, with the supervisor's two spot-check buttons."""
+    body.add(
+        N_("• {unit}: {values} by {when} — {condition}"),
+        unit=task.unit.code,
+        values=notices.readings(task.water or Decimal(0), task.electricity or Decimal(0)),
+        when=task.done_at,
+        condition=task.condition or msg(N_("all in order")),
+    )
+    body.button_row(
+        (N_("{unit}: confirmed"), {"unit": task.unit.code}, f"v:spot:{task.id}:y"),
+        (N_("{unit}: problem"), {"unit": task.unit.code}, f"v:spot:{task.id}:n"),
+    )
+
+
+@on_due(SPOT_CHECK)
+async def _spot_check_due(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
+    """5.5: every month the head of the service centre spot-checks the officers' inspections.
+    When the month's round is due, each building none of whose inspections has been
+    spot-checked yet gets its supervisors a sample to check, picked at random."""
+    rnd = await session.get(insp.Round, int(d.data.get("round", 0)))
+    if rnd is None:
+        return
+    waiting: dict[str, list[insp.Inspection]] = defaultdict(list)
+    checked: set[str] = set()
+    for task in await insp.done_tasks_of_round(session, rnd.id):
+        if task.spot_at is not None:
+            checked.add(task.building)
+        else:
+            waiting[task.building].append(task)
+    for building, tasks in sorted(waiting.items()):
+        if building in checked:
+            continue
+        sample = _SAMPLER.sample(tasks, min(SPOT_SAMPLE, len(tasks)))
+        body = msg(
+            N_(
+                "🔍 Monthly spot check (5.5), building {b}, round {month}: {count} inspections "
+                "are recorded and none has been spot-checked yet. Please check these, picked "
+                "at random:"
+            ),
+            b=building,
+            month=rnd.month or "",
+            count=len(tasks),
+        )
+        for task in sorted(sample, key=lambda t: t.unit.code):
+            spot_lines(body, task)
+        await notify_role(session, Role.SUPERVISOR, body, now, building=building)
 
 
 async def weather_alert(

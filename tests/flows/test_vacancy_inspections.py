@@ -162,12 +162,17 @@ async def test_overdue_inspections_go_to_the_supervisor_at_month_end(desk: Desk)
     await desk.at(MONTH_END - MIN)
     assert alerts(desk, SUPERVISOR) == []
     await desk.tick(MIN)
-    assert alerts(desk, SUPERVISOR) == [
+    assert _overdue(desk) == [
         "🚨 Not inspected by 31 Dec 2026, 17:30 (monthly inspection): 2 units\n"
         "• 1-B-001 (basement), building 1\n• 2-1-101 (unsold), building 2"
     ]
     await desk.tick(timedelta(days=1))
-    assert alerts(desk, SUPERVISOR) == []
+    assert _overdue(desk) == []
+
+
+def _overdue(desk: Desk) -> list[str]:
+    """The supervisor's new messages but the month's spot-check sample (tested below)."""
+    return [m for m in alerts(desk, SUPERVISOR) if not m.startswith("🔍 Monthly spot check")]
 
 
 async def test_round_done_in_time_sends_no_overdue_notice(desk: Desk) -> None:
@@ -177,7 +182,7 @@ async def test_round_done_in_time_sends_no_overdue_notice(desk: Desk) -> None:
     for unit in ("1-1-101", "1-2-301", "1-B-001"):
         await _inspect(desk, unit, "120.6" if unit == "1-2-301" else "7", "3050.2")
     await desk.at(MONTH_END + MIN)
-    assert alerts(desk, SUPERVISOR) == []
+    assert _overdue(desk) == []
     async with desk.session() as s:
         due = (
             (await s.execute(select(Deadline).where(Deadline.kind == "vacancy.round_due")))
@@ -270,3 +275,62 @@ async def test_a_supervisor_of_one_building_spot_checks_only_that_building(desk:
     listing = (await desk.send(9301, "/inspections"))[0]
     assert "to spot-check (5.5): 0" in listing and "1-2-301" not in listing
     assert "to spot-check (5.5): 1" in (await desk.send(SUPERVISOR, "/inspections"))[0]
+
+
+async def _inspect_as(desk: Desk, officer: int, unit: str) -> None:
+    await desk.press(officer, f"Inspect {unit}")
+    await desk.send(officer, "0")
+    await desk.send(officer, "0")
+    await desk.press(officer, "All in order")
+
+
+async def test_at_month_end_the_supervisor_is_given_a_spot_check_where_nobody_did_one(
+    desk: Desk,
+) -> None:
+    # 5.5: every month the head of the centre spot-checks the officers' inspections.
+    await _office(desk)
+    await desk.at(ROUND_OPENS)
+    await _inspect(desk, "1-2-301", "120.6", "3050.2")
+    await _inspect(desk, "1-1-101", "0", "0")
+    await _inspect_as(desk, SERVICE2, "2-1-101")
+    # building 2's inspection is spot-checked within the month: nothing to remind there
+    await desk.send(SUPERVISOR, "/inspections")
+    await desk.press(SUPERVISOR, "2-1-101: confirmed")
+    await desk.send(SUPERVISOR, "Checked the meters myself")
+    await desk.at(MONTH_END - MIN)
+    clear(desk, SUPERVISOR)
+
+    await desk.tick(MIN)
+    spot = [m for m in alerts(desk, SUPERVISOR) if m.startswith("🔍")]
+    assert spot == [
+        "🔍 Monthly spot check (5.5), building 1, round 2026-12: 2 inspections are recorded "
+        "and none has been spot-checked yet. Please check these, picked at random:\n"
+        "• 1-1-101: water 0 t, electricity 0 kWh by 1 Dec 2026, 08:30 — all in order\n"
+        "• 1-2-301: water 120.6 t, electricity 3,050.2 kWh by 1 Dec 2026, 08:30 — all in order"
+    ]
+    buttons = [t for t, _ in desk.emu.buttons(desk.with_button(SUPERVISOR, "1-1-101: problem"))]
+    assert buttons == [
+        "1-1-101: confirmed", "1-1-101: problem", "1-2-301: confirmed", "1-2-301: problem",
+    ]  # fmt: skip
+    await desk.press(SUPERVISOR, "1-1-101: problem")
+    assert await desk.send(SUPERVISOR, "Valve not closed") == ["Spot check of 1-1-101 recorded."]
+    # once per round
+    await desk.tick(timedelta(days=1))
+    assert [m for m in alerts(desk, SUPERVISOR) if m.startswith("🔍")] == []
+
+
+async def test_the_spot_check_offers_a_sample_of_five(desk: Desk) -> None:
+    await _office(desk)
+    units = [f"1-3-{n}01" for n in range(1, 7)]
+    for code in units:
+        await desk.add_unit(code, owner_name="开发商")
+        await desk.send(ADMIN, f"/mark_unit {code} unsold")
+    await desk.at(ROUND_OPENS)
+    for code in units:
+        await _inspect_as(desk, SERVICE, code)
+    clear(desk, SUPERVISOR)
+    await desk.at(MONTH_END)
+    (spot,) = [m for m in alerts(desk, SUPERVISOR) if m.startswith("🔍")]
+    assert "building 1, round 2026-12: 6 inspections are recorded" in spot
+    offered = [line[2:9] for line in spot.splitlines()[1:]]
+    assert len(offered) == 5 and set(offered) <= set(units)
