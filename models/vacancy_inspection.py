@@ -187,6 +187,46 @@ async def create_round(
     return rnd, tasks
 
 
+async def add_to_round(
+    session: AsyncSession, rnd: Round, today: date, now: datetime
+) -> list[Inspection]:
+    """Units that came to need inspecting after the round was handed out (a vacancy starting
+    mid-month, a unit marked unsold): a task each in the round, so the month still covers
+    every one of them (5.3: 每月检查率为100%). The round's overdue notice applies to them."""
+    have = set(
+        (await session.execute(select(Inspection.unit_id).where(Inspection.round_id == rnd.id)))
+        .scalars()
+        .all()
+    )
+    found = await units_to_inspect(session, today, all_shut_off=rnd.kind == "weather")
+    tasks = [
+        Inspection(
+            round_id=rnd.id,
+            unit_id=unit.id,
+            unit=unit,
+            round=rnd,
+            building=unit.building.code,
+            reason=reason,
+            vacancy_id=vacancy_id,
+        )
+        for unit, reason, vacancy_id in found
+        if unit.id not in have
+    ]
+    if not tasks:
+        return []
+    session.add_all(tasks)
+    if rnd.deadline_id is not None:
+        # A round everyone had finished was settled: the new tasks make it due again.
+        await session.execute(
+            update(Deadline)
+            .where(Deadline.id == rnd.deadline_id, Deadline.fired_at.is_(None))
+            .values(done_at=None)
+            .execution_options(synchronize_session=False)
+        )
+    await session.flush()
+    return tasks
+
+
 async def task(session: AsyncSession, task_id: int) -> Inspection:
     found = await session.get(Inspection, task_id)
     if found is None:

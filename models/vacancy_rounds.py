@@ -28,6 +28,7 @@ from models.vacancy import St, Vacancy, load
 from models.vacancy_dates import add_months, close_of, days_in_month, opening_of
 
 MONTHLY = "vacancy.monthly_round"
+CATCH_UP = "vacancy.round_catch_up"
 SPOT_CHECK = "vacancy.spot_check"
 PER_MESSAGE = 20
 SPOT_SAMPLE = 5  # inspections offered per building for the monthly spot check (5.5)
@@ -57,6 +58,35 @@ def next_round_at(now: datetime, env: Env) -> datetime:
 async def ensure_monthly_round(session: AsyncSession, now: datetime, env: Env) -> None:
     """Make sure the next monthly inspection round is scheduled."""
     await ensure_pending(session, MONTHLY, next_round_at(now, env), now)
+
+
+def next_opening(now: datetime, env: Env) -> datetime:
+    """When the office next opens (today's opening if still to come)."""
+    cal = env.calendar
+    today = opening_of(cal, cal.local_date(now))
+    return today if today > now else opening_of(cal, cal.local_date(now) + timedelta(days=1))
+
+
+@at_startup
+async def ensure_catch_up(session: AsyncSession, now: datetime, env: Env) -> None:
+    """Make sure the daily look for units the month's round does not cover yet is scheduled."""
+    await ensure_pending(session, CATCH_UP, next_opening(now, env), now)
+
+
+@on_due(CATCH_UP)
+async def _catch_up(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
+    """Every morning: a vacancy that began, or a unit marked unsold or basement, since the
+    month's round was handed out joins it, and its officers are told (5.3: 100 % a month)."""
+    cal = env.calendar
+    schedule(session, CATCH_UP, next_opening(now, env), now)
+    label = cal.local_date(now).strftime("%Y-%m")
+    rnd = (
+        await session.execute(select(insp.Round).where(insp.Round.month == label))
+    ).scalar_one_or_none()
+    if rnd is None or rnd.due_at <= now:
+        return
+    tasks = await insp.add_to_round(session, rnd, cal.local_date(now), now)
+    await announce(session, rnd, tasks, now)
 
 
 async def announce(

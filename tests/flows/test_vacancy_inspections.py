@@ -334,3 +334,34 @@ async def test_the_spot_check_offers_a_sample_of_five(desk: Desk) -> None:
     assert "building 1, round 2026-12: 6 inspections are recorded" in spot
     offered = [line[2:9] for line in spot.splitlines()[1:]]
     assert len(offered) == 5 and set(offered) <= set(units)
+
+
+async def test_a_unit_that_needs_inspecting_mid_month_joins_the_months_round(desk: Desk) -> None:
+    # 5.3: every vacant unit is inspected every month, not only those known on the 1st.
+    await _office(desk)
+    await desk.send(ADMIN, "/mark_unit 2-1-101 clear")
+    await desk.at(ROUND_OPENS)
+    for unit in ("1-1-101", "1-2-301", "1-B-001"):
+        await _inspect(desk, unit, "120.6" if unit == "1-2-301" else "7", "3050.2")
+    await desk.at(datetime(2026, 12, 10, 2, 0, tzinfo=UTC))  # 10 Dec 10:00
+    await desk.add_unit("1-1-102", owner_name="开发商")
+    await desk.send(ADMIN, "/mark_unit 1-1-102 unsold")
+    clear(desk)
+
+    await desk.at(datetime(2026, 12, 11, 0, 30, tzinfo=UTC))  # next morning, 08:30
+    assert desk.unread(SERVICE) == [
+        "🔎 monthly inspection, building 1: inspect these units by 31 Dec 2026, 17:30 and "
+        "record both meter readings and the condition (空置房检查记录表).\n• 1-1-102 (unsold)"
+    ]
+    assert desk.unread(SERVICE2) == []
+    await desk.tick(timedelta(days=1))
+    assert desk.unread(SERVICE) == []  # once
+    # the round was complete before; now it is not, and the month end says so
+    await desk.at(MONTH_END + MIN)
+    assert _overdue(desk) == [
+        "🚨 Not inspected by 31 Dec 2026, 17:30 (monthly inspection): 1 units\n"
+        "• 1-1-102 (unsold), building 1"
+    ]
+    async with desk.session() as s:
+        units = (await s.execute(select(Inspection.unit_id))).scalars().all()
+        assert len(units) == len(set(units)) == 4
