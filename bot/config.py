@@ -173,6 +173,7 @@ class ComplaintSettings(BaseModel):
     answer_hours: int = Field(default=24, ge=1)
     major_answer_hours: int = Field(default=48, ge=1)
     ask_superior_hours: int = Field(default=2, ge=1)
+    pass_on_minutes: int = Field(default=60, ge=1)
     followup_days: int = Field(default=3, ge=1)
     followup_escalate_days: int = Field(default=1, ge=1)
 
@@ -391,6 +392,7 @@ class Settings(BaseSettings):
             answer_limit=timedelta(hours=c.answer_hours),
             major_answer_limit=timedelta(hours=c.major_answer_hours),
             ask_superior_limit=timedelta(hours=c.ask_superior_hours),
+            pass_on_limit=timedelta(minutes=c.pass_on_minutes),
             followup_limit=timedelta(days=c.followup_days),
             followup_escalate=timedelta(days=c.followup_escalate_days),
         )

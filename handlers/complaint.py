@@ -4,6 +4,7 @@ The staff buttons are in :mod:`handlers.complaint_staff`."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from handlers import complaint_followup, complaint_staff, forms, labels, tickets
@@ -13,11 +14,13 @@ from handlers.forms import DONE, Answer, Form, Invalid, Step, choice
 from handlers.text import take_text
 from models import complaint_flow as flow
 from models.base import N_, DomainError
+from models.calendar import parse_moment
 from models.complaint import (
     ACTION_NAMES,
     CHANNELS,
     MAX_PHOTOS,
     RAISED_WITH,
+    RECEIVED_WITHIN,
     STATE_NAMES,
     bindings_of_unit,
     complainant_of,
@@ -99,6 +102,39 @@ async def take_channel(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
     if answer.choice not in ("face", "phone", "letter", "email"):
         raise Invalid(N_("Please choose one of the buttons."))
     data["channel"] = answer.choice
+    return "received"
+
+
+async def ask_received(ctx: Ctx, data: dict[str, Any]) -> Msg:
+    """4.2.3: whoever receives a complaint passes it to the front desk within an hour; the
+    case keeps when it was received, so a late hand-over shows on the record."""
+    out = msg(
+        N_(
+            "When did you receive it? Press Just now, or type the time, for example "
+            "2026-11-27 14:30, or 14:30 for today."
+        )
+    )
+    return out.button_row((N_("Just now"), _c(data, "received", "now")))
+
+
+async def take_received(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
+    if answer.choice == "now":
+        moment = ctx.now
+    else:
+        typed = answer.text and parse_moment(answer.text, ctx.now, ctx.rt.env.calendar)
+        if not typed:
+            raise Invalid(N_("Please type the time like 2026-11-27 14:30, or 14:30 for today."))
+        if typed > ctx.now:
+            raise Invalid(N_("That time is still to come. When did you receive it?"))
+        if ctx.now - typed > RECEIVED_WITHIN:
+            raise Invalid(
+                N_(
+                    "That is more than 7 days ago. Please log it as received just now and "
+                    "write when it was received in the details."
+                )
+            )
+        moment = typed
+    data["received_at"] = moment.isoformat()
     return "kind"
 
 
@@ -197,6 +233,8 @@ async def ask_confirm(ctx: Ctx, data: dict[str, Any]) -> Msg:
             out.add(N_("Raised by: someone not using the bot (nobody is messaged)"))
     if data.get("channel"):
         out.add(N_("Received by: {channel}"), channel=msg(CHANNELS[data["channel"]]))
+    if data.get("received_at"):
+        out.add(N_("Received at: {time}"), time=datetime.fromisoformat(data["received_at"]))
     out.add(N_("Details: {text}"), text=data["description"])
     out.add(N_("Photos: {count}"), count=len(data.get("photos", [])))
     if data.get("location"):
@@ -255,6 +293,7 @@ STEPS = {
     "unit_code": Step(ask_unit_code, take_unit_code),
     "who": Step(ask_who, take_who),
     "channel": Step(ask_channel, take_channel),
+    "received": Step(ask_received, take_received),
     "kind": Step(ask_kind, take_kind),
     "unit": Step(ask_unit, take_unit),
     "description": Step(ask_description, take_description),

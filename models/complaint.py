@@ -9,7 +9,7 @@ The state changes live in :mod:`models.complaint_ops` and :mod:`models.complaint
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Integer, String, Text, select
@@ -90,6 +90,9 @@ class Complaint(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     building: Mapped[str] = mapped_column(String(20), index=True)
     channel: Mapped[str] = mapped_column(String(10))
+    # When the person who heard it received it (4.2.3: passed to the front desk within an
+    # hour); None for a case filed in the bot, received when filed.
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     description: Mapped[str] = mapped_column(Text)
     location: Mapped[str | None] = mapped_column(String(200))
     photos: Mapped[list[str]] = mapped_column(JSONType, default=list)
@@ -118,6 +121,18 @@ class Complaint(Base):
 
 
 # --- deadlines (SPEC §4: hours count office time, "the same day" is the close, days are days) ---
+
+
+RECEIVED_WITHIN = timedelta(days=7)  # a case logged later than this was not "received just now"
+
+
+def passed_on_late(complaint: Complaint, logged_at: datetime, env: Env) -> bool:
+    """Whether the case reached the front desk later than the hour 4.2.3 allows (office
+    time between receiving it and logging it)."""
+    received = complaint.received_at
+    return received is not None and logged_at > env.calendar.add_business_time(
+        received, env.complaint.pass_on_limit
+    )
 
 
 def answer_due(filed: datetime, env: Env, *, major: bool) -> datetime:

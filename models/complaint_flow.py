@@ -18,6 +18,7 @@ from models.complaint import (
     CHANNELS,
     Complaint,
     complainant_of,
+    passed_on_late,
 )
 from models.env import Env
 from models.notification import Msg, enqueue, msg, notify_role
@@ -54,6 +55,11 @@ async def file(
         raised_with=answers.get("raised_with"),
         now=now,
         env=env,
+        received_at=(
+            datetime.fromisoformat(answers["received_at"])
+            if channel != "bot" and answers.get("received_at")
+            else None
+        ),
     )
     body = Msg().add(
         N_("🆕 New suggestion: {ref}")
@@ -62,6 +68,15 @@ async def file(
         ref=ticket.ref,
     )
     body.lines += notices.describe(ticket, complaint, unit, full=True).lines
+    if complaint.received_at is not None and passed_on_late(complaint, now, env):
+        body.add(
+            N_(
+                "⚠️ Passed on {late} after it was received: within one hour, says 4.2.3. "
+                "Logged by {name}."
+            ),
+            late=notices.duration(now - complaint.received_at),
+            name=filer.name,
+        )
     body.photos = list(complaint.photos)
     notices.classify_buttons(ticket, body)
     await notify_role(

@@ -75,6 +75,8 @@ def describe(ticket: Ticket, complaint: Complaint, unit: Unit | None, *, full: b
         out.add(N_("Owner: {name}"), name=name)
     if complaint.channel != "bot":
         out.add(N_("Received by: {channel}"), channel=msg(CHANNELS[complaint.channel]))
+        if complaint.received_at is not None:
+            out.add(N_("Received at: {time}"), time=complaint.received_at)
     if complaint.location:
         out.add(N_("Where: {place}"), place=complaint.location)
     out.add(N_("Details: {text}"), text=complaint.description)

@@ -18,6 +18,7 @@ from models.complaint import (
     CLASS_NAMES,
     MAX_PHOTOS,
     RAISED_WITH,
+    RECEIVED_WITHIN,
     Complaint,
     St,
     answer_due,
@@ -26,6 +27,7 @@ from models.complaint import (
     is_desk,
     is_head,
     may_be_responsible,
+    passed_on_late,
     require,
     require_state,
 )
@@ -64,15 +66,19 @@ async def file_case(
     raised_with: str | None,
     now: datetime,
     env: Env,
+    received_at: datetime | None = None,
 ) -> tuple[Ticket, Complaint]:
     """The 业主投诉/建议处理记录表 row. Owners file through the bot; any staff member who hears
     a complaint logs it for the unit with the channel it came through (4.2.1, 4.2.3)."""
     if kind not in (Kind.COMPLAINT, Kind.SUGGESTION) or channel not in CHANNELS:
         raise DomainError("stale")
     if channel == "bot":
-        require(owner is not None and owner.id == filer.id)
+        require(owner is not None and owner.id == filer.id and received_at is None)
     else:
         require(filer.is_staff)
+        received_at = received_at or now
+        if not now - RECEIVED_WITHIN <= received_at <= now:
+            raise DomainError("stale")
     if raised_with is not None and (raised_with not in RAISED_WITH or kind != Kind.COMPLAINT):
         raise DomainError("stale")
     if not 1 <= len(description.strip()) <= 1000 or len(location or "") > 200:
@@ -102,10 +108,21 @@ async def file_case(
         share_unit=False,
         case_study=False,
         answer_due_at=answer_due(now, env, major=major) if kind == Kind.SUGGESTION else None,
+        received_at=received_at,
     )
     session.add(complaint)
-    if channel != "bot":
-        ticket.record("logged_for_owner", filer, now, data={"channel": channel, "unit": unit.code})
+    if received_at is not None:
+        ticket.record(
+            "logged_for_owner",
+            filer,
+            now,
+            data={
+                "channel": channel,
+                "unit": unit.code,
+                "received_at": received_at.isoformat(),
+                "late": passed_on_late(complaint, now, env),
+            },
+        )
     schedule_classify(session, ticket, now, env)
     await session.flush()
     return ticket, complaint

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from models.base import DomainError
-from models.calendar import BusinessCalendar
+from models.calendar import BusinessCalendar, parse_moment
 from models.env import LostFoundPolicy
 
 # --- identity documents (seed 4.4: 持有效证件(身份证原件)认领 … 登记证件号码) -------------------
@@ -128,37 +128,8 @@ def shared_words(a: str, b: str) -> set[str]:
 
 # --- when an item was found --------------------------------------------------------------------
 
-_DATE_TIME = re.compile(
-    r"^(?:(\d{4})[-/.年])?(\d{1,2})[-/.月](\d{1,2})日?\s*(\d{1,2})[:：点](\d{2})分?$"
-)
-_TIME = re.compile(r"^(today|yesterday|今天|昨天)?\s*(\d{1,2})[:：点](\d{2})分?\s*(today|今天)?$")
-
-
-def parse_found_time(raw: str, now: datetime, cal: BusinessCalendar) -> datetime | None:
-    """A typed moment in office time — ``2026-11-27 14:30``, ``11-27 14:30``, ``14:30``
-    (today), ``14:30 today``, ``yesterday 14:30``, ``昨天 14:30`` — or None if unreadable."""
-    text = " ".join(unicodedata.normalize("NFKC", raw).strip().lower().split())
-    today = cal.local_date(now)
-    m = _DATE_TIME.match(text)
-    if m:
-        year = int(m.group(1)) if m.group(1) else today.year
-        day_parts = (year, int(m.group(2)), int(m.group(3)))
-        hour, minute = int(m.group(4)), int(m.group(5))
-    else:
-        m = _TIME.match(text)
-        if not m:
-            return None
-        back = 1 if m.group(1) in ("yesterday", "昨天") else 0
-        if back and m.group(4):
-            return None  # "yesterday 14:30 today"
-        day = today - timedelta(days=back)
-        day_parts = (day.year, day.month, day.day)
-        hour, minute = int(m.group(2)), int(m.group(3))
-    try:
-        local = datetime.combine(date(*day_parts), time(hour, minute), cal.tz)
-    except ValueError:
-        return None
-    return local.astimezone(UTC)
+# Typed the way a moment is typed anywhere in the bot (models.calendar.parse_moment).
+parse_found_time = parse_moment
 
 
 def check_found_at(found_at: datetime, now: datetime, policy: LostFoundPolicy) -> None:

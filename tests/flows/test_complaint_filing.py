@@ -1,6 +1,8 @@
 """/complain: every answer validated, /cancel, a restart mid-form, Chinese, /my, and staff
 logging a complaint heard by phone for the owner (4.2.3)."""
 
+from datetime import UTC, datetime
+
 from sqlalchemy import func, select, update
 
 from bot.clock import ManualClock
@@ -140,6 +142,7 @@ async def test_staff_log_a_phone_complaint_for_the_owners_unit(desk: Desk) -> No
     ]  # fmt: skip
     await desk.press(TECH, "Li (owner)")
     await desk.press(TECH, "phone")
+    await desk.press(TECH, "Just now")
     await desk.press(TECH, "Complaint")
     await desk.send(TECH, "Owner called: the corridor light is out for days")
     await desk.press(TECH, "Skip photos")
@@ -153,6 +156,8 @@ async def test_staff_log_a_phone_complaint_for_the_owners_unit(desk: Desk) -> No
     ]
     ticket, complaint = await case(desk, "C-20261127-001")
     assert complaint.channel == "phone" and ticket.owner_id is not None
+    assert complaint.received_at == desk.clock.now()
+    assert "Passed on" not in desk.inbox(RECEPTIONIST)[-1]
     assert [e.action for e in ticket.events] == ["created", "logged_for_owner"]
     assert "Received by: phone" in desk.inbox(RECEPTIONIST)[-1]
     assert f"phone {PHONE}" in desk.inbox(RECEPTIONIST)[-1]
@@ -168,6 +173,46 @@ async def test_staff_log_a_phone_complaint_for_the_owners_unit(desk: Desk) -> No
     assert ticket.state == St.RECORDING
 
 
+async def test_a_case_passed_on_later_than_an_hour_shows_it_on_the_record(desk: Desk) -> None:
+    # 4.2.3: whoever receives a complaint by phone, letter or e-mail tells the front desk
+    # within an hour. It is 10:00; the technician took the call at 08:40.
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    await desk.send(TECH, "/log")
+    await desk.send(TECH, "1-2-301")
+    await desk.press(TECH, "Li (owner)")
+    assert (await desk.press(TECH, "phone")) == [
+        "When did you receive it? Press Just now, or type the time, for example "
+        "2026-11-27 14:30, or 14:30 for today."
+    ]
+    for typed, reason in (
+        ("25:00", "Please type the time like 2026-11-27 14:30, or 14:30 for today."),
+        ("11:00", "That time is still to come. When did you receive it?"),
+        ("2026-11-19 09:00", "That is more than 7 days ago. Please log it as received just "
+                             "now and write when it was received in the details."),
+    ):  # fmt: skip
+        assert (await desk.send(TECH, typed))[0] == reason
+    assert (await desk.send(TECH, "08:40")) == ["📝 Is it a complaint or a suggestion?"]
+    await desk.press(TECH, "Complaint")
+    await desk.send(TECH, "Owner called: the corridor light is out for days")
+    await desk.press(TECH, "Skip photos")
+    await desk.press(TECH, "Skip")
+    await desk.press(TECH, "No")
+    assert "Received at: 27 Nov 2026, 08:40" in desk.emu.last(TECH).content
+    await desk.press(TECH, "Submit")
+
+    notice = desk.inbox(RECEPTIONIST)[-1]
+    assert "Received by: phone\nReceived at: 27 Nov 2026, 08:40" in notice
+    assert (
+        "⚠️ Passed on 1 h 20 min after it was received: within one hour, says 4.2.3. "
+        "Logged by Zhang Wei."
+    ) in notice
+    ticket, complaint = await case(desk, "C-20261127-001")
+    assert complaint.received_at == datetime(2026, 11, 27, 0, 40, tzinfo=UTC)
+    logged = [e for e in ticket.events if e.action == "logged_for_owner"]
+    assert logged[0].data["late"] is True
+
+
 async def test_a_suggestion_skips_the_raised_elsewhere_question(desk: Desk) -> None:
     await desk.owner(OWNER, "1-2-301", lang="en")
     ref = await file_case(desk, text="Plant more trees by the fence", kind="Suggestion")
@@ -180,6 +225,7 @@ async def _log_for(desk: Desk, staff: int, unit: str, who: str, text: str) -> li
     await desk.send(staff, unit)
     await desk.press(staff, who)
     await desk.press(staff, "phone")
+    await desk.press(staff, "Just now")
     await desk.press(staff, "Complaint")
     await desk.send(staff, text)
     await desk.press(staff, "Skip photos")
@@ -214,6 +260,7 @@ async def test_a_logged_complaint_reaches_the_person_chosen_never_a_former_owner
     ]  # fmt: skip
     await desk.press(RECEPTIONIST, "New Owner (owner)")
     await desk.press(RECEPTIONIST, "phone")
+    await desk.press(RECEPTIONIST, "Just now")
     await desk.press(RECEPTIONIST, "Complaint")
     await desk.send(RECEPTIONIST, "Wall cracks in the master bedroom since the rains")
     await desk.press(RECEPTIONIST, "Skip photos")
