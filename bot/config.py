@@ -174,6 +174,7 @@ class ComplaintSettings(BaseModel):
     major_answer_hours: int = Field(default=48, ge=1)
     ask_superior_hours: int = Field(default=2, ge=1)
     pass_on_minutes: int = Field(default=60, ge=1)
+    feedback_hours: int = Field(default=24, ge=1)
     followup_days: int = Field(default=3, ge=1)
     followup_escalate_days: int = Field(default=1, ge=1)
 
@@ -393,6 +394,7 @@ class Settings(BaseSettings):
             major_answer_limit=timedelta(hours=c.major_answer_hours),
             ask_superior_limit=timedelta(hours=c.ask_superior_hours),
             pass_on_limit=timedelta(minutes=c.pass_on_minutes),
+            feedback_limit=timedelta(hours=c.feedback_hours),
             followup_limit=timedelta(days=c.followup_days),
             followup_escalate=timedelta(days=c.followup_escalate_days),
         )

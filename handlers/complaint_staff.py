@@ -155,6 +155,28 @@ async def ask_superior(ctx: Ctx) -> None:
     await begin_action(ctx, ASK_FORM, "sup")
 
 
+async def _progress(ctx: Ctx, data: dict[str, Any]) -> None:
+    async def op() -> object:
+        return await handling.report_progress(
+            ctx.session, data["tid"], ctx.person, data["note"], ctx.now
+        )
+
+    if await attempt(ctx, op) is not None:
+        ctx.reply(N_("The front desk has your report on {ref}."), ref=data["ref"])
+
+
+PROGRESS_FORM = text_form(
+    "c_prg", [("note", N_("How is {ref} being handled? Write it for the front desk."), 2, None)],
+    _progress,
+)  # fmt: skip
+
+
+@desk
+async def report_progress(ctx: Ctx) -> None:
+    """ch.4 四: the person responsible reports to the front desk on a case still in hand."""
+    await begin_action(ctx, PROGRESS_FORM, "prg")
+
+
 async def _opinion(ctx: Ctx, data: dict[str, Any]) -> None:
     async def op() -> object:
         return await handling.give_opinion(
@@ -238,6 +260,7 @@ BUTTONS: dict[str, TgCallback] = {
     r"^c:snd:": send_order,
     r"^c:rep:": record_reply,
     r"^c:sup:": ask_superior,
+    r"^c:prg:": report_progress,
     r"^c:opn:": opinion,
     r"^c:res:": resolve,
     r"^c:bak:": send_back,

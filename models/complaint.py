@@ -46,6 +46,7 @@ ACTION_NAMES = {
     "routed": N_("recorded; passed to the person responsible"),
     "linked_repair": N_("warranty repair linked"),
     "asked_superior": N_("superior asked for instructions"),
+    "progress": N_("progress reported to the front desk"),
     "opinion": N_("opinion of a superior"),
     "replied": N_("handling opinion and result recorded"),
     "sent_back": N_("sent back to the person responsible"),

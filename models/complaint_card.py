@@ -29,6 +29,7 @@ from models.ticket import Ticket
 _CHECKS: dict[str, tuple[str, set[St]]] = {
     "rep": ("assignee", {St.IN_HAND}),
     "sup": ("assignee", {St.IN_HAND}),
+    "prg": ("assignee", {St.IN_HAND}),
     "opn": ("head", OPEN),
     "res": ("desk", {St.ANSWERED}),
     "bak": ("desk", {St.ANSWERED}),
@@ -96,6 +97,8 @@ async def actions(session: AsyncSession, ticket_id: int, viewer: Person) -> list
             (N_("Record handling and result"), d("rep", ticket)),
             (N_("Ask my superior"), d("sup", ticket)),
         ]
+        if complaint.asked_superior_at is not None:
+            out.append((N_("Report progress"), d("prg", ticket)))
     head = is_head(viewer, complaint) or viewer.has_role(Role.EXECUTIVE, complaint.building)
     if head and state in OPEN:
         out.append((N_("Give an opinion"), d("opn", ticket)))

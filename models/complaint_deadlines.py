@@ -180,6 +180,45 @@ async def _handling_due(session: AsyncSession, d: Due, now: datetime, env: Env) 
     await _tell(session, Role.RECEPTIONIST, complaint, body, now)
 
 
+@on_due("complaint.feedback")
+async def _feedback_due(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
+    """ch.4 四: asked their superior, and 24 office hours after the order the front desk has
+    heard nothing from the person responsible."""
+    found = await _case(session, d, St.IN_HAND)
+    if found is None or found[0].assignee is None:
+        return
+    ticket, complaint = found
+    holder = ticket.assignee
+    assert holder is not None
+    nudge = msg(
+        N_(
+            "⏰ {ref}: you asked your superior for instructions. Please tell the front desk "
+            "how it is being handled: within 24 office hours of the order (ch.4 四), that was "
+            "{due}."
+        ),
+        ref=ticket.ref,
+        due=d.due_at,
+    )
+    nudge.button_row(
+        (N_("Report progress"), notices.data("prg", ticket)),
+        (N_("Record handling and result"), notices.data("rep", ticket)),
+    )
+    enqueue(session, holder, nudge, now, ticket_id=ticket.id)
+    body = msg(
+        N_(
+            "⏰ {ref} ({what}): no word from {name} 24 office hours after the order; they "
+            "asked their superior on {asked}. The order is due by {due}."
+        ),
+        ref=ticket.ref,
+        what=notices.what(ticket, complaint),
+        name=holder.name,
+        asked=complaint.asked_superior_at or d.created_at,
+        due=complaint.due_at,
+    )
+    body.button_row(notices.open_button(ticket))
+    await _tell(session, Role.RECEPTIONIST, complaint, body, now)
+
+
 FOLLOWUP_OVERDUE = N_(
     "⏰ The follow-up (回访) of {ref} ({what}) is overdue by {late}; held by {name}."
 )

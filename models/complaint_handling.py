@@ -18,6 +18,7 @@ from models.complaint import (
     load,
     unit_of,
 )
+from models.deadline import schedule, settle
 from models.env import Env
 from models.notification import Msg, enqueue, msg, notify_role
 from models.people import Person, Role
@@ -39,7 +40,11 @@ async def ask_superior(
     session: AsyncSession, ticket_id: int, actor: Person, note: str, now: datetime, env: Env
 ) -> tuple[Ticket, bool]:
     ticket, complaint = await load(session, ticket_id)
+    first = complaint.asked_superior_at is None
     late = ops.ask_superior(ticket, complaint, actor, note, now, env)
+    due = ops.feedback_due(complaint, now, env)
+    if first and due is not None:
+        schedule(session, "complaint.feedback", due, now, ticket_id=ticket.id)
     body = msg(
         N_("🙋 {name} asks for your instructions on {ref} ({what}): {note}"),
         name=actor.name,
@@ -59,6 +64,26 @@ async def ask_superior(
     body.button_row((N_("Give an opinion"), notices.data("opn", ticket)))
     await to_role(session, Role.SUPERVISOR, ticket, complaint, body, now)
     return ticket, late
+
+
+async def report_progress(
+    session: AsyncSession, ticket_id: int, actor: Person, note: str, now: datetime
+) -> Ticket:
+    """ch.4 四: the handler's report to the front desk on a case still in hand."""
+    ticket, complaint = await load(session, ticket_id)
+    ops.report_progress(ticket, complaint, actor, note, now)
+    await settle(session, now, ticket_id=ticket.id, kinds={"complaint.feedback"})
+    body = msg(
+        N_("📨 {name} reports on {ref} ({what}): {note}"),
+        name=actor.name,
+        ref=ticket.ref,
+        what=notices.what(ticket, complaint),
+        note=note,
+    )
+    body.add(N_("The order is due by {time}."), time=complaint.due_at)
+    body.button_row(notices.open_button(ticket))
+    await to_role(session, Role.RECEPTIONIST, ticket, complaint, body, now)
+    return ticket
 
 
 async def give_opinion(

@@ -213,6 +213,25 @@ def ask_superior(
     return late
 
 
+def feedback_due(complaint: Complaint, now: datetime, env: Env) -> datetime | None:
+    """ch.4 四: a handler who has to ask a superior reports to the front desk how it is being
+    handled within 24 office hours of the order; None when the case is due before that anyway
+    (class 1 and 2), as its reply is the report."""
+    due = env.calendar.add_business_time(
+        complaint.order_sent_at or now, env.complaint.feedback_limit
+    )
+    return due if complaint.due_at is None or due < complaint.due_at else None
+
+
+def report_progress(
+    ticket: Ticket, complaint: Complaint, actor: Person, note: str, now: datetime
+) -> None:
+    """The person responsible tells the front desk how the case is being handled."""
+    require(ticket.assignee_id == actor.id)
+    require_state(ticket, {St.IN_HAND})
+    ticket.record("progress", actor, now, note=note)
+
+
 def give_opinion(
     ticket: Ticket, complaint: Complaint, actor: Person, note: str, now: datetime
 ) -> None:
@@ -248,7 +267,7 @@ async def reply(
     complaint.opinion, complaint.result, complaint.replied_at = opinion, result, now
     ticket.assignee_id = None  # back with the front desk: off the handler's /queue
     ticket.assignee = None
-    await settle(session, now, ticket_id=ticket.id, kinds={"complaint.due"})
+    await settle(session, now, ticket_id=ticket.id, kinds={"complaint.due", "complaint.feedback"})
     _desk_ladder(session, "complaint.relay", ticket, now, env)
 
 

@@ -77,6 +77,7 @@ class ComplaintPolicy:
     major_answer_limit: timedelta = timedelta(hours=48)  # business time after filing
     ask_superior_limit: timedelta = timedelta(hours=2)  # business time after the order
     pass_on_limit: timedelta = timedelta(hours=1)  # business time: heard → front desk (4.2.3)
+    feedback_limit: timedelta = timedelta(hours=24)  # business time after the order (ch.4 四)
     followup_limit: timedelta = timedelta(days=3)  # calendar time after resolution
     followup_escalate: timedelta = timedelta(days=1)  # after a missed follow-up
     # Who may be made responsible for a case (role values, see models.people.Role).

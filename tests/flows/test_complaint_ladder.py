@@ -314,3 +314,67 @@ async def test_an_answer_sent_back_is_not_chased_as_if_it_waited_for_the_desk(
     desk.unread(RECEPTIONIST)
     await desk.tick(timedelta(hours=2))
     assert [m for m in desk.unread(RECEPTIONIST) if "passed on to the owner" in m] == []
+
+
+CLASS3 = "3 · outside the planning red line"
+
+
+async def _asked_on_class_3(desk: Desk) -> str:
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    ref = await file_case(desk, text="The road outside the east gate floods after every rain")
+    await record(desk, ref, CLASS3)  # Friday 27 Nov 10:00: due Monday 30 Nov 10:00
+    await desk.press(HANDLER, "Ask my superior")
+    await desk.send(HANDLER, "It needs the district roads office")
+    for who in (RECEPTIONIST, SUPERVISOR, EXECUTIVE, HANDLER):
+        desk.unread(who)
+    return ref
+
+
+async def test_a_handler_who_asked_their_superior_is_chased_for_a_report_after_24_office_hours(
+    desk: Desk,
+) -> None:
+    # ch.4 四: ask the superior within 2 hours, and report to the front desk within 24 hours.
+    ref = await _asked_on_class_3(desk)
+    # 24 office hours after Friday 10:00 (08:30-17:30 daily): Sunday 29 Nov 16:00
+    await desk.at(local(29, 15, 59))
+    assert alerts(desk.unread(HANDLER)) == [] and alerts(desk.unread(RECEPTIONIST)) == []
+    await desk.tick(timedelta(minutes=1))
+    assert alerts(desk.unread(HANDLER)) == [
+        f"⏰ {ref}: you asked your superior for instructions. Please tell the front desk how it "
+        "is being handled: within 24 office hours of the order (ch.4 四), that was "
+        "29 Nov 2026, 16:00."
+    ]
+    assert alerts(desk.unread(RECEPTIONIST)) == [
+        f"⏰ {ref} (class 3 (outside the planning red line)): no word from Hu Area 24 office "
+        "hours after the order; they asked their superior on 27 Nov 2026, 10:00. The order is "
+        "due by 30 Nov 2026, 10:00."
+    ]
+    assert await desk.press(HANDLER, "Report progress") == [
+        f"How is {ref} being handled? Write it for the front desk."
+    ]
+    assert await desk.send(HANDLER, "The roads office comes on Monday morning") == [
+        f"The front desk has your report on {ref}."
+    ]
+    assert desk.unread(RECEPTIONIST) == [
+        f"📨 Hu Area reports on {ref} (class 3 (outside the planning red line)): The roads "
+        "office comes on Monday morning\nThe order is due by 30 Nov 2026, 10:00."
+    ]
+    history = "\n".join(await desk.send(RECEPTIONIST, f"/ticket {ref}"))
+    assert "progress reported to the front desk · Hu Area" in history
+
+
+async def test_a_report_in_time_stops_the_chase_and_class_1_has_none(desk: Desk) -> None:
+    ref = await _asked_on_class_3(desk)
+    await desk.at(local(28, 9, 0))
+    await desk.send(HANDLER, f"/ticket {ref}")
+    await desk.press(HANDLER, "Report progress")
+    await desk.send(HANDLER, "Called the roads office, waiting for their visit")
+    await desk.at(local(29, 16, 1))
+    assert alerts(desk.unread(HANDLER)) == [] and alerts(desk.unread(RECEPTIONIST), ref) == []
+    # A class 1 case is due in 4 office hours: its reply is the report, no second chase.
+    ref1 = await file_case(desk, owner=OWNER)
+    await record(desk, ref1)
+    await desk.press(HANDLER, "Ask my superior")
+    await desk.send(HANDLER, "Not sure whose fault it is")
+    assert "complaint.feedback" not in {d.kind for d in await deadlines(desk, ref1)}
