@@ -208,6 +208,32 @@ async def take_elsewhere(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
     if answer.choice != "no" and answer.choice not in RAISED_WITH:
         raise Invalid(N_("Please choose one of the buttons."))
     data["raised_with"] = None if answer.choice == "no" else answer.choice
+    return "spot" if data.get("channel") == "face" else "confirm"
+
+
+async def ask_spot(ctx: Ctx, data: dict[str, Any]) -> Msg:
+    """4.2.1: a complaint made face to face that can be resolved there and then is resolved
+    there and then, and reported to the superior."""
+    out = msg(N_("Was it resolved on the spot?"))
+    return out.button_row(
+        (N_("Yes, resolved on the spot"), _c(data, "spot", "yes")),
+        (N_("No, it needs handling"), _c(data, "spot", "no")),
+    )
+
+
+async def take_spot(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
+    if answer.choice not in ("yes", "no"):
+        raise Invalid(N_("Please choose one of the buttons."))
+    data["on_the_spot"] = None
+    return "spot_result" if answer.choice == "yes" else "confirm"
+
+
+async def ask_spot_result(ctx: Ctx, data: dict[str, Any]) -> Msg:
+    return msg(N_("What was done, and with what result? The front desk tells the owner."))
+
+
+async def take_spot_result(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
+    data["on_the_spot"] = take_text(answer, 5, 1000)
     return "confirm"
 
 
@@ -241,6 +267,8 @@ async def ask_confirm(ctx: Ctx, data: dict[str, Any]) -> Msg:
         out.add(N_("Where: {place}"), place=data["location"])
     if data.get("raised_with"):
         out.add(N_("Already raised with: {where}"), where=msg(RAISED_WITH[data["raised_with"]]))
+    if data.get("on_the_spot"):
+        out.add(N_("Resolved on the spot: {text}"), text=data["on_the_spot"])
     return out.button_row(
         (N_("Submit"), _c(data, "confirm", "yes")), (N_("Cancel"), _c(data, "confirm", "no"))
     )
@@ -278,6 +306,8 @@ async def finish(ctx: Ctx, data: dict[str, Any]) -> None:
             unit=unit.code,
             channel=msg(CHANNELS[complaint.channel]),
         )
+        if complaint.on_the_spot:
+            ctx.reply(N_("Your superior has been told it was resolved on the spot (4.2.1)."))
         return
     done = msg(
         N_("✅ Your suggestion has been filed. Reference: {ref}")
@@ -307,6 +337,8 @@ STEPS = {
     ),
     "place": Step(ask_place, take_place),
     "elsewhere": Step(ask_elsewhere, take_elsewhere),
+    "spot": Step(ask_spot, take_spot),
+    "spot_result": Step(ask_spot_result, take_spot_result),
     "confirm": Step(ask_confirm, take_confirm),
 }
 COMPLAINT_FORM = forms.register(Form(OWNER_FORM, N_("complaint"), "kind", STEPS, finish))

@@ -79,8 +79,25 @@ async def send_order(ctx: Ctx) -> None:
     ticket, complaint, linked = await recording.classify(
         ctx.session, ctx.target_id, ctx.person, ctx.target_arg, ctx.now, ctx.rt.env
     )
-    name = ticket.assignee.name if ticket.assignee else "—"
     ctx.clear_buttons = True
+    if complaint.on_the_spot:
+        ctx.answer()
+        done = msg(
+            N_(
+                "{ref} recorded as {what}. It was resolved on the spot: please check the result "
+                "and tell the owner."
+            ),
+            ref=ticket.ref,
+            what=notices.what(ticket, complaint),
+        )
+        done.lines += notices.answer_lines(complaint).lines
+        done.button_row(
+            (N_("Confirm and tell the owner"), notices.data("res", ticket)),
+            (N_("Send back"), notices.data("bak", ticket)),
+        )
+        ctx.reply(done)
+        return
+    name = ticket.assignee.name if ticket.assignee else "—"
     ctx.answer(N_("Work-contact order for {ref} sent to {name}."), ref=ticket.ref, name=name)
     out = msg(
         N_("{ref} recorded as {what}; work-contact order sent to {name}, due by {time}."),

@@ -94,6 +94,9 @@ class Complaint(Base):
     # When the person who heard it received it (4.2.3: passed to the front desk within an
     # hour); None for a case filed in the bot, received when filed.
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 4.2.1: a face-to-face complaint the person who heard it resolved there and then: what
+    # they did. The front desk still records and classifies it, then tells the owner.
+    on_the_spot: Mapped[str | None] = mapped_column(Text)
     description: Mapped[str] = mapped_column(Text)
     location: Mapped[str | None] = mapped_column(String(200))
     photos: Mapped[list[str]] = mapped_column(JSONType, default=list)

@@ -177,6 +177,12 @@ async def classify(
     )
     unit = await unit_of(session, complaint)
     linked = await _link_repair(session, ticket, complaint, unit, scope, actor, now, env)
+    if complaint.on_the_spot:
+        # 4.2.1: resolved by whoever heard it; no order goes out, the front desk confirms
+        await ops.answered_on_the_spot(session, ticket, complaint, now, env)
+        if newly_major:
+            await major_report(session, ticket, complaint, unit, now)
+        return ticket, complaint, linked
     enqueue(
         session,
         responsible,

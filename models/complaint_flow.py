@@ -60,6 +60,7 @@ async def file(
             if channel != "bot" and answers.get("received_at")
             else None
         ),
+        on_the_spot=answers.get("on_the_spot") if channel == "face" else None,
     )
     body = Msg().add(
         N_("🆕 New suggestion: {ref}")
@@ -84,6 +85,17 @@ async def file(
     )
     if complaint.major:
         await major_report(session, ticket, complaint, unit, now)
+    if complaint.on_the_spot:
+        report = msg(
+            N_("ℹ️ {name} resolved a complaint on the spot (4.2.1): {ref}"),
+            name=filer.name,
+            ref=ticket.ref,
+        )
+        report.lines += notices.describe(ticket, complaint, unit, full=True).lines
+        report.photos = []
+        await notify_role(
+            session, Role.SUPERVISOR, report, now, building=complaint.building, ticket_id=ticket.id
+        )
     if owner is not None and channel != "bot":
         told = msg(
             N_("The front desk has recorded your {what} {ref}, received by {channel}."),
@@ -91,7 +103,8 @@ async def file(
             ref=ticket.ref,
             channel=msg(CHANNELS[channel]),
         )
-        told.lines += promise(ticket, complaint, now, env).lines
+        if not complaint.on_the_spot:  # (resolved: the front desk tells them the result)
+            told.lines += promise(ticket, complaint, now, env).lines
         enqueue(session, owner, told, now, ticket_id=ticket.id)
     return ticket, complaint
 

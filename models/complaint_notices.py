@@ -80,6 +80,8 @@ def describe(ticket: Ticket, complaint: Complaint, unit: Unit | None, *, full: b
     if complaint.location:
         out.add(N_("Where: {place}"), place=complaint.location)
     out.add(N_("Details: {text}"), text=complaint.description)
+    if complaint.on_the_spot:
+        out.add(N_("Resolved on the spot: {text}"), text=complaint.on_the_spot)
     out.photos = list(complaint.photos)
     return out
 

@@ -67,6 +67,7 @@ async def file_case(
     now: datetime,
     env: Env,
     received_at: datetime | None = None,
+    on_the_spot: str | None = None,
 ) -> tuple[Ticket, Complaint]:
     """The 业主投诉/建议处理记录表 row. Owners file through the bot; any staff member who hears
     a complaint logs it for the unit with the channel it came through (4.2.1, 4.2.3)."""
@@ -82,6 +83,10 @@ async def file_case(
     if raised_with is not None and (raised_with not in RAISED_WITH or kind != Kind.COMPLAINT):
         raise DomainError("stale")
     if not 1 <= len(description.strip()) <= 1000 or len(location or "") > 200:
+        raise DomainError("stale")
+    if on_the_spot is not None and (
+        channel != "face" or kind != Kind.COMPLAINT or not 1 <= len(on_the_spot.strip()) <= 1000
+    ):
         raise DomainError("stale")
     ticket = await new_ticket(
         session,
@@ -109,6 +114,7 @@ async def file_case(
         case_study=False,
         answer_due_at=answer_due(now, env, major=major) if kind == Kind.SUGGESTION else None,
         received_at=received_at,
+        on_the_spot=on_the_spot,
     )
     session.add(complaint)
     if received_at is not None:
@@ -121,6 +127,7 @@ async def file_case(
                 "unit": unit.code,
                 "received_at": received_at.isoformat(),
                 "late": passed_on_late(complaint, now, env),
+                "on_the_spot": on_the_spot is not None,
             },
         )
     schedule_classify(session, ticket, now, env)
@@ -266,6 +273,29 @@ async def reply(
     )
     complaint.opinion, complaint.result, complaint.replied_at = opinion, result, now
     ticket.assignee_id = None  # back with the front desk: off the handler's /queue
+    ticket.assignee = None
+    await settle(session, now, ticket_id=ticket.id, kinds={"complaint.due", "complaint.feedback"})
+    _desk_ladder(session, "complaint.relay", ticket, now, env)
+
+
+async def answered_on_the_spot(
+    session: AsyncSession, ticket: Ticket, complaint: Complaint, now: datetime, env: Env
+) -> None:
+    """4.2.1-4.2.2: resolved on the spot by the person who heard it: once recorded, the case
+    is answered with what they did; the front desk confirms it and tells the owner."""
+    assert complaint.on_the_spot is not None
+    heard_by = await session.get(Person, ticket.created_by_id) if ticket.created_by_id else None
+    ticket.transition(
+        {St.IN_HAND},
+        St.ANSWERED,
+        "replied",
+        heard_by,
+        now,
+        note=complaint.on_the_spot,
+        data={"on_the_spot": True, "late": False},
+    )
+    complaint.result, complaint.replied_at = complaint.on_the_spot, now
+    ticket.assignee_id = None
     ticket.assignee = None
     await settle(session, now, ticket_id=ticket.id, kinds={"complaint.due", "complaint.feedback"})
     _desk_ladder(session, "complaint.relay", ticket, now, env)

@@ -16,6 +16,7 @@ from tests.flows.complaint_steps import (
     RECEPTIONIST,
     SUPERVISOR,
     case,
+    deadlines,
     file_case,
     record,
     staffed,
@@ -331,3 +332,62 @@ async def test_the_person_responsible_hears_when_the_warranty_repair_ends(desk: 
         f"Please record how {other} was handled."
     ]
     assert (await case(desk, other))[0].state == St.IN_HAND  # nudged, not closed for them
+
+
+async def test_a_face_to_face_complaint_resolved_on_the_spot_is_reported_and_confirmed(
+    desk: Desk,
+) -> None:
+    # 4.2.1: resolved there and then, and reported to the superior; 4.2.2: the front desk
+    # records it the same day. No work-contact order goes out; the owner hears the result.
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    desk.unread(OWNER)
+    await desk.send(HANDLER, "/log")
+    await desk.send(HANDLER, "1-2-301")
+    await desk.press(HANDLER, "Li (owner)")
+    await desk.press(HANDLER, "face to face")
+    await desk.press(HANDLER, "Just now")
+    await desk.press(HANDLER, "Complaint")
+    await desk.send(HANDLER, "The lobby door slams shut on children")
+    await desk.press(HANDLER, "Skip photos")
+    await desk.press(HANDLER, "Skip")
+    assert await desk.press(HANDLER, "No") == ["Was it resolved on the spot?"]
+    assert await desk.press(HANDLER, "Yes, resolved on the spot") == [
+        "What was done, and with what result? The front desk tells the owner."
+    ]
+    await desk.send(HANDLER, "Adjusted the door closer; it now closes slowly")
+    assert (
+        "Resolved on the spot: Adjusted the door closer; it now closes slowly"
+        in desk.emu.last(HANDLER).content
+    )
+    replies = await desk.press(HANDLER, "Submit")
+    ref = replies[0].split()[2]
+    assert replies[1] == "Your superior has been told it was resolved on the spot (4.2.1)."
+    report = desk.unread(SUPERVISOR)[-1]
+    assert report.startswith(f"ℹ️ Hu Area resolved a complaint on the spot (4.2.1): {ref}")
+    assert report.endswith("Resolved on the spot: Adjusted the door closer; it now closes slowly")
+    assert desk.unread(OWNER) == [
+        f"The front desk has recorded your complaint {ref}, received by face to face."
+    ]
+
+    desk.unread(HANDLER)
+    recorded = await record(desk, ref)
+    assert recorded == [
+        f"{ref} recorded as class 1 (our management or service). It was resolved on the spot: "
+        "please check the result and tell the owner.\n"
+        "Result: Adjusted the door closer; it now closes slowly"
+    ]
+    assert desk.unread(HANDLER) == []  # no work-contact order for what is already done
+    ticket, _ = await case(desk, ref)
+    assert ticket.state == St.ANSWERED and ticket.assignee_id is None
+    assert all(
+        d.done_at is not None for d in await deadlines(desk, ref) if d.kind == "complaint.due"
+    )
+
+    await desk.press(RECEPTIONIST, "Confirm and tell the owner")
+    await desk.press(RECEPTIONIST, "Send the handler's result")
+    assert desk.unread(OWNER)[0].startswith(
+        f"✅ Your complaint {ref} has been resolved:\n"
+        "Adjusted the door closer; it now closes slowly"
+    )
+    assert (await case(desk, ref))[0].state == St.RESOLVED
