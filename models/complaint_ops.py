@@ -272,7 +272,13 @@ async def reply(
         data={"opinion": opinion, "late": late},
     )
     complaint.opinion, complaint.result, complaint.replied_at = opinion, result, now
-    ticket.assignee_id = None  # back with the front desk: off the handler's /queue
+    await _answered(session, ticket, now, env)
+
+
+async def _answered(session: AsyncSession, ticket: Ticket, now: datetime, env: Env) -> None:
+    """The answer is with the front desk: off the handler's /queue, their deadlines met, and
+    the desk reminded until it passes the answer on (ch.4 五)."""
+    ticket.assignee_id = None
     ticket.assignee = None
     await settle(session, now, ticket_id=ticket.id, kinds={"complaint.due", "complaint.feedback"})
     _desk_ladder(session, "complaint.relay", ticket, now, env)
@@ -295,10 +301,7 @@ async def answered_on_the_spot(
         data={"on_the_spot": True, "late": False},
     )
     complaint.result, complaint.replied_at = complaint.on_the_spot, now
-    ticket.assignee_id = None
-    ticket.assignee = None
-    await settle(session, now, ticket_id=ticket.id, kinds={"complaint.due", "complaint.feedback"})
-    _desk_ladder(session, "complaint.relay", ticket, now, env)
+    await _answered(session, ticket, now, env)
 
 
 async def send_back(
@@ -317,6 +320,9 @@ async def send_back(
     )
     if responsible is None:
         raise DomainError("stale")
+    if not may_be_responsible(responsible, complaint.building, env):
+        # They left the staff or changed post since they answered (`propdesk staff remove`).
+        raise DomainError("complaint_not_responsible", name=responsible.name)
     ticket.transition({St.ANSWERED}, St.IN_HAND, "sent_back", actor, now, note=note)
     await settle(session, now, ticket_id=ticket.id, kinds={"complaint.relay"})
     _send_order(

@@ -9,6 +9,8 @@ import pytest
 from bot.cli import main
 from bot.clock import ManualClock
 from models.notification import Notification, enqueue, msg
+from tests.flows.complaint_steps import HANDLER, answer, case, file_case, record
+from tests.flows.complaint_steps import staffed as complaint_office
 from tests.flows.harness import Desk
 from tests.flows.repair_steps import (
     OWNER,
@@ -224,3 +226,22 @@ async def test_taking_one_role_leaves_the_others(
             in capsys.readouterr().err
         )
         assert {r.role for r in (await desk.person(RECEPTIONIST)).roles} == {"receptionist"}
+
+
+async def test_an_answer_from_someone_who_has_left_is_not_sent_back_to_them(
+    database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with Desk(database_url, clock) as desk:
+        await complaint_office(desk)
+        await desk.owner(OWNER, "1-2-301", lang="en")
+        ref = await file_case(desk)
+        await record(desk, ref)
+        await answer(desk)
+        # answered, so nothing held by name: they may leave
+        assert await _cli("staff", "remove", "--telegram-id", str(HANDLER)) == 0
+        await desk.press(RECEPTIONIST, "Send back")
+        assert await desk.send(RECEPTIONIST, "Please apologise in person") == [
+            "Hu Area cannot be made responsible for this case."
+        ]
+        ticket, _ = await case(desk, ref)
+        assert ticket.state == "answered" and ticket.assignee_id is None
