@@ -140,6 +140,22 @@ async def units_to_inspect(
     return sorted(out.values(), key=lambda item: item[0].code)
 
 
+def _tasks(rnd: Round, found: list[tuple[Unit, str, int | None]]) -> list[Inspection]:
+    # The unit objects go in as loaded relationships: the announcement reads them at once.
+    return [
+        Inspection(
+            round_id=rnd.id,
+            unit_id=unit.id,
+            unit=unit,
+            round=rnd,
+            building=unit.building.code,
+            reason=reason,
+            vacancy_id=vacancy_id,
+        )
+        for unit, reason, vacancy_id in found
+    ]
+
+
 async def create_round(
     session: AsyncSession,
     kind: str,
@@ -164,20 +180,7 @@ async def create_round(
     )
     session.add(rnd)
     await session.flush()
-    found = await units_to_inspect(session, today, all_shut_off=kind == "weather")
-    # The unit objects go in as loaded relationships: the announcement reads them at once.
-    tasks = [
-        Inspection(
-            round_id=rnd.id,
-            unit_id=unit.id,
-            unit=unit,
-            round=rnd,
-            building=unit.building.code,
-            reason=reason,
-            vacancy_id=vacancy_id,
-        )
-        for unit, reason, vacancy_id in found
-    ]
+    tasks = _tasks(rnd, await units_to_inspect(session, today, all_shut_off=kind == "weather"))
     session.add_all(tasks)
     deadline = schedule(session, "vacancy.round_due", due_at, now, data={"round": rnd.id})
     await session.flush()
@@ -199,19 +202,7 @@ async def add_to_round(
         .all()
     )
     found = await units_to_inspect(session, today, all_shut_off=rnd.kind == "weather")
-    tasks = [
-        Inspection(
-            round_id=rnd.id,
-            unit_id=unit.id,
-            unit=unit,
-            round=rnd,
-            building=unit.building.code,
-            reason=reason,
-            vacancy_id=vacancy_id,
-        )
-        for unit, reason, vacancy_id in found
-        if unit.id not in have
-    ]
+    tasks = _tasks(rnd, [item for item in found if item[0].id not in have])
     if not tasks:
         return []
     session.add_all(tasks)
