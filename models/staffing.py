@@ -27,7 +27,9 @@ from models.complaint import Complaint
 from models.complaint import St as ComplaintSt
 from models.notification import Msg, Notification, Status, enqueue
 from models.people import ROLE_NAMES, Person, person_by_telegram
-from models.ticket import Ticket
+from models.repair import WORKING
+from models.repair import St as RepairSt
+from models.ticket import Kind, Ticket
 
 LEFT = "left the staff"
 
@@ -41,9 +43,19 @@ class Removal:
     told: bool
 
 
+# A repair keeps its technician after the work is done (the record of who did it), but from
+# then on it waits for the owner and the front desk, not for them; "not fixed" goes back to
+# the queue for a new dispatch.
+REPAIR_HELD = {s.value for s in (RepairSt.DISPATCHED, RepairSt.ACCEPTED, *WORKING)}
+
+
 async def work_held(session: AsyncSession, person: Person) -> list[Ticket]:
     """Open tickets that wait for this person by name (not for a role)."""
-    assigned = select(Ticket).where(Ticket.assignee_id == person.id, Ticket.closed_at.is_(None))
+    assigned = select(Ticket).where(
+        Ticket.assignee_id == person.id,
+        Ticket.closed_at.is_(None),
+        or_(Ticket.kind != Kind.REPAIR.value, Ticket.state.in_(REPAIR_HELD)),
+    )
     followups = (
         select(Ticket)
         .join(Complaint, Complaint.ticket_id == Ticket.id)

@@ -195,6 +195,27 @@ async def test_a_leaving_technician_must_hand_over_their_jobs_then_loses_every_s
         assert buttons == ["Dispatch → Liu Qiang (1 open)"]
 
 
+async def test_a_job_done_and_waiting_for_the_owner_does_not_keep_a_technician_on_staff(
+    database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with Desk(database_url, clock) as desk:
+        await staffed(desk)
+        await desk.owner(OWNER, lang="en")
+        ref = await file_home_repair(desk, photos=0)
+        await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+        await desk.press(TECH, "Accept")
+        await desk.press(TECH, "Arrived")
+        assert await _cli("staff", "remove", "--telegram-id", str(TECH)) == 1
+        assert f"{ref} (on_site)" in capsys.readouterr().err
+        await desk.press(TECH, "Done")
+        # now it waits for the owner's signature and the front desk's follow-up call
+        assert await _cli("staff", "remove", "--telegram-id", str(TECH)) == 0
+        assert "Zhang Wei is no longer staff" in capsys.readouterr().out
+        await desk.press(OWNER, "Confirm and rate")
+        await desk.press(OWNER, "★★★★★")
+        assert (await desk.ticket(ref)).state == "confirmed"
+
+
 async def test_taking_one_role_leaves_the_others(
     database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
