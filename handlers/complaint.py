@@ -41,6 +41,7 @@ labels.register(
 REFUSALS.update(
     {
         "complaint_not_responsible": N_("{name} cannot be made responsible for this case."),
+        "complaint_already_responsible": N_("{name} is already responsible for this case."),
         "complaint_owner_not_in_bot": N_(
             "The owner of {ref} does not use the bot. Please call them and record the follow-up."
         ),

@@ -113,6 +113,31 @@ async def send_order(ctx: Ctx) -> None:
     ctx.reply(out)
 
 
+@desk
+async def reassign_menu(ctx: Ctx) -> None:
+    """Front desk: choose who takes the case over."""
+    ctx.answer()
+    ctx.reply(await recording.reassign_menu(ctx.session, ctx.target_id, ctx.person, ctx.rt.env))
+
+
+@desk
+async def reassign(ctx: Ctx) -> None:
+    """Front desk: the case goes to the person chosen, with a new work-contact order."""
+    ticket, complaint, responsible = await recording.reassign(
+        ctx.session, ctx.target_id, ctx.person, ctx.target_arg, ctx.now, ctx.rt.env
+    )
+    ctx.clear_buttons = True
+    ctx.answer(
+        N_("Work-contact order for {ref} sent to {name}."), ref=ticket.ref, name=responsible.name
+    )
+    ctx.reply(
+        N_("{ref}: work-contact order sent to {name}, due by {time}."),
+        ref=ticket.ref,
+        name=responsible.name,
+        time=complaint.due_at,
+    )
+
+
 # --- the person responsible, their superior, the front desk --------------------------------------
 
 
@@ -278,6 +303,8 @@ BUTTONS: dict[str, TgCallback] = {
     r"^c:rep:": record_reply,
     r"^c:sup:": ask_superior,
     r"^c:prg:": report_progress,
+    r"^c:rsn:": reassign_menu,
+    r"^c:rsp:": reassign,
     r"^c:opn:": opinion,
     r"^c:res:": resolve,
     r"^c:bak:": send_back,

@@ -47,6 +47,7 @@ ACTION_NAMES = {
     "linked_repair": N_("warranty repair linked"),
     "asked_superior": N_("superior asked for instructions"),
     "progress": N_("progress reported to the front desk"),
+    "reassigned": N_("given to another person responsible"),
     "opinion": N_("opinion of a superior"),
     "replied": N_("handling opinion and result recorded"),
     "sent_back": N_("sent back to the person responsible"),
@@ -131,12 +132,15 @@ RECEIVED_WITHIN = timedelta(days=7)  # a case logged later than this was not "re
 
 
 def passed_on_late(complaint: Complaint, logged_at: datetime, env: Env) -> bool:
-    """Whether the case reached the front desk later than the hour 4.2.3 allows (office
-    time between receiving it and logging it)."""
+    """Whether the case reached the front desk later than the seed allows: a letter, call or
+    e-mail within an office hour of receiving it (4.2.3); a complaint made face to face is
+    dealt with first and recorded the same day (4.2.2)."""
     received = complaint.received_at
-    return received is not None and logged_at > env.calendar.add_business_time(
-        received, env.complaint.pass_on_limit
-    )
+    if received is None:
+        return False
+    if complaint.channel == "face":
+        return logged_at > env.calendar.end_of_business_day(received)
+    return logged_at > env.calendar.add_business_time(received, env.complaint.pass_on_limit)
 
 
 def answer_due(filed: datetime, env: Env, *, major: bool) -> datetime:
@@ -225,6 +229,12 @@ def require_state(ticket: Ticket, states: set[St]) -> None:
 
 def may_be_responsible(person: Person, building: str, env: Env) -> bool:
     return any(person.has_role(Role(r), building) for r in env.complaint.responsible_roles)
+
+
+def asked_on_this_order(complaint: Complaint) -> bool:
+    """Whether the person responsible asked their superior about the current order (a new
+    order, sent back or given to someone else, starts without; the history keeps the ask)."""
+    return complaint.asked_superior_at is not None
 
 
 def may_follow_up(person: Person, complaint: Complaint) -> bool:

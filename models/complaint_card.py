@@ -11,6 +11,7 @@ from models.complaint import (
     OPEN,
     Complaint,
     St,
+    asked_on_this_order,
     is_desk,
     is_head,
     load,
@@ -30,6 +31,7 @@ _CHECKS: dict[str, tuple[str, set[St]]] = {
     "rep": ("assignee", {St.IN_HAND}),
     "sup": ("assignee", {St.IN_HAND}),
     "prg": ("assignee", {St.IN_HAND}),
+    "rsn": ("desk", {St.IN_HAND, St.ANSWERED}),
     "opn": ("head", OPEN),
     "res": ("desk", {St.ANSWERED}),
     "bak": ("desk", {St.ANSWERED}),
@@ -92,12 +94,14 @@ async def actions(session: AsyncSession, ticket_id: int, viewer: Person) -> list
             (N_("Confirm and tell the owner"), d("res", ticket)),
             (N_("Send back"), d("bak", ticket)),
         ]
+    if is_desk(viewer, complaint) and state in (St.IN_HAND, St.ANSWERED):
+        out.append((N_("Give to someone else"), d("rsn", ticket)))
     if ticket.assignee_id == viewer.id and state == St.IN_HAND:
         out += [
             (N_("Record handling and result"), d("rep", ticket)),
             (N_("Ask my superior"), d("sup", ticket)),
         ]
-        if complaint.asked_superior_at is not None:
+        if asked_on_this_order(complaint):
             out.append((N_("Report progress"), d("prg", ticket)))
     head = is_head(viewer, complaint) or viewer.has_role(Role.EXECUTIVE, complaint.building)
     if head and state in OPEN:

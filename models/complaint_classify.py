@@ -16,6 +16,7 @@ from models import repair_flow
 from models.base import N_, DomainError
 from models.complaint import Complaint, St, is_desk, load, require, require_state, unit_of
 from models.complaint_flow import major_report
+from models.complaint_handling import linked_ref
 from models.env import Env
 from models.notification import Msg, enqueue, msg, notify_role
 from models.people import ROLE_NAMES, Person, Role, staff_with_role
@@ -116,6 +117,65 @@ async def responsible_menu(
     return out
 
 
+async def reassign_menu(session: AsyncSession, ticket_id: int, actor: Person, env: Env) -> Msg:
+    """The front desk chooses who takes the case over. Changes nothing."""
+    ticket, complaint = await load(session, ticket_id)
+    require(is_desk(actor, complaint))
+    require_state(ticket, {St.IN_HAND, St.ANSWERED})
+    out = msg(N_("Who should take {ref} over?"), ref=ticket.ref)
+    people = [
+        p for p in await candidates(session, complaint.building, env) if p.id != ticket.assignee_id
+    ]
+    for person in people[:10]:
+        role = _fallback_role(person, complaint, env)
+        out.button_row(
+            (
+                N_("{name} · {role}"),
+                {"name": person.name, "role": msg(ROLE_NAMES[role]) if role else "-"},
+                notices.data("rsp", ticket, str(person.id)),
+            )
+        )
+    if not people:
+        out.add(
+            N_("Nobody can be made responsible for building {building}."),
+            building=complaint.building,
+        )
+    return out
+
+
+async def reassign(
+    session: AsyncSession, ticket_id: int, actor: Person, arg: str, now: datetime, env: Env
+) -> tuple[Ticket, Complaint, Person]:
+    """The case goes to someone else: they get the work-contact order; whoever held it is
+    told they no longer need to handle it."""
+    ticket, complaint = await load(session, ticket_id)
+    responsible = await _person(session, arg)
+    previous = await ops.reassign(session, ticket, complaint, actor, responsible, now, env)
+    unit = await unit_of(session, complaint)
+    enqueue(
+        session,
+        responsible,
+        notices.order(ticket, complaint, unit, await linked_ref(session, complaint)),
+        now,
+        ticket_id=ticket.id,
+        fallback_role=_fallback_role(responsible, complaint, env),
+        fallback_building=complaint.building,
+    )
+    if previous is not None and previous.id != responsible.id and previous.is_staff:
+        enqueue(
+            session,
+            previous,
+            msg(
+                N_("{ref} has been given to {name}; you no longer need to handle it."),
+                ref=ticket.ref,
+                name=responsible.name,
+            ),
+            now,
+            ticket_id=ticket.id,
+        )
+    return ticket, complaint, responsible
+
+
 def _code_major(ticket: Ticket, arg: str) -> tuple[str, int]:
     parts = arg.split(".")
     if len(parts) < 2 or parts[1] not in ("0", "1"):
@@ -176,13 +236,14 @@ async def classify(
         env=env,
     )
     unit = await unit_of(session, complaint)
-    linked = await _link_repair(session, ticket, complaint, unit, scope, actor, now, env)
     if complaint.on_the_spot:
-        # 4.2.1: resolved by whoever heard it; no order goes out, the front desk confirms
+        # 4.2.1: resolved by whoever heard it: no order and no warranty repair go out; the
+        # front desk confirms the result (or sends it back, and then it is handled as usual)
         await ops.answered_on_the_spot(session, ticket, complaint, now, env)
         if newly_major:
             await major_report(session, ticket, complaint, unit, now)
-        return ticket, complaint, linked
+        return ticket, complaint, None
+    linked = await _link_repair(session, ticket, complaint, unit, scope, actor, now, env)
     enqueue(
         session,
         responsible,

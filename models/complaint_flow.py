@@ -72,6 +72,11 @@ async def file(
     if complaint.received_at is not None and passed_on_late(complaint, now, env):
         body.add(
             N_(
+                "⚠️ Recorded {late} after it was received: the same day, says 4.2.2. "
+                "Logged by {name}."
+            )
+            if complaint.channel == "face"
+            else N_(
                 "⚠️ Passed on {late} after it was received: within one hour, says 4.2.3. "
                 "Logged by {name}."
             ),

@@ -15,6 +15,7 @@ from models.base import N_, DomainError
 from models.complaint import (
     Complaint,
     St,
+    asked_on_this_order,
     load,
     unit_of,
 )
@@ -40,10 +41,10 @@ async def ask_superior(
     session: AsyncSession, ticket_id: int, actor: Person, note: str, now: datetime, env: Env
 ) -> tuple[Ticket, bool]:
     ticket, complaint = await load(session, ticket_id)
-    first = complaint.asked_superior_at is None
+    first = not asked_on_this_order(complaint)
     late = ops.ask_superior(ticket, complaint, actor, note, now, env)
     due = ops.feedback_due(complaint, now, env)
-    if first and due is not None:
+    if first and due is not None and due > now:
         schedule(session, "complaint.feedback", due, now, ticket_id=ticket.id)
     body = msg(
         N_("🙋 {name} asks for your instructions on {ref} ({what}): {note}"),

@@ -147,6 +147,7 @@ def _send_order(
     """Issue the 工作联系单: the responsible person holds the case until they reply."""
     complaint.responsible_id = responsible.id
     complaint.order_sent_at = now
+    complaint.asked_superior_at = None  # (asked about this order: see asked_on_this_order)
     complaint.due_at = due
     ticket.assignee_id = responsible.id
     ticket.assignee = responsible
@@ -302,6 +303,48 @@ async def answered_on_the_spot(
     )
     complaint.result, complaint.replied_at = complaint.on_the_spot, now
     await _answered(session, ticket, now, env)
+
+
+async def reassign(
+    session: AsyncSession,
+    ticket: Ticket,
+    complaint: Complaint,
+    actor: Person,
+    responsible: Person,
+    now: datetime,
+    env: Env,
+) -> Person | None:
+    """The front desk gives the case to someone else (the person responsible left, is away,
+    or is the wrong one): a new work-contact order, due when the old one was, or by the
+    class's limit from now if that has passed. Returns who held it before."""
+    require(is_desk(actor, complaint))
+    require_state(ticket, {St.IN_HAND, St.ANSWERED})
+    if not may_be_responsible(responsible, complaint.building, env):
+        raise DomainError("complaint_not_responsible", name=responsible.name)
+    if ticket.state == St.IN_HAND.value and responsible.id == complaint.responsible_id:
+        raise DomainError("complaint_already_responsible", name=responsible.name)
+    previous = (
+        await session.get(Person, complaint.responsible_id) if complaint.responsible_id else None
+    )
+    ticket.transition(
+        {St.IN_HAND, St.ANSWERED},
+        St.IN_HAND,
+        "reassigned",
+        actor,
+        now,
+        data={"responsible_id": responsible.id, "responsible": responsible.name},
+    )
+    await settle(
+        session,
+        now,
+        ticket_id=ticket.id,
+        kinds={"complaint.due", "complaint.feedback", "complaint.relay"},
+    )
+    due = complaint.due_at
+    if due is None or due <= now:
+        due = handling_due(complaint.klass, now, env)
+    _send_order(session, ticket, complaint, responsible, due, now, env)
+    return previous
 
 
 async def send_back(

@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import N_, DomainError
+from models.complaint import Complaint
 from models.invite import InviteCode
 from models.notification import enqueue, msg
 from models.people import Person
@@ -53,6 +54,7 @@ async def unbind_unit(
     if not bindings:
         raise DomainError("unit_not_linked", unit=unit.code)
     report = UnbindReport(unit, [], [])
+    complaints = select(Complaint.ticket_id).where(Complaint.unit_id == unit.id)
     for binding in bindings:
         person = binding.person
         open_tickets = (
@@ -60,7 +62,8 @@ async def unbind_unit(
                 select(Ticket)
                 .where(
                     Ticket.owner_id == person.id,
-                    Ticket.unit_id == unit.id,
+                    # (a complaint keeps its unit on the complaint row, not on the ticket)
+                    or_(Ticket.unit_id == unit.id, Ticket.id.in_(complaints)),
                     Ticket.closed_at.is_(None),
                 )
                 .order_by(Ticket.id)

@@ -138,8 +138,8 @@ async def _monthly(session: AsyncSession, d: Due, now: datetime, env: Env) -> No
         session, "monthly", due_at=due, today=cal.local_date(now), now=now, month=label
     )
     await announce(session, rnd, tasks, now)
-    if tasks:
-        schedule(session, SPOT_CHECK, due, now, data={"round": rnd.id})
+    # (also for a round that starts empty: units may join it during the month)
+    schedule(session, SPOT_CHECK, due, now, data={"round": rnd.id})
 
 
 def spot_lines(body: Msg, task: insp.Inspection) -> None:

@@ -213,6 +213,35 @@ async def test_a_case_passed_on_later_than_an_hour_shows_it_on_the_record(desk: 
     assert logged[0].data["late"] is True
 
 
+async def test_a_face_to_face_complaint_is_recorded_the_same_day_not_within_the_hour(
+    desk: Desk,
+) -> None:
+    # 4.2.2: one heard face to face is dealt with first and recorded the same day; the
+    # one-hour rule (4.2.3) is for letters, calls and e-mail.
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    for received, late in (("08:30", False), ("yesterday 16:00", True)):
+        await desk.send(TECH, "/log")
+        await desk.send(TECH, "1-2-301")
+        await desk.press(TECH, "Li (owner)")
+        await desk.press(TECH, "face to face")
+        await desk.send(TECH, received)
+        await desk.press(TECH, "Complaint")
+        await desk.send(TECH, "The lobby door slams shut on children")
+        await desk.press(TECH, "Skip photos")
+        await desk.press(TECH, "Skip")
+        await desk.press(TECH, "No")
+        await desk.press(TECH, "No, it needs handling")
+        await desk.press(TECH, "Submit")
+        notice = desk.inbox(RECEPTIONIST)[-1]
+        assert "Passed on" not in notice
+        flagged = (
+            "⚠️ Recorded 18 h 0 min after it was received: the same day, says 4.2.2. "
+            "Logged by Zhang Wei."
+        )
+        assert (flagged in notice) is late, notice
+
+
 async def test_a_suggestion_skips_the_raised_elsewhere_question(desk: Desk) -> None:
     await desk.owner(OWNER, "1-2-301", lang="en")
     ref = await file_case(desk, text="Plant more trees by the fence", kind="Suggestion")

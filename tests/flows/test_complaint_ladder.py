@@ -378,3 +378,20 @@ async def test_a_report_in_time_stops_the_chase_and_class_1_has_none(desk: Desk)
     await desk.press(HANDLER, "Ask my superior")
     await desk.send(HANDLER, "Not sure whose fault it is")
     assert "complaint.feedback" not in {d.kind for d in await deadlines(desk, ref1)}
+
+
+async def test_a_case_sent_back_is_a_new_order_with_its_own_report_to_chase(desk: Desk) -> None:
+    ref = await _asked_on_class_3(desk)
+    await answer(desk)
+    await desk.press(RECEPTIONIST, "Send back")
+    await desk.send(RECEPTIONIST, "The owner says nothing happened")  # new order, Fri 10:00
+    await desk.send(HANDLER, f"/ticket {ref}")
+    # not asked about this order yet: nothing to report on
+    assert "Report progress" not in [t for t, _ in desk.emu.buttons(desk.emu.last(HANDLER))]
+    await desk.press(HANDLER, "Ask my superior")
+    await desk.send(HANDLER, "Still waiting for the roads office")
+    desk.unread(HANDLER)
+    await desk.at(local(29, 16, 1))
+    assert alerts(desk.unread(HANDLER))[0].startswith(
+        f"⏰ {ref}: you asked your superior for instructions."
+    )

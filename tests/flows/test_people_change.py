@@ -9,7 +9,7 @@ import pytest
 from bot.cli import main
 from bot.clock import ManualClock
 from models.notification import Notification, enqueue, msg
-from tests.flows.complaint_steps import HANDLER, answer, case, file_case, record
+from tests.flows.complaint_steps import HANDLER, HANDLER2, answer, case, file_case, record
 from tests.flows.complaint_steps import staffed as complaint_office
 from tests.flows.harness import Desk
 from tests.flows.repair_steps import (
@@ -266,3 +266,65 @@ async def test_an_answer_from_someone_who_has_left_is_not_sent_back_to_them(
         ]
         ticket, _ = await case(desk, ref)
         assert ticket.state == "answered" and ticket.assignee_id is None
+        # the front desk gives it to someone else instead
+        await desk.send(RECEPTIONIST, f"/ticket {ref}")
+        await desk.press(RECEPTIONIST, "Give to someone else")
+        assert await desk.press(RECEPTIONIST, "Chen Lead · team lead") == [
+            f"{ref}: work-contact order sent to Chen Lead, due by 27 Nov 2026, 14:00."
+        ]
+        assert desk.unread(HANDLER2)[-1].startswith(f"📋 Work-contact order (工作联系单) {ref}")
+        ticket, _ = await case(desk, ref)
+        assert ticket.state == "in_hand" and ticket.assignee_id == (await desk.person(HANDLER2)).id
+
+
+async def test_a_complaint_in_the_hands_of_a_leaver_is_given_to_someone_else_first(
+    database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with Desk(database_url, clock) as desk:
+        await complaint_office(desk)
+        await desk.owner(OWNER, "1-2-301", lang="en")
+        ref = await file_case(desk)
+        await record(desk, ref)
+        capsys.readouterr()
+        assert await _cli("staff", "remove", "--telegram-id", str(HANDLER)) == 1
+        assert f"{ref} (in_hand)" in capsys.readouterr().err
+        # only the front desk may move it, and not to the person who has it
+        await desk.send(HANDLER, f"/ticket {ref}")
+        assert "Give to someone else" not in [
+            t for t, _ in desk.emu.buttons(desk.emu.last(HANDLER))
+        ]
+        await desk.send(RECEPTIONIST, f"/ticket {ref}")
+        await desk.press(RECEPTIONIST, "Give to someone else")
+        menu = [t for t, _ in desk.emu.buttons(desk.emu.last(RECEPTIONIST))]
+        assert "Chen Lead · team lead" in menu and not any("Hu Area" in t for t in menu)
+        forged = desk.emu.last(RECEPTIONIST)
+        hu = (await desk.person(HANDLER)).id
+        tid = (await case(desk, ref))[0].id
+        await desk.press_data(RECEPTIONIST, forged, f"c:rsp:{tid}:{hu}")
+        assert desk.last_answer() == "Hu Area is already responsible for this case."
+        await desk.press_data(HANDLER, forged, f"c:rsp:{tid}:{hu}")
+        assert desk.last_answer() == "You are not allowed to do this."
+        desk.unread(HANDLER)
+        await desk.press(RECEPTIONIST, "Chen Lead · team lead")
+        assert desk.unread(HANDLER) == [
+            f"{ref} has been given to Chen Lead; you no longer need to handle it."
+        ]
+        assert await _cli("staff", "remove", "--telegram-id", str(HANDLER)) == 0
+        history = "\n".join(await desk.send(RECEPTIONIST, f"/ticket {ref}"))
+        assert "given to another person responsible · Wang Fang" in history
+
+
+async def test_unbinding_lists_the_former_owners_open_complaints_too(
+    database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with Desk(database_url, clock) as desk:
+        await complaint_office(desk)
+        await desk.owner(OWNER, "1-2-301", lang="en")
+        ref = await file_case(desk)
+        capsys.readouterr()
+        assert await _cli("units", "unbind", "--unit", "1-2-301") == 0
+        assert (
+            capsys.readouterr()
+            .out.splitlines()[1]
+            .startswith(f"  still open, filed by Li for this unit: {ref} (recording)")
+        )

@@ -365,3 +365,19 @@ async def test_a_unit_that_needs_inspecting_mid_month_joins_the_months_round(des
     async with desk.session() as s:
         units = (await s.execute(select(Inspection.unit_id))).scalars().all()
         assert len(units) == len(set(units)) == 4
+
+
+async def test_a_round_that_starts_empty_is_still_spot_checked_once_units_join_it(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    await desk.at(ROUND_OPENS)  # nothing to inspect on 1 December
+    await desk.at(datetime(2026, 12, 10, 2, 0, tzinfo=UTC))
+    await desk.add_unit("1-1-102", owner_name="开发商")
+    await desk.send(ADMIN, "/mark_unit 1-1-102 unsold")
+    await desk.at(datetime(2026, 12, 11, 0, 30, tzinfo=UTC))  # it joins the round
+    await _inspect_as(desk, SERVICE, "1-1-102")
+    clear(desk, SUPERVISOR)
+    await desk.at(MONTH_END)
+    (spot,) = [m for m in alerts(desk, SUPERVISOR) if m.startswith("🔍")]
+    assert "building 1, round 2026-12: 1 inspections are recorded" in spot
