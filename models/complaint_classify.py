@@ -100,6 +100,9 @@ async def responsible_menu(
     code, major = _code_major(ticket, arg)
     out = msg(N_("Who is responsible for {ref}?"), ref=ticket.ref)
     people = await candidates(session, complaint.building, env)
+    if complaint.on_the_spot:
+        # 4.2.1: whoever resolved it on the spot answers for it (and for a send-back)
+        people = [p for p in people if p.id == ticket.created_by_id] or people
     for person in people[:10]:
         role = _fallback_role(person, complaint, env)
         out.button_row(

@@ -371,7 +371,17 @@ async def test_a_face_to_face_complaint_resolved_on_the_spot_is_reported_and_con
     ]
 
     desk.unread(HANDLER)
-    recorded = await record(desk, ref)
+    await desk.press(
+        RECEPTIONIST,
+        "1 · our management or service",
+        desk.with_button(RECEPTIONIST, "1 · our management or service"),
+    )
+    await desk.press(RECEPTIONIST, "Not major")
+    # whoever resolved it answers for it (4.2.1): the only choice
+    responsible = [t for t, _ in desk.emu.buttons(desk.emu.last(RECEPTIONIST))]
+    assert responsible == ["Hu Area · service officer"]
+    await desk.press(RECEPTIONIST, "Hu Area · service officer")
+    recorded = await desk.press(RECEPTIONIST, "Keep the owner anonymous")
     assert recorded == [
         f"{ref} recorded as class 1 (our management or service). It was resolved on the spot: "
         "please check the result and tell the owner.\n"
