@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from bot.clock import ManualClock
 from models.ticket import Ticket, TicketEvent
 from tests.conftest import _sqlite_url_with_schema
+from tests.flows.complaint_steps import file_case
 from tests.flows.harness import Desk
 from tests.flows.repair_steps import file_home_repair, staffed
 
@@ -39,6 +40,12 @@ texts = st.one_of(
                      "/ticket R-20261127-001", "/report", "/found", "/lost", "/cancel", "/help",
                      "/language", "/vacancy", "/complain", "/start@propdesk_test_bot x"]),
 )  # fmt: skip
+# Every complaint action, well formed, on A's repair (ticket 1) and A's complaint (ticket 2);
+# person 1 is the receptionist, who may be made responsible.
+FORGED = [f"c:{a}:{t}:{x}" for t in (1, 2) for a, x in (
+    ("cls", "1"), ("maj", "1.0"), ("who", "1.0.1"), ("snd", "1.0.1.0"), ("rep", ""),
+    ("sup", ""), ("prg", ""), ("opn", ""), ("res", ""), ("bak", ""), ("rsn", ""),
+    ("rsp", "1"), ("fur", "y"), ("fua", ""), ("fud", ""), ("ofu", "y"))]  # fmt: skip
 callback_data = st.one_of(
     st.text(max_size=20),
     st.builds(lambda a, t, x: f"r:{a}:{t}:{x}",
@@ -47,6 +54,10 @@ callback_data = st.one_of(
               st.integers(-2, 5),
               st.sampled_from(["1", "5", "y", "n", "", "99999999999999999999"])),
 
+    st.sampled_from(FORGED),
+    st.builds(lambda a, t, x: f"c:{a}:{t}:{x}",
+              st.sampled_from(["cls", "snd", "rsp", "prg", "zz"]), st.integers(-1, 4),
+              st.sampled_from(["", "x", "1.1.2.1", "99999999999999999999", "1.0.-1.0"])),
     st.builds(lambda s, v: f"f:repair:{s}:{v}",
               st.sampled_from(["scope", "unit", "category", "photos", "appointment", "fees",
                                "confirm"]), st.sampled_from(["home", "yes", "done", "1", "x"])),
@@ -61,6 +72,17 @@ action = st.one_of(
 )
 
 
+async def _events(desk: Desk, ref: str) -> tuple[str, int]:
+    """A ticket's state and how many events its history has."""
+    async with desk.session() as s:
+        ticket = (
+            await s.execute(
+                select(Ticket).options(selectinload(Ticket.events)).where(Ticket.ref == ref)
+            )
+        ).scalar_one()
+        return ticket.state, len(ticket.events)
+
+
 async def _scenario(url: str, actions: list[tuple[str, int, Any]]) -> None:
     async with Desk(url, ManualClock()) as desk:
         await staffed(desk)
@@ -69,13 +91,10 @@ async def _scenario(url: str, actions: list[tuple[str, int, Any]]) -> None:
         desk.emu.add_user(STRANGER, "Nobody", "en")
         desk.emu.add_group(GROUP, "Owners group")
         ref = await file_home_repair(desk, A, text=f"{SECRET} tap drips", photos=0)
-        async with desk.session() as s:
-            before = (
-                await s.execute(
-                    select(Ticket).options(selectinload(Ticket.events)).where(Ticket.ref == ref)
-                )
-            ).scalar_one()
-            events_before = len(before.events)
+        case = await file_case(desk, A, text=f"{SECRET} the north gate guard was rude")
+        events_before = await _events(desk, ref), await _events(desk, case)
+        for user in (B, STRANGER, TECH):  # a message of theirs for a forged press to ride on
+            await desk.send(user, "/help")
         b_mark = desk.emu.mark(B)
         for kind, user, payload in actions:
             mark = {u: desk.emu.mark(u) for u in (B, STRANGER, TECH)}
@@ -103,13 +122,8 @@ async def _scenario(url: str, actions: list[tuple[str, int, Any]]) -> None:
         b_texts = " ".join(m.content for m in desk.emu.new_messages(B, b_mark))
         assert SECRET not in b_texts and "1-2-301" not in b_texts and "13800000000" not in b_texts
         assert all(SECRET not in t for t in desk.emu.texts(STRANGER) + desk.emu.texts(GROUP))
+        assert (await _events(desk, ref), await _events(desk, case)) == events_before
         async with desk.session() as s:
-            after = (
-                await s.execute(
-                    select(Ticket).options(selectinload(Ticket.events)).where(Ticket.ref == ref)
-                )
-            ).scalar_one()
-            assert after.state == "new" and len(after.events) == events_before
             owners = set((await s.execute(select(Ticket.owner_id))).scalars())
             events = (await s.execute(select(TicketEvent))).scalars().all()
             assert all(e.actor_id is not None for e in events)
@@ -125,6 +139,15 @@ async def _scenario(url: str, actions: list[tuple[str, int, Any]]) -> None:
 def test_random_and_adversarial_updates_break_nothing_and_leak_nothing(
     actions: list[tuple[str, int, Any]],
 ) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = _sqlite_url_with_schema(os.path.join(tmp, "h.db"))
+        asyncio.run(_scenario(url, actions))
+
+
+def test_every_complaint_action_forged_by_the_wrong_person_changes_nothing() -> None:
+    # The random test above meets each of these only now and then; here each one is pressed
+    # by the other owner, a stranger and a technician, in turn.
+    actions = [("press", user, data) for data in FORGED for user in (B, STRANGER, TECH)]
     with tempfile.TemporaryDirectory() as tmp:
         url = _sqlite_url_with_schema(os.path.join(tmp, "h.db"))
         asyncio.run(_scenario(url, actions))
