@@ -61,6 +61,39 @@ async def file_case(
     return replies[0].split("Reference: ")[1].split()[0]
 
 
+async def log_case(
+    desk: Desk,
+    staff: int,
+    text: str,
+    *,
+    unit: str = "1-2-301",
+    who: str = "Li (owner)",
+    channel: str = "phone",
+    received: str = "Just now",
+    on_the_spot: str | None = None,
+) -> list[str]:
+    """Go through /log as a staff member (a complaint); returns the replies to Submit."""
+    await desk.send(staff, "/log")
+    await desk.send(staff, unit)
+    await desk.press(staff, who)
+    await desk.press(staff, channel)
+    if received == "Just now":
+        await desk.press(staff, received)
+    else:
+        await desk.send(staff, received)
+    await desk.press(staff, "Complaint")
+    await desk.send(staff, text)
+    await desk.press(staff, "Skip photos")
+    await desk.press(staff, "Skip")
+    await desk.press(staff, "No")
+    if channel == "face to face" and on_the_spot is None:
+        await desk.press(staff, "No, it needs handling")
+    elif channel == "face to face":
+        await desk.press(staff, "Yes, resolved on the spot")
+        await desk.send(staff, on_the_spot)
+    return await desk.press(staff, "Submit")
+
+
 async def record(
     desk: Desk,
     ref: str,

@@ -18,6 +18,7 @@ from tests.flows.complaint_steps import (
     TECH,
     case,
     file_case,
+    log_case,
     staffed,
 )
 from tests.flows.harness import Desk
@@ -221,18 +222,8 @@ async def test_a_face_to_face_complaint_is_recorded_the_same_day_not_within_the_
     await staffed(desk)
     await desk.owner(OWNER, "1-2-301", lang="en")
     for received, late in (("08:30", False), ("yesterday 16:00", True)):
-        await desk.send(TECH, "/log")
-        await desk.send(TECH, "1-2-301")
-        await desk.press(TECH, "Li (owner)")
-        await desk.press(TECH, "face to face")
-        await desk.send(TECH, received)
-        await desk.press(TECH, "Complaint")
-        await desk.send(TECH, "The lobby door slams shut on children")
-        await desk.press(TECH, "Skip photos")
-        await desk.press(TECH, "Skip")
-        await desk.press(TECH, "No")
-        await desk.press(TECH, "No, it needs handling")
-        await desk.press(TECH, "Submit")
+        text = "The lobby door slams shut on children"
+        await log_case(desk, TECH, text, channel="face to face", received=received)
         notice = desk.inbox(RECEPTIONIST)[-1]
         assert "Passed on" not in notice
         flagged = (
@@ -247,20 +238,6 @@ async def test_a_suggestion_skips_the_raised_elsewhere_question(desk: Desk) -> N
     ref = await file_case(desk, text="Plant more trees by the fence", kind="Suggestion")
     _, complaint = await case(desk, ref)
     assert complaint.raised_with is None and not complaint.major
-
-
-async def _log_for(desk: Desk, staff: int, unit: str, who: str, text: str) -> list[str]:
-    await desk.send(staff, "/log")
-    await desk.send(staff, unit)
-    await desk.press(staff, who)
-    await desk.press(staff, "phone")
-    await desk.press(staff, "Just now")
-    await desk.press(staff, "Complaint")
-    await desk.send(staff, text)
-    await desk.press(staff, "Skip photos")
-    await desk.press(staff, "Skip")
-    await desk.press(staff, "No")
-    return await desk.press(staff, "Submit")
 
 
 async def test_a_logged_complaint_reaches_the_person_chosen_never_a_former_owner(
@@ -309,12 +286,8 @@ async def test_a_complaint_from_someone_not_using_the_bot_messages_nobody(desk: 
     await staffed(desk)
     await desk.owner(OWNER, "1-2-301", lang="en")
     desk.unread(OWNER)
-    replies = await _log_for(
-        desk,
-        RECEPTIONIST,
-        "1-2-301",
-        "Someone not using the bot",
-        "Neighbour's dog barks all night",
+    replies = await log_case(
+        desk, RECEPTIONIST, "Neighbour's dog barks all night", who="Someone not using the bot"
     )
     assert replies[0].startswith("✅ Recorded C-20261127-001")
     ticket, _ = await case(desk, "C-20261127-001")

@@ -18,6 +18,7 @@ from tests.flows.complaint_steps import (
     case,
     deadlines,
     file_case,
+    log_case,
     record,
     staffed,
 )
@@ -408,19 +409,9 @@ async def test_a_house_quality_complaint_resolved_on_the_spot_files_no_warranty_
 ) -> None:
     await staffed(desk)
     await desk.owner(OWNER, "1-2-301", lang="en")
-    await desk.send(HANDLER, "/log")
-    await desk.send(HANDLER, "1-2-301")
-    await desk.press(HANDLER, "Li (owner)")
-    await desk.press(HANDLER, "face to face")
-    await desk.press(HANDLER, "Just now")
-    await desk.press(HANDLER, "Complaint")
-    await desk.send(HANDLER, "Bedroom window seal leaks in the rain")
-    await desk.press(HANDLER, "Skip photos")
-    await desk.press(HANDLER, "Skip")
-    await desk.press(HANDLER, "No")
-    await desk.press(HANDLER, "Yes, resolved on the spot")
-    await desk.send(HANDLER, "Resealed the window myself")
-    ref = (await desk.press(HANDLER, "Submit"))[0].split()[2]
+    text, done = "Bedroom window seal leaks in the rain", "Resealed the window myself"
+    submitted = await log_case(desk, HANDLER, text, channel="face to face", on_the_spot=done)
+    ref = submitted[0].split()[2]
     recorded = await record(desk, ref, "2 · house quality, in the home")
     assert recorded[0].startswith(f"{ref} recorded as class 2")
     ticket, complaint = await case(desk, ref)

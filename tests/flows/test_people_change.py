@@ -141,14 +141,20 @@ async def test_an_import_that_changes_a_linked_units_owner_points_at_unbind(
 # --- staff ------------------------------------------------------------------------------------
 
 
+async def _dispatched_to_zhang(desk: Desk) -> str:
+    """A staffed office and an owner's repair dispatched to the technician Zhang Wei."""
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await file_home_repair(desk, photos=0)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    return ref
+
+
 async def test_a_leaving_technician_must_hand_over_their_jobs_then_loses_every_staff_power(
     database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async with Desk(database_url, clock) as desk:
-        await staffed(desk)
-        await desk.owner(OWNER, lang="en")
-        ref = await file_home_repair(desk, photos=0)
-        await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+        ref = await _dispatched_to_zhang(desk)
         capsys.readouterr()
 
         # a job dispatched to them by name would be stranded: refused, nothing changed
@@ -199,10 +205,7 @@ async def test_a_job_done_and_waiting_for_the_owner_does_not_keep_a_technician_o
     database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async with Desk(database_url, clock) as desk:
-        await staffed(desk)
-        await desk.owner(OWNER, lang="en")
-        ref = await file_home_repair(desk, photos=0)
-        await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+        ref = await _dispatched_to_zhang(desk)
         await desk.press(TECH, "Accept")
         await desk.press(TECH, "Arrived")
         assert await _cli("staff", "remove", "--telegram-id", str(TECH)) == 1
@@ -249,14 +252,20 @@ async def test_taking_one_role_leaves_the_others(
         assert {r.role for r in (await desk.person(RECEPTIONIST)).roles} == {"receptionist"}
 
 
+async def _recorded_case(desk: Desk) -> str:
+    """A staffed office and an owner's complaint, recorded with Hu Area responsible."""
+    await complaint_office(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    ref = await file_case(desk)
+    await record(desk, ref)
+    return ref
+
+
 async def test_an_answer_from_someone_who_has_left_is_not_sent_back_to_them(
     database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async with Desk(database_url, clock) as desk:
-        await complaint_office(desk)
-        await desk.owner(OWNER, "1-2-301", lang="en")
-        ref = await file_case(desk)
-        await record(desk, ref)
+        ref = await _recorded_case(desk)
         await answer(desk)
         # answered, so nothing held by name: they may leave
         assert await _cli("staff", "remove", "--telegram-id", str(HANDLER)) == 0
@@ -281,10 +290,7 @@ async def test_a_complaint_in_the_hands_of_a_leaver_is_given_to_someone_else_fir
     database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async with Desk(database_url, clock) as desk:
-        await complaint_office(desk)
-        await desk.owner(OWNER, "1-2-301", lang="en")
-        ref = await file_case(desk)
-        await record(desk, ref)
+        ref = await _recorded_case(desk)
         capsys.readouterr()
         assert await _cli("staff", "remove", "--telegram-id", str(HANDLER)) == 1
         assert f"{ref} (in_hand)" in capsys.readouterr().err
