@@ -5,6 +5,7 @@ that sends the work-contact order (工作联系单); class 2 also files the link
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -103,13 +104,22 @@ async def responsible_menu(
     if complaint.on_the_spot:
         # 4.2.1: whoever resolved it on the spot answers for it (and for a send-back)
         people = [p for p in people if p.id == ticket.created_by_id] or people
+    return _people_buttons(
+        out, people, complaint, env, lambda p: notices.data("who", ticket, f"{code}.{major}.{p.id}")
+    )
+
+
+def _people_buttons(
+    out: Msg, people: list[Person], complaint: Complaint, env: Env, data: Callable[[Person], str]
+) -> Msg:
+    """One button per person who may be made responsible (name and role), or why there is none."""
     for person in people[:10]:
         role = _fallback_role(person, complaint, env)
         out.button_row(
             (
                 N_("{name} · {role}"),
                 {"name": person.name, "role": msg(ROLE_NAMES[role]) if role else "-"},
-                notices.data("who", ticket, f"{code}.{major}.{person.id}"),
+                data(person),
             )
         )
     if not people:
@@ -129,21 +139,9 @@ async def reassign_menu(session: AsyncSession, ticket_id: int, actor: Person, en
     people = [
         p for p in await candidates(session, complaint.building, env) if p.id != ticket.assignee_id
     ]
-    for person in people[:10]:
-        role = _fallback_role(person, complaint, env)
-        out.button_row(
-            (
-                N_("{name} · {role}"),
-                {"name": person.name, "role": msg(ROLE_NAMES[role]) if role else "-"},
-                notices.data("rsp", ticket, str(person.id)),
-            )
-        )
-    if not people:
-        out.add(
-            N_("Nobody can be made responsible for building {building}."),
-            building=complaint.building,
-        )
-    return out
+    return _people_buttons(
+        out, people, complaint, env, lambda p: notices.data("rsp", ticket, str(p.id))
+    )
 
 
 async def reassign(
