@@ -666,9 +666,12 @@ def cmd_staff_remove(args: argparse.Namespace) -> int:
             print(f"Still holds: {_roles_text(person)}")
         else:
             print(f"{person.name} is no longer staff")
-            if removal.withdrawn:
-                n = removal.withdrawn
-                print(f"{n} undelivered message{'s' if n != 1 else ''} to them withdrawn")
+        if removal.withdrawn:
+            n = removal.withdrawn
+            about = (
+                ", about tickets their remaining roles may not open" if removal.still_staff else ""
+            )
+            print(f"{n} undelivered message{'s' if n != 1 else ''} to them withdrawn{about}")
         print("Told through the bot" if removal.told else "Not told: never opened the bot")
         return 0
 

@@ -10,7 +10,9 @@ cover are handled here:
   office reassigns it in the bot (or lets it finish) first. Nothing is half-changed.
 - Messages already queued for them (a dispatch with an owner's phone number, say) must not
   reach someone who has left: when they lose their last role, those not about their own
-  requests as an owner are withdrawn, kept in the outbox as failed with the reason.
+  requests as an owner are withdrawn, kept in the outbox as failed with the reason. When they
+  keep other roles, the messages about a ticket they may no longer open (``may_view``: a
+  technician moved to the front desk of another building, say) are withdrawn the same way.
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ from models.complaint import Complaint
 from models.complaint import St as ComplaintSt
 from models.notification import Msg, Notification, Status, enqueue
 from models.people import ROLE_NAMES, Person, person_by_telegram
+from models.queries import may_view
 from models.repair import WORKING
 from models.repair import St as RepairSt
 from models.ticket import Kind, Ticket
 
 LEFT = "left the staff"
+MOVED = "no longer their role"
 
 
 @dataclass
@@ -70,6 +74,31 @@ async def work_held(session: AsyncSession, person: Person) -> list[Ticket]:
     return sorted(found.values(), key=lambda t: t.id)
 
 
+async def _withdraw(session: AsyncSession, person: Person, still_staff: bool) -> int:
+    """Withdraw the queued messages the person should no longer receive; how many."""
+    pending = (Notification.person_id == person.id, Notification.status == Status.PENDING)
+    if not still_staff:
+        own = select(Ticket.id).where(Ticket.owner_id == person.id)
+        gone = or_(Notification.ticket_id.is_(None), Notification.ticket_id.not_in(own))
+    else:
+        about = select(Ticket).where(Ticket.id.in_(select(Notification.ticket_id).where(*pending)))
+        hidden = [
+            t.id
+            for t in (await session.execute(about)).scalars()
+            if not await may_view(session, person, t)
+        ]
+        if not hidden:
+            return 0
+        gone = Notification.ticket_id.in_(hidden)
+    result = await session.execute(
+        update(Notification)
+        .where(*pending, gone)
+        .values(status=Status.FAILED, error=LEFT if not still_staff else MOVED)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def remove_staff(
     session: AsyncSession, telegram_id: int, now: datetime, roles: Sequence[str] = ()
 ) -> Removal:
@@ -93,20 +122,7 @@ async def remove_staff(
         person.roles.remove(role)
     await session.flush()
     still_staff = bool(person.roles)
-    withdrawn = 0
-    if not still_staff:
-        own = select(Ticket.id).where(Ticket.owner_id == person.id)
-        result = await session.execute(
-            update(Notification)
-            .where(
-                Notification.person_id == person.id,
-                Notification.status == Status.PENDING,
-                or_(Notification.ticket_id.is_(None), Notification.ticket_id.not_in(own)),
-            )
-            .values(status=Status.FAILED, error=LEFT)
-            .execution_options(synchronize_session=False)
-        )
-        withdrawn = int(result.rowcount)  # type: ignore[attr-defined]
+    withdrawn = await _withdraw(session, person, still_staff)
     if still_staff:
         notice = Msg()
         for name in dict.fromkeys(name for name, _ in removed):

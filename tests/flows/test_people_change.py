@@ -23,6 +23,7 @@ from tests.flows.repair_steps import (
 )
 
 TENANT = 1003
+GUARD_SUP = 1090
 NOT_LINKED = "You are not linked to a unit yet."
 
 
@@ -250,6 +251,57 @@ async def test_taking_one_role_leaves_the_others(
             in capsys.readouterr().err
         )
         assert {r.role for r in (await desk.person(RECEPTIONIST)).roles} == {"receptionist"}
+
+
+async def test_a_role_taken_away_withdraws_its_queued_messages_about_tickets_no_longer_theirs(
+    database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with Desk(database_url, clock) as desk:
+        await staffed(desk)
+        await desk.owner(OWNER, lang="en")
+        ref = await file_home_repair(desk, photos=0)
+        # a supervisor who also does guard duty; Telegram was slow and two messages wait
+        await desk.staff(GUARD_SUP, "supervisor", "guard", name="Ma Jun", lang="en")
+        desk.unread(GUARD_SUP)
+        async with desk.rt.uow() as s:
+            person = await desk.person(GUARD_SUP)
+            ticket = await desk.ticket(ref)
+            about = enqueue(s, person, msg("Overdue: {ref}, call 13800000000", ref=ref),
+                            clock.now(), ticket_id=ticket.id)  # fmt: skip
+            general = enqueue(s, person, msg("Gate 2 closes at 22:00 tonight"), clock.now())
+            assert about is not None and general is not None
+        capsys.readouterr()
+        argv = ("staff", "remove", "--telegram-id", str(GUARD_SUP))
+
+        # taking guard duty leaves a role that may open the repair: nothing withdrawn
+        assert await _cli(*argv, "--role", "guard") == 0
+        assert "withdrawn" not in capsys.readouterr().out
+        await desk.staff(GUARD_SUP, "guard", name="Ma Jun", lang="en")
+        async with desk.session() as s:
+            assert (await s.get(Notification, about.id)).status == "pending"  # type: ignore[union-attr]
+
+        # a guard has no business with an owner's repair: that message is withdrawn
+        assert await _cli(*argv, "--role", "supervisor") == 0
+        assert capsys.readouterr().out.splitlines() == [
+            f"Ma Jun (Telegram id {GUARD_SUP}): supervisor (all buildings) taken away",
+            "Still holds: guard (all buildings)",
+            "1 undelivered message to them withdrawn, about tickets their remaining roles "
+            "may not open",
+            "Told through the bot",
+        ]
+        await desk.deliver()
+        assert desk.unread(GUARD_SUP) == [
+            "Gate 2 closes at 22:00 tonight",
+            "The property office has taken the role guard from you.",
+            "The property office has taken the role supervisor from you.",
+        ]
+        async with desk.session() as s:
+            withdrawn = await s.get(Notification, about.id)
+            assert withdrawn is not None
+            assert (withdrawn.status, withdrawn.error) == ("failed", "no longer their role")
+        assert (await desk.send(GUARD_SUP, f"/ticket {ref}")) == [
+            f"No ticket {ref} was found among yours."
+        ]
 
 
 async def _recorded_case(desk: Desk) -> str:
