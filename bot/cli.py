@@ -523,7 +523,7 @@ def cmd_units_unbind(args: argparse.Namespace) -> int:
             if unit is None:
                 raise CliError(f"unknown unit {args.unit.strip()!r}")
             try:
-                report = await unbind_unit(session, unit, now, args.telegram_id)
+                report = await unbind_unit(session, unit, now, settings.env(), args.telegram_id)
             except DomainError:
                 who = (
                     f"Telegram id {args.telegram_id} is"
@@ -538,6 +538,12 @@ def cmd_units_unbind(args: argparse.Namespace) -> int:
                 f"Unit {unit.code}: {person.name} ({gone.relation}, Telegram id "
                 f"{person.telegram_id}) unlinked; {told}"
             )
+            for ticket in gone.vacancies_ended:
+                restore = "; a restore order went to the front desk" * (ticket.state == "restore")
+                print(
+                    f"  vacancy {ticket.ref} ended with the link (now {ticket.state}); the "
+                    f"service officers or the cashier are told{restore}"
+                )
             for ticket in gone.open_tickets:
                 print(
                     f"  still open, filed by {person.name} for this unit: {ticket.ref} "

@@ -5,7 +5,10 @@ a tenant moved out, left the former occupant able to file repairs for a home tha
 theirs (a technician sent into someone else's flat) and to receive what the office sends about
 it. The office ends a link with ``propdesk units unbind``. The person is told through the bot;
 the requests they filed stay theirs (they can still follow, confirm and rate them under /my),
-and the operator is shown which of them are still open on that unit.
+and the operator is shown which of them are still open on that unit. An owner's vacancy on the
+unit is the exception: the application and its 50 % fee rate were theirs (5.2.1, in person
+with their ID), so it ends with the link, as if they had cancelled it that day; a new owner
+applies for themselves.
 """
 
 from __future__ import annotations
@@ -18,11 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import N_, DomainError
 from models.complaint import Complaint
+from models.env import Env
 from models.invite import InviteCode
 from models.notification import enqueue, msg
 from models.people import Person
 from models.property import Unit, UnitBinding
 from models.ticket import Ticket
+from models.vacancy import ACTIVE as VACANCY_RUNNING
+from models.vacancy import Vacancy
 
 
 @dataclass
@@ -31,6 +37,7 @@ class Unlinked:
     relation: str
     told: bool  # False when the person has no Telegram chat to tell
     open_tickets: list[Ticket] = field(default_factory=list)
+    vacancies_ended: list[Ticket] = field(default_factory=list)
 
 
 @dataclass
@@ -41,7 +48,7 @@ class UnbindReport:
 
 
 async def unbind_unit(
-    session: AsyncSession, unit: Unit, now: datetime, telegram_id: int | None = None
+    session: AsyncSession, unit: Unit, now: datetime, env: Env, telegram_id: int | None = None
 ) -> UnbindReport:
     """End the links to `unit` (everyone's, or only the person with `telegram_id`).
 
@@ -57,6 +64,7 @@ async def unbind_unit(
     complaints = select(Complaint.ticket_id).where(Complaint.unit_id == unit.id)
     for binding in bindings:
         person = binding.person
+        ended = await _end_vacancies(session, person, unit, now, env)
         open_tickets = (
             await session.execute(
                 select(Ticket)
@@ -65,27 +73,28 @@ async def unbind_unit(
                     # (a complaint keeps its unit on the complaint row, not on the ticket)
                     or_(Ticket.unit_id == unit.id, Ticket.id.in_(complaints)),
                     Ticket.closed_at.is_(None),
+                    Ticket.id.not_in([t.id for t in ended]),
                 )
                 .order_by(Ticket.id)
             )
         ).scalars()
-        told = (
-            enqueue(
-                session,
-                person,
-                msg(
-                    N_(
-                        "The property office has ended your link to unit {unit}. The requests "
-                        "you filed stay under /my. If you think this is a mistake, please "
-                        "contact the front desk."
-                    ),
-                    unit=unit.code,
-                ),
-                now,
-            )
-            is not None
+        notice = msg(
+            N_(
+                "The property office has ended your link to unit {unit}. The requests you filed "
+                "stay under /my. If you think this is a mistake, please contact the front desk."
+            ),
+            unit=unit.code,
         )
-        report.unlinked.append(Unlinked(person, binding.relation, told, list(open_tickets)))
+        for ticket in ended:
+            notice.add(
+                N_(
+                    "Your vacancy {ref} for this unit has ended with it: a new owner applies "
+                    "for themselves."
+                ),
+                ref=ticket.ref,
+            )
+        told = enqueue(session, person, notice, now) is not None
+        report.unlinked.append(Unlinked(person, binding.relation, told, list(open_tickets), ended))
     await session.execute(
         delete(UnitBinding)
         .where(UnitBinding.id.in_([b.id for b in bindings]))
@@ -105,3 +114,22 @@ async def unbind_unit(
         ).scalars()
     )
     return report
+
+
+async def _end_vacancies(
+    session: AsyncSession, person: Person, unit: Unit, now: datetime, env: Env
+) -> list[Ticket]:
+    """End the person's vacancy applications on the unit that are still running."""
+    from models.vacancy_flow import end_for_unlinked_owner
+
+    running = await session.execute(
+        select(Ticket.id)
+        .join(Vacancy, Vacancy.ticket_id == Ticket.id)
+        .where(
+            Ticket.owner_id == person.id,
+            Vacancy.unit_id == unit.id,
+            Ticket.state.in_([s.value for s in VACANCY_RUNNING]),
+        )
+        .order_by(Ticket.id)
+    )
+    return [await end_for_unlinked_owner(session, tid, now, env) for tid in running.scalars()]

@@ -54,6 +54,8 @@ STATE_NAMES = {
     St.REJECTED: N_("rejected"),
     St.LAPSED: N_("lapsed: the ID was not shown in time"),
 }
+# The office ended the owner's link to the unit (``units unbind``): their application ends.
+UNLINKED = "unlinked"
 ACTION_NAMES = {
     "id_seen": N_("original ID seen at the office"),
     "opinion": N_("service officer's opinion signed"),
@@ -65,6 +67,7 @@ ACTION_NAMES = {
     "restored": N_("water and electricity back on, meters read"),
     "withdrawn": N_("withdrawn by the owner"),
     "cancelled_early": N_("cancelled early by the owner"),
+    UNLINKED: N_("ended: the office ended the owner's link to the unit"),
     "term_ended": N_("vacancy period ended"),
     "occupied": N_("consumption found: the unit is in use"),
     "lapsed": N_("lapsed"),
@@ -101,7 +104,8 @@ class Vacancy(Base):
     half_until: Mapped[date | None] = mapped_column(Date, index=True)  # first day at 100 % again
     shut_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     restored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    end_reason: Mapped[str | None] = mapped_column(String(12))  # term | cancelled | occupied
+    # term | cancelled | occupied | unlinked
+    end_reason: Mapped[str | None] = mapped_column(String(12))
 
 
 async def vacancy_of(session: AsyncSession, ticket: Ticket) -> Vacancy:

@@ -164,22 +164,39 @@ async def cancel(
 ) -> Ticket:
     """The owner cancels: withdrawn before approval; afterwards 100 % as of today, and a unit
     already shut off gets a restore order."""
+    return await _end_early(session, ticket_id, actor, now, env)
+
+
+async def end_for_unlinked_owner(
+    session: AsyncSession, ticket_id: int, now: datetime, env: Env
+) -> Ticket:
+    """``units unbind``: the owner's vacancy on the unit ends with their link, as if they had
+    cancelled it today. The application was theirs (5.2.1: in person, with their ID); a new
+    owner applies for themselves, and nothing more about the unit goes to the former one."""
+    return await _end_early(session, ticket_id, None, now, env)
+
+
+async def _end_early(
+    session: AsyncSession, ticket_id: int, owner: Person | None, now: datetime, env: Env
+) -> Ticket:
+    """Ended before its date by the owner, or (None) with the owner's link. Told: a technician
+    no longer needed; the officers (not approved yet) or the cashier (the fee rate changes);
+    the front desk of a restore order."""
     ticket, v = await load(session, ticket_id)
     approved = v.half_from is not None
-    dropped = await steps.cancel(session, ticket, v, actor, now, env)
+    if owner is not None:
+        dropped = await steps.cancel(session, ticket, v, owner, now, env)
+        withdrawn = N_("{ref} was withdrawn by the owner.")
+        early = N_("cancelled early by the owner; 100 % again from {day}.")
+    else:
+        dropped = await steps.end_early(session, ticket, v, None, now, env)
+        withdrawn = N_("{ref} has ended: the office ended the owner's link to the unit.")
+        early = N_("the office ended the owner's link to the unit; 100 % again from {day}.")
     await notices.tell_dropped(session, ticket, dropped, now)
     if not approved:
-        await notices.to_officers(
-            session, ticket, v, msg(N_("{ref} was withdrawn by the owner."), ref=ticket.ref), now
-        )
+        await notices.to_officers(session, ticket, v, msg(withdrawn, ref=ticket.ref), now)
         return ticket
-    await notices.rate_change(
-        session,
-        ticket,
-        v,
-        msg(N_("cancelled early by the owner; 100 % again from {day}."), day=v.half_until),
-        now,
-    )
+    await notices.rate_change(session, ticket, v, msg(early, day=v.half_until), now)
     if ticket.state == St.RESTORE:
         due = await step_due(session, ticket, "vacancy.restore")
         await notices.order_for_desk(session, ticket, v, due or now, now)

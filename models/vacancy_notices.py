@@ -9,11 +9,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import N_
 from models.notification import Msg, enqueue, msg, notify_role
 from models.people import Person, Role, staff_with_role
+from models.property import UnitBinding
 from models.ticket import Ticket
 from models.vacancy import STATE_NAMES, St, Vacancy
 
@@ -74,6 +76,21 @@ async def to_officers(
     if not await to_role(session, Role.SERVICE, ticket, v, body, now):
         body.add(N_("(No service officer is registered for building {b}.)"), b=v.building)
         await to_role(session, Role.SUPERVISOR, ticket, v, body, now)
+
+
+async def still_owner(session: AsyncSession, ticket: Ticket, v: Vacancy) -> bool:
+    """Whether the applicant is still linked to the unit as its owner: once the office has
+    ended the link (``units unbind``), what happens in the flat is the new owner's business."""
+    if ticket.owner_id is None:
+        return False
+    linked = await session.scalar(
+        select(UnitBinding.id).where(
+            UnitBinding.unit_id == v.unit_id,
+            UnitBinding.person_id == ticket.owner_id,
+            UnitBinding.relation == "owner",
+        )
+    )
+    return linked is not None
 
 
 def to_owner(session: AsyncSession, ticket: Ticket, body: Msg, now: datetime) -> None:

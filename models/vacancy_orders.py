@@ -113,5 +113,6 @@ async def record_visit(
     else:
         await steps.restore(session, ticket, v, actor, water, electricity, now)
         text = N_("Water and electricity of {unit} are back on ({ref}). Meter readings: {values}.")
-    notices.to_owner(session, ticket, msg(text, unit=unit, ref=ticket.ref, values=values), now)
+    if shutting or await notices.still_owner(session, ticket, v):
+        notices.to_owner(session, ticket, msg(text, unit=unit, ref=ticket.ref, values=values), now)
     return ticket

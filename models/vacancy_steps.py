@@ -17,7 +17,7 @@ from models.deadline import schedule, settle
 from models.env import Env
 from models.people import Person, Role
 from models.ticket import Ticket
-from models.vacancy import ACTIVE, PENDING, St, Vacancy
+from models.vacancy import ACTIVE, PENDING, UNLINKED, St, Vacancy
 from models.vacancy_dates import business_days_after, opening_of, start_of_day
 
 STEP_KINDS = {"vacancy.opinion", "vacancy.approval", "vacancy.shutoff", "vacancy.restore"}
@@ -198,7 +198,7 @@ async def restore(
 ) -> None:
     """Water and electricity are back on and both meters read; the application is over."""
     require_assignee(ticket, actor)
-    final = St.CANCELLED if v.end_reason == "cancelled" else St.ENDED
+    final = St.CANCELLED if v.end_reason in ("cancelled", UNLINKED) else St.ENDED
     ticket.transition(
         {St.RESTORE},
         final,
@@ -220,18 +220,32 @@ async def cancel(
     electricity are off gets a restore order. Returns a technician who no longer needs to go."""
     if ticket.owner_id != actor.id:
         raise DomainError("not_allowed")
+    return await end_early(session, ticket, v, actor, now, env)
+
+
+async def end_early(
+    session: AsyncSession,
+    ticket: Ticket,
+    v: Vacancy,
+    actor: Person | None,
+    now: datetime,
+    env: Env,
+) -> Person | None:
+    """`cancel` by the owner, or (actor None) the office ended the owner's link to the unit
+    (``units unbind``): the application was theirs, a new owner applies for themselves."""
     if ticket.state not in ACTIVE:
         raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
     technician = ticket.assignee
     _cut_half_rate(v, _today(now, env))
-    v.end_reason = "cancelled"
+    v.end_reason = "cancelled" if actor is not None else UNLINKED
     await settle(session, now, ticket_id=ticket.id)
+    pending, early = ("withdrawn", "cancelled_early") if actor else (UNLINKED, UNLINKED)
     if ticket.state in PENDING:
-        ticket.transition(PENDING, St.CANCELLED, "withdrawn", actor, now)
+        ticket.transition(PENDING, St.CANCELLED, pending, actor, now)
     elif ticket.state == St.SHUTOFF:
-        ticket.transition({St.SHUTOFF}, St.CANCELLED, "cancelled_early", actor, now)
+        ticket.transition({St.SHUTOFF}, St.CANCELLED, early, actor, now)
     else:
-        ticket.transition({St.VACANT}, St.RESTORE, "cancelled_early", actor, now)
+        ticket.transition({St.VACANT}, St.RESTORE, early, actor, now)
         schedule_step(session, ticket, "vacancy.restore", now, env.vacancy.shutoff_days, now, env)
         return None
     ticket.closed_at = now

@@ -2,6 +2,7 @@
 changes post (`propdesk staff remove`)."""
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,16 @@ from tests.flows.repair_steps import (
     file_home_repair,
     staffed,
 )
+from tests.flows.vacancy_steps import CASHIER as V_CASHIER
+from tests.flows.vacancy_steps import RECEPTIONIST as V_RECEPTIONIST
+from tests.flows.vacancy_steps import SERVICE as V_SERVICE
+from tests.flows.vacancy_steps import SUPERVISOR as V_SUPERVISOR
+from tests.flows.vacancy_steps import TECH2 as V_TECH2
+from tests.flows.vacancy_steps import apply as vacancy_apply
+from tests.flows.vacancy_steps import approve as vacancy_approve
+from tests.flows.vacancy_steps import clear as vacancy_clear
+from tests.flows.vacancy_steps import shut_off as vacancy_shut_off
+from tests.flows.vacancy_steps import staffed as vacancy_office
 
 TENANT = 1003
 GUARD_SUP = 1090
@@ -386,3 +397,72 @@ async def test_unbinding_lists_the_former_owners_open_complaints_too(
             .out.splitlines()[1]
             .startswith(f"  still open, filed by Li for this unit: {ref} (recording)")
         )
+
+
+async def test_a_former_owners_vacancy_ends_with_the_link_and_the_flat_is_no_longer_their_news(
+    database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with Desk(database_url, clock) as desk:
+        await vacancy_office(desk)
+        await desk.owner(OWNER, lang="en")
+        ref = await vacancy_apply(desk)
+        await vacancy_approve(desk, ref)
+        await vacancy_shut_off(desk)
+        await desk.at(datetime(2026, 12, 15, 2, tzinfo=UTC))  # 10:00 in the office
+        vacancy_clear(desk)
+        capsys.readouterr()
+
+        assert await _cli("units", "unbind", "--unit", "1-2-301") == 0
+        out = capsys.readouterr().out.splitlines()
+        assert out[1] == (
+            f"  vacancy {ref} ended with the link (now restore); the service officers or the "
+            "cashier are told; a restore order went to the front desk"
+        )
+        assert not any("still open" in line for line in out)
+        await desk.deliver()
+        assert desk.unread(OWNER) == [
+            "The property office has ended your link to unit 1-2-301. The requests you filed "
+            "stay under /my. If you think this is a mistake, please contact the front desk.\n"
+            f"Your vacancy {ref} for this unit has ended with it: a new owner applies for "
+            "themselves."
+        ]
+        # the 50 % rate was the former owner's: 100 % from today for whoever owns it now
+        assert desk.unread(V_CASHIER) == [
+            f"💰 Fee rate change, unit 1-2-301 ({ref}): the office ended the owner's link to "
+            "the unit; 100 % again from 15 Dec 2026."
+        ]
+        assert desk.unread(V_RECEPTIONIST)[0].startswith(f"🔌 Restore order for {ref}\n")
+        history = (await desk.send(V_SUPERVISOR, f"/ticket {ref}"))[0]
+        assert "ended: the office ended the owner's link to the unit" in history
+
+        # the restore visit's meter readings are the new owner's business, not the former's
+        await desk.press(V_RECEPTIONIST, "Dispatch → Liu Qiang")
+        await desk.press(V_TECH2, "Record restore")
+        await desk.send(V_TECH2, "120.5")
+        await desk.send(V_TECH2, "3050.2")
+        await desk.press(V_TECH2, "Water and electricity are ON: save")
+        assert (await desk.ticket(ref)).state == "cancelled"
+        await desk.tick(timedelta(days=100))
+        assert desk.unread(OWNER) == []
+
+
+async def test_a_vacancy_application_not_yet_approved_is_withdrawn_with_the_link(
+    database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with Desk(database_url, clock) as desk:
+        await vacancy_office(desk)
+        await desk.owner(OWNER, lang="en")
+        ref = await vacancy_apply(desk)
+        vacancy_clear(desk)
+        assert await _cli("units", "unbind", "--unit", "1-2-301") == 0
+        await desk.deliver()
+        assert desk.unread(V_SERVICE) == [
+            f"{ref} has ended: the office ended the owner's link to the unit."
+        ]
+        assert desk.unread(V_CASHIER) == []
+        assert (await desk.ticket(ref)).state == "cancelled"
+        assert f"Your vacancy {ref} for this unit has ended with it" in desk.unread(OWNER)[0]
+        # the former owner cannot apply for the flat again; nothing waits on the old application
+        assert (await desk.send(OWNER, "/vacancy"))[0].startswith(NOT_LINKED)
+        await desk.tick(timedelta(days=100))
+        assert [m for m in desk.unread(OWNER) if ref in m] == []
