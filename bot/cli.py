@@ -168,7 +168,13 @@ def build_parser() -> argparse.ArgumentParser:
         "while they hold open work by name (a repair dispatched to them, a complaint they are "
         "responsible for): reassign it in the bot or let it finish first.",
     )
-    remove.add_argument("--telegram-id", required=True, type=_telegram_id, metavar="ID")
+    who = remove.add_mutually_exclusive_group(required=True)
+    who.add_argument("--telegram-id", type=_telegram_id, metavar="ID")
+    who.add_argument(
+        "--name",
+        help="a staff member added without --telegram-id who has not used their code yet "
+        "(the hire fell through); their unused code stops working",
+    )
     remove.add_argument(
         "--role",
         action="append",
@@ -659,15 +665,18 @@ def cmd_staff_remove(args: argparse.Namespace) -> int:
     async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
         async with sessions.begin() as session:
             try:
-                removal = await remove_staff(session, args.telegram_id, SystemClock().now(), roles)
+                removal = await remove_staff(
+                    session, args.telegram_id, SystemClock().now(), roles, name=args.name
+                )
             except DomainError as exc:
-                raise CliError(_removal_refused(exc, args.telegram_id)) from None
+                raise CliError(_removal_refused(exc, args.telegram_id, args.name)) from None
         person = removal.person
         taken = ", ".join(
             f"{role} ({f'building {building}' if building else 'all buildings'})"
             for role, building in removal.removed
         )
-        print(f"{person.name} (Telegram id {person.telegram_id}): {taken} taken away")
+        who = f"Telegram id {person.telegram_id}" if person.telegram_id else "code not used yet"
+        print(f"{person.name} ({who}): {taken} taken away")
         if removal.still_staff:
             print(f"Still holds: {_roles_text(person)}")
         else:
@@ -678,13 +687,21 @@ def cmd_staff_remove(args: argparse.Namespace) -> int:
                 ", about tickets their remaining roles may not open" if removal.still_staff else ""
             )
             print(f"{n} undelivered message{'s' if n != 1 else ''} to them withdrawn{about}")
+        if removal.codes_revoked:
+            n = removal.codes_revoked
+            print(f"{n} unused staff code{'s' if n != 1 else ''} for them no longer valid")
         print("Told through the bot" if removal.told else "Not told: never opened the bot")
         return 0
 
     return _with_database(settings, work)
 
 
-def _removal_refused(exc: DomainError, telegram_id: int) -> str:
+def _removal_refused(exc: DomainError, telegram_id: int | None, name: str | None) -> str:
+    if exc.code == "not_staff" and telegram_id is None:
+        return (
+            f"nobody named {name!r} was added without a Telegram id and is waiting to use their "
+            "code; for someone who has opened the bot, use --telegram-id; nothing changed"
+        )
     if exc.code == "not_staff":
         return f"Telegram id {telegram_id} is not a staff member; nothing changed"
     if exc.code == "role_not_held":

@@ -13,6 +13,9 @@ cover are handled here:
   requests as an owner are withdrawn, kept in the outbox as failed with the reason. When they
   keep other roles, the messages about a ticket they may no longer open (``may_view``: a
   technician moved to the front desk of another building, say) are withdrawn the same way.
+- Someone added without a Telegram id whose hire fell through is found by name while their code
+  is unused; the code stops working with the last role, or whoever sent it later would get the
+  record.
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.base import N_, DomainError
 from models.complaint import Complaint
 from models.complaint import St as ComplaintSt
+from models.invite import InviteCode
 from models.notification import Msg, Notification, Status, enqueue
-from models.people import ROLE_NAMES, Person, person_by_telegram
+from models.people import ROLE_NAMES, Person, person_by_telegram, unclaimed_staff
 from models.queries import may_view
 from models.repair import WORKING
 from models.repair import St as RepairSt
@@ -45,6 +49,7 @@ class Removal:
     still_staff: bool
     withdrawn: int
     told: bool
+    codes_revoked: int = 0  # unused staff codes that would have given the roles back
 
 
 # A repair keeps its technician after the work is done (the record of who did it), but from
@@ -74,6 +79,23 @@ async def work_held(session: AsyncSession, person: Person) -> list[Ticket]:
     return sorted(found.values(), key=lambda t: t.id)
 
 
+async def _revoke_codes(session: AsyncSession, person: Person, now: datetime) -> int:
+    """Their unused staff codes expire now: redeemed later, one would hand the record (and its
+    name) to whoever sent it."""
+    result = await session.execute(
+        update(InviteCode)
+        .where(
+            InviteCode.person_id == person.id,
+            InviteCode.purpose == "staff",
+            InviteCode.used_at.is_(None),
+            InviteCode.expires_at > now,
+        )
+        .values(expires_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def _withdraw(session: AsyncSession, person: Person, still_staff: bool) -> int:
     """Withdraw the queued messages the person should no longer receive; how many."""
     pending = (Notification.person_id == person.id, Notification.status == Status.PENDING)
@@ -100,13 +122,23 @@ async def _withdraw(session: AsyncSession, person: Person, still_staff: bool) ->
 
 
 async def remove_staff(
-    session: AsyncSession, telegram_id: int, now: datetime, roles: Sequence[str] = ()
+    session: AsyncSession,
+    telegram_id: int | None,
+    now: datetime,
+    roles: Sequence[str] = (),
+    *,
+    name: str | None = None,
 ) -> Removal:
-    """Take `roles` (all of them when empty) from the staff member. Caller commits.
+    """Take `roles` (all of them when empty) from the staff member with `telegram_id`, or
+    (telegram_id None) from the record added under `name` that nobody has claimed with its
+    code yet: the hire fell through. Caller commits.
 
     Raises DomainError ``not_staff``, ``role_not_held`` (role=…) or ``holds_work`` (tickets=…).
     """
-    person = await person_by_telegram(session, telegram_id)
+    if telegram_id is not None:
+        person = await person_by_telegram(session, telegram_id)
+    else:
+        person = await unclaimed_staff(session, name or "")
     if person is None or not person.is_staff:
         raise DomainError("not_staff")
     held = {r.role for r in person.roles}
@@ -123,6 +155,7 @@ async def remove_staff(
     await session.flush()
     still_staff = bool(person.roles)
     withdrawn = await _withdraw(session, person, still_staff)
+    revoked = 0 if still_staff else await _revoke_codes(session, person, now)
     if still_staff:
         notice = Msg()
         for name in dict.fromkeys(name for name, _ in removed):
@@ -138,4 +171,4 @@ async def remove_staff(
             )
         )
     told = enqueue(session, person, notice, now) is not None
-    return Removal(person, removed, still_staff, withdrawn, told)
+    return Removal(person, removed, still_staff, withdrawn, told, revoked)

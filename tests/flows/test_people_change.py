@@ -35,6 +35,7 @@ from tests.flows.vacancy_steps import staffed as vacancy_office
 
 TENANT = 1003
 GUARD_SUP = 1090
+HIRE = 1091
 NOT_LINKED = "You are not linked to a unit yet."
 
 
@@ -313,6 +314,38 @@ async def test_a_role_taken_away_withdraws_its_queued_messages_about_tickets_no_
         assert (await desk.send(GUARD_SUP, f"/ticket {ref}")) == [
             f"No ticket {ref} was found among yours."
         ]
+
+
+async def test_a_hire_that_fell_through_is_removed_by_name_and_their_code_stops_working(
+    database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with Desk(database_url, clock) as desk:
+        await staffed(desk)
+        assert await _cli("staff", "add", "--name", "Chen Gong", "--role", "technician") == 0
+        code = capsys.readouterr().out.splitlines()[-1]
+
+        assert await _cli("staff", "remove", "--name", "Chen Gon") == 1
+        assert (
+            "nobody named 'Chen Gon' was added without a Telegram id and is waiting to use "
+            "their code; for someone who has opened the bot, use --telegram-id; nothing changed"
+        ) in capsys.readouterr().err
+        # someone who already opened the bot is removed by Telegram id, not by name
+        assert await _cli("staff", "remove", "--name", "Zhang Wei") == 1
+        assert "nobody named 'Zhang Wei'" in capsys.readouterr().err
+
+        assert await _cli("staff", "remove", "--name", "Chen Gong") == 0
+        assert capsys.readouterr().out.splitlines() == [
+            "Chen Gong (code not used yet): technician (all buildings) taken away",
+            "Chen Gong is no longer staff",
+            "1 unused staff code for them no longer valid",
+            "Not told: never opened the bot",
+        ]
+        desk.emu.add_user(HIRE, "chen", "en")
+        assert await desk.send(HIRE, f"/start {code}") == [
+            "This code has expired. Please ask the property office for a new one."
+        ]
+        assert (await desk.send(HIRE, "/queue")) == ["This command is for property staff only."]
+        assert (await desk.person(HIRE)).name == "chen"  # the record's name did not move to them
 
 
 async def _recorded_case(desk: Desk) -> str:
