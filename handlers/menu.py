@@ -34,7 +34,7 @@ ROLE_COMMANDS = [
     ("fee_rate", N_("Fee rate of a unit: /fee_rate 1-2-301"),
      {"receptionist", "service", "cashier", "supervisor"}),
     ("weather_alert", N_("Severe weather: inspect every vacant unit now"), {"supervisor"}),
-    ("mark_unit", N_("Mark a unit as unsold or basement"), {"admin"}),
+    ("mark_unit", N_("Mark a unit as unsold, basement or not yet renovated"), {"admin"}),
 ]  # fmt: skip
 COMMON_COMMANDS = [
     ("language", N_("中文 / English")),

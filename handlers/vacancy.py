@@ -14,9 +14,11 @@ from handlers.forms import DONE, Answer, Form, Invalid, Step, choice
 from handlers.text import take_text
 from models import vacancy as vc
 from models import vacancy_flow as flow
+from models import vacancy_inspection as insp
 from models import vacancy_notices as notices
 from models.base import N_, DomainError
 from models.notification import Msg, msg
+from models.property import Unit
 from models.ticket import Ticket
 from models.vacancy_dates import add_months, check_period, check_start, earliest_end, parse_day
 
@@ -27,6 +29,11 @@ labels.register("V", {k.value: v for k, v in vc.STATE_NAMES.items()}, vc.ACTION_
 REFUSALS.update(
     {
         "vacancy_not_your_unit": N_("You can only apply for a unit you own."),
+        "vacancy_unrenovated": N_(
+            "Unit {unit} is recorded at the office as not yet renovated: it is already looked "
+            "after as a vacant home and inspected every month, so it needs no application "
+            "(5.2.1). If it has been renovated, please tell the property office."
+        ),
         "vacancy_no_such_date": N_("There is no such date: {text}."),
         "vacancy_start_past": N_("The start date cannot be in the past (today is {today})."),
         "vacancy_start_far": N_("The start date must be no later than {latest}."),
@@ -72,15 +79,23 @@ def _date_answer(answer: Answer) -> date:
     return day
 
 
+async def _applicable(ctx: Ctx) -> tuple[list[Unit], list[Unit]]:
+    """The owner's units an application is for, and those marked not yet renovated (5.2.1:
+    未装修的不用申请)."""
+    units = await vc.owned_units(ctx.session, ctx.person)
+    bare = await insp.unrenovated(ctx.session, [u.id for u in units])
+    return [u for u in units if u.id not in bare], [u for u in units if u.id in bare]
+
+
 async def ask_unit(ctx: Ctx, data: dict[str, Any]) -> Msg:
     out = msg(N_("Which unit will be vacant?"))
-    for unit in await vc.owned_units(ctx.session, ctx.person):
+    for unit in (await _applicable(ctx))[0]:
         out.button_row((unit.code, _c("unit", str(unit.id))))
     return out
 
 
 async def take_unit(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
-    mine = {str(u.id) for u in await vc.owned_units(ctx.session, ctx.person)}
+    mine = {str(u.id) for u in (await _applicable(ctx))[0]}
     if answer.choice not in mine:
         raise Invalid(N_("Please choose one of the buttons."))
     data["unit_id"] = int(answer.choice or 0)
@@ -266,10 +281,17 @@ async def vacancy(ctx: Ctx) -> None:
     """/vacancy: apply for vacancy status (owners of a unit only)."""
     if not await require_owner(ctx):
         return
-    units = await vc.owned_units(ctx.session, ctx.person)
-    if not units:
+    units, bare = await _applicable(ctx)
+    if not units and not bare:
         ctx.reply(REFUSALS["vacancy_not_your_unit"])
         return
+    if bare:
+        out = Msg()
+        for unit in bare:
+            out.add(REFUSALS["vacancy_unrenovated"], unit=unit.code)
+        ctx.reply(out)
+        if not units:
+            return
     # 5.2.1: 未装修的不用申请. Said before the first question, so nobody fills in the form
     # (and takes their ID card to the office) for a home that needs no application.
     ctx.reply(INTRO)

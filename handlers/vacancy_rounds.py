@@ -29,7 +29,7 @@ REFUSALS.update(
     {
         "vacancy_inspection_done": N_("The inspection of {unit} has already been recorded."),
         "vacancy_spot_not_open": N_("The inspection of {unit} cannot be spot-checked now."),
-        "vacancy_mark_kind": N_("Use: /mark_unit UNIT unsold|basement|clear"),
+        "vacancy_mark_kind": N_("Use: /mark_unit UNIT unsold|basement|unfinished|clear"),
         "vacancy_reading_range": N_("A meter reading is a number from 0 to {high}."),
         "vacancy_reading_lower": N_(
             "That is lower than the last reading of this meter ({last}, on {at}). Please "
@@ -215,7 +215,7 @@ async def weather_alert(ctx: Ctx) -> None:
     note = " ".join(ctx.args)[:200] or None
     rnd, tasks = await rounds.weather_alert(ctx.session, ctx.person, note, ctx.now, ctx.rt.env)
     if not tasks:
-        ctx.reply(N_("There are no vacant, unsold or basement units to inspect."))
+        ctx.reply(N_("There are no vacant, unsold, unrenovated or basement units to inspect."))
         return
     ctx.reply(
         N_("⛈ Severe-weather inspection ordered: {count} units, to be done by {due}."),
@@ -229,7 +229,8 @@ async def weather_alert(ctx: Ctx) -> None:
 
 @desk
 async def mark_unit(ctx: Ctx) -> None:
-    """/mark_unit UNIT unsold|basement|clear: units inspected like vacant ones (admin)."""
+    """/mark_unit UNIT unsold|basement|unfinished|clear: units inspected like vacant ones
+    (admin)."""
     if not require_staff(ctx):
         return
     if not ctx.person.has_role(Role.ADMIN):
@@ -241,7 +242,7 @@ async def mark_unit(ctx: Ctx) -> None:
             out.add(
                 N_("• {unit} ({reason})"), unit=mark.unit.code, reason=msg(insp.MARKS[mark.kind])
             )
-        ctx.reply(out.add(N_("Use: /mark_unit UNIT unsold|basement|clear")))
+        ctx.reply(out.add(N_("Use: /mark_unit UNIT unsold|basement|unfinished|clear")))
         return
     if len(ctx.args) != 2 or ctx.args[1].lower() not in (*insp.MARKS, "clear"):
         raise DomainError("vacancy_mark_kind")
@@ -252,13 +253,16 @@ async def mark_unit(ctx: Ctx) -> None:
     kind = ctx.args[1].lower()
     await insp.set_mark(ctx.session, unit, None if kind == "clear" else kind, ctx.person, ctx.now)
     if kind == "clear":
-        ctx.reply(N_("{unit} is no longer inspected as unsold or basement."), unit=unit.code)
+        ctx.reply(N_("{unit} is no longer inspected without an application."), unit=unit.code)
     else:
-        ctx.reply(
+        out = msg(
             N_("{unit} is marked {reason}: it gets the monthly inspection."),
             unit=unit.code,
             reason=msg(insp.MARKS[kind]),
         )
+        if kind == insp.UNRENOVATED:
+            out.add(N_("Its owner needs no vacancy application (5.2.1: 未装修的不用申请)."))
+        ctx.reply(out)
 
 
 @desk

@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models import vacancy_inspection as insp
 from models import vacancy_notices as notices
 from models import vacancy_steps as steps
 from models.base import N_, DomainError
@@ -16,6 +17,7 @@ from models.deadline import Deadline, schedule
 from models.env import Env
 from models.notification import msg
 from models.people import Person, Role
+from models.property import Unit
 from models.ticket import Ticket
 from models.vacancy import St, Vacancy, file_application, load
 from models.vacancy_dates import close_of, opening_of
@@ -32,6 +34,9 @@ async def file(
     now: datetime,
     env: Env,
 ) -> Ticket:
+    if await insp.unrenovated(session, [unit_id]):
+        unit = await session.get(Unit, unit_id)
+        raise DomainError("vacancy_unrenovated", unit=unit.code if unit else "—")
     ticket, v = await file_application(
         session,
         owner=owner,

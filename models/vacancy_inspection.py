@@ -1,6 +1,7 @@
 """Inspections of vacant units (空置房检查, seed 5.1, 5.3-5.5): rounds of tasks, the
-officer's record, the supervisor's spot check, and the units the admin marks as unsold or
-basement (《地下室检查记录表》), kept here so the unit directory itself is not touched.
+officer's record, the supervisor's spot check, and the units the admin marks as unsold,
+basement (《地下室检查记录表》) or not yet renovated, kept here so the unit directory itself is
+not touched.
 """
 
 from __future__ import annotations
@@ -29,14 +30,18 @@ from models.property import Unit
 from models.ticket import Ticket
 from models.vacancy import St, Vacancy
 
-MARKS = {"unsold": N_("unsold"), "basement": N_("basement")}
+# 空置房 (seed, 解释) covers a home its owner has taken over but not renovated: it is vacant
+# without an application (5.2.1: 未装修的不用申请) and inspected monthly like the others (5.3).
+UNRENOVATED = "unfinished"
+MARKS = {"unsold": N_("unsold"), "basement": N_("basement"), UNRENOVATED: N_("not yet renovated")}
 REASONS = {"vacant": N_("vacant"), **MARKS}
 ROUNDS = {"monthly": N_("monthly inspection"), "weather": N_("severe-weather inspection")}
 
 
 class UnitMark(Base):
-    """A unit inspected like a vacant one although nobody applied: unsold (5.1) or a basement
-    (5.4). Keyed by the unit, so the directory import never overwrites it."""
+    """A unit inspected like a vacant one although nobody applied: unsold (5.1), a basement
+    (5.4) or not yet renovated (5.2.1). Keyed by the unit, so the directory import never
+    overwrites it."""
 
     __tablename__ = "vacancy_mark"
 
@@ -73,7 +78,7 @@ class Inspection(Base):
     round_id: Mapped[int] = mapped_column(ForeignKey("vacancy_round.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     building: Mapped[str] = mapped_column(String(20), index=True)
-    reason: Mapped[str] = mapped_column(String(10))  # vacant | unsold | basement
+    reason: Mapped[str] = mapped_column(String(10))  # vacant | unsold | basement | unfinished
     vacancy_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
@@ -97,7 +102,8 @@ class Inspection(Base):
 async def set_mark(
     session: AsyncSession, unit: Unit, kind: str | None, actor: Person, now: datetime
 ) -> UnitMark | None:
-    """The admin marks a unit unsold or basement, or clears the mark (kind None)."""
+    """The admin marks a unit unsold, basement or not yet renovated, or clears the mark (kind
+    None)."""
     if not actor.has_role(Role.ADMIN):
         raise DomainError("not_allowed")
     if kind is not None and kind not in MARKS:
@@ -113,6 +119,14 @@ async def set_mark(
     mark.kind, mark.marked_by_id, mark.marked_at = kind, actor.id, now
     await session.flush()
     return mark
+
+
+async def unrenovated(session: AsyncSession, unit_ids: list[int]) -> set[int]:
+    """Those of the units the office has marked as not yet renovated."""
+    rows = await session.execute(
+        select(UnitMark.unit_id).where(UnitMark.unit_id.in_(unit_ids), UnitMark.kind == UNRENOVATED)
+    )
+    return set(rows.scalars())
 
 
 async def marked_units(session: AsyncSession) -> list[UnitMark]:

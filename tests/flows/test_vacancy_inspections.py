@@ -1,4 +1,5 @@
-"""Monthly and severe-weather inspections of vacant, unsold and basement units (5.1, 5.3-5.5):
+"""Monthly and severe-weather inspections of vacant, unsold, basement and not yet renovated
+units (5.1, 5.2.1, 5.3-5.5):
 tasks per officer, readings that end a vacancy (more than 1 t or 5 kWh a month), overdue
 tasks to the supervisor at month end, the supervisor's spot check, the admin's marks."""
 
@@ -7,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from models.deadline import Deadline
+from models.ticket import Ticket
 from models.vacancy_inspection import Inspection, Round
 from tests.flows.harness import Desk
 from tests.flows.vacancy_steps import (
@@ -250,13 +252,13 @@ async def test_marking_units_is_for_the_admin(desk: Desk) -> None:
         "You are not allowed to do this."
     ]
     assert await desk.send(ADMIN, "/mark_unit 1-B-001 cellar") == [
-        "Use: /mark_unit UNIT unsold|basement|clear"
+        "Use: /mark_unit UNIT unsold|basement|unfinished|clear"
     ]
     assert await desk.send(ADMIN, "/mark_unit 9-9-999 unsold") == ["There is no unit 9-9-999."]
     await desk.send(ADMIN, "/mark_unit 1-B-001 basement")
     assert await desk.send(ADMIN, "/mark_unit") == [
         "Units inspected monthly without an application: 1\n• 1-B-001 (basement)\n"
-        "Use: /mark_unit UNIT unsold|basement|clear"
+        "Use: /mark_unit UNIT unsold|basement|unfinished|clear"
     ]
     await desk.owner(OWNER, lang="en")
     assert await desk.send(OWNER, "/mark_unit 1-B-001 clear") == [
@@ -381,3 +383,59 @@ async def test_a_round_that_starts_empty_is_still_spot_checked_once_units_join_i
     await desk.at(MONTH_END)
     (spot,) = [m for m in alerts(desk, SUPERVISOR) if m.startswith("🔍")]
     assert "building 1, round 2026-12: 1 inspections are recorded" in spot
+
+
+def _unrenovated(unit: str) -> str:
+    return (
+        f"Unit {unit} is recorded at the office as not yet renovated: it is already looked after "
+        "as a vacant home and inspected every month, so it needs no application (5.2.1). If it "
+        "has been renovated, please tell the property office."
+    )
+
+
+async def test_a_home_not_yet_renovated_needs_no_application_and_is_inspected_monthly(
+    desk: Desk,
+) -> None:
+    # 空置房 includes a home taken over but not renovated; 5.2.1: 未装修的不用申请.
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    assert await desk.send(ADMIN, "/mark_unit 1-2-301 unfinished") == [
+        "1-2-301 is marked not yet renovated: it gets the monthly inspection.\n"
+        "Its owner needs no vacancy application (5.2.1: 未装修的不用申请)."
+    ]
+    assert await desk.send(OWNER, "/vacancy") == [_unrenovated("1-2-301")]
+    assert desk.emu.buttons(desk.emu.last(OWNER)) == []
+
+    # a second home, renovated: the application is for that one only
+    await desk.add_unit("1-2-302", owner_name="Li")
+    await desk.send(OWNER, f"/start {await desk.invite('1-2-302')}")
+    replies = await desk.send(OWNER, "/vacancy")
+    assert replies[0] == _unrenovated("1-2-301")
+    assert replies[2].startswith("From which date will the unit be vacant?")
+    await desk.send(OWNER, "/cancel")
+
+    # marked while the owner was filling in the form: Submit is refused, nothing filed
+    await desk.send(OWNER, "/vacancy")
+    await desk.press(OWNER, "1 Dec 2026")
+    await desk.press(OWNER, "2 Mar 2027")
+    await desk.send(OWNER, "Abroad")
+    await desk.press(OWNER, "I have read and accept")
+    await desk.send(ADMIN, "/mark_unit 1-2-302 unfinished")
+    assert (await desk.press(OWNER, "Submit"))[0] == _unrenovated("1-2-302")
+    async with desk.session() as s:
+        assert (await s.execute(select(Ticket).where(Ticket.kind == "vacancy"))).all() == []
+    await desk.send(OWNER, "/cancel")
+    await desk.send(ADMIN, "/mark_unit 1-2-302 clear")
+    ref = await apply(desk)
+    assert (await ticket(desk, ref)).unit.code == "1-2-302"
+
+    # 5.3: 100 % a month, like any vacant unit
+    clear(desk)
+    await desk.at(ROUND_OPENS)
+    round_notice = desk.unread(SERVICE)[0]
+    assert "• 1-2-301 (not yet renovated)" in round_notice
+    assert await desk.send(ADMIN, "/mark_unit 1-2-301 clear") == [
+        "1-2-301 is no longer inspected without an application."
+    ]
+    await desk.send(OWNER, "/vacancy")
+    assert [t for t, _ in desk.emu.buttons(desk.emu.last(OWNER))] == ["1-2-301", "1-2-302"]
