@@ -550,10 +550,21 @@ def cmd_units_unbind(args: argparse.Namespace) -> int:
                     f"  vacancy {ticket.ref} ended with the link (now {ticket.state}); the "
                     f"service officers or the cashier are told{restore}"
                 )
+            for ticket in gone.vacancies_passed:
+                heir = gone.successor.name if gone.successor else "—"
+                print(
+                    f"  vacancy {ticket.ref} ({ticket.state}) goes on under the name of "
+                    f"{heir}, who still owns the unit; told through the bot"
+                )
             for ticket in gone.open_tickets:
+                news = (
+                    "the restore visit's readings are not sent to them"
+                    if ticket.kind == "V"
+                    else "they keep receiving news of it until it is closed"
+                )
                 print(
                     f"  still open, filed by {person.name} for this unit: {ticket.ref} "
-                    f"({ticket.state}); they keep receiving news of it until it is closed"
+                    f"({ticket.state}); {news}"
                 )
         for code in report.codes_still_valid:
             relation = code.relation or "owner"

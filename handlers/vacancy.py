@@ -357,8 +357,12 @@ async def cancel(ctx: Ctx) -> None:
 
 
 async def card_details(ctx: Ctx, ticket: Ticket) -> Msg:
-    """The dates and the unit's fee rate today, under the application's title."""
+    """The dates and the unit's fee rate today, under the application's title. The rate today
+    is the unit's, whoever's application makes it: a former owner (``units unbind``) sees only
+    their own application's dates, not whether the new owner's flat stands empty."""
     _, v = await vc.load(ctx.session, ticket.id)
+    if not ctx.person.is_staff and not await notices.still_owner(ctx.session, ticket, v):
+        return notices.rate_lines(v, None)
     today = ctx.rt.env.calendar.local_date(ctx.now)
     rate, _, _ = await vc.fee_rate(ctx.session, v.unit_id, today, ctx.rt.env)
     return notices.rate_lines(v, rate)

@@ -23,6 +23,7 @@ from models.base import N_, DomainError
 from models.notification import Msg, msg
 from models.people import Role
 from models.property import unit_by_code
+from models.vacancy import St
 from models.vacancy_dates import parse_day
 
 REFUSALS.update(
@@ -262,6 +263,15 @@ async def mark_unit(ctx: Ctx) -> None:
         )
         if kind == insp.UNRENOVATED:
             out.add(N_("Its owner needs no vacancy application (5.2.1: 未装修的不用申请)."))
+            for ticket in await insp.running_vacancies(ctx.session, unit.id):
+                out.add(
+                    N_(
+                        "Note: vacancy application {ref} for this unit is still open ({state}); "
+                        "it goes on until it ends or the owner cancels it."
+                    ),
+                    ref=ticket.ref,
+                    state=msg(vc.STATE_NAMES[St(ticket.state)]),
+                )
         ctx.reply(out)
 
 

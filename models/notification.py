@@ -259,11 +259,15 @@ def enqueue(
     ticket_id: int | None = None,
     fallback_role: Role | None = None,
     fallback_building: str | None = None,
+    for_role: Role | None = None,
+    for_building: str | None = None,
 ) -> Notification | None:
     """Queue `message` for `person`; None if they have no Telegram chat yet.
 
     With `fallback_role`, a message Telegram refuses to deliver (403) goes to the next
-    reachable colleague holding that role instead (dispatches and escalations).
+    reachable colleague holding that role instead (dispatches and escalations). `for_role`
+    records that it went to them as a holder of that role (for that building): should the
+    role be taken from them before it is delivered, it is withdrawn (``staff remove``).
     """
     if person.telegram_id is None:
         return None
@@ -271,6 +275,9 @@ def enqueue(
     if fallback_role is not None:
         body["fallback_role"] = fallback_role.value
         body["fallback_building"] = fallback_building
+    if for_role is not None:
+        body["for_role"] = for_role.value
+        body["for_building"] = for_building
     row = _outbox_row(
         person_id=person.id,
         chat_id=person.telegram_id,
@@ -353,7 +360,9 @@ async def notify_role(
     if not targets:
         log.error("nobody holds the role %s: a notification could not be addressed", role)
     for person in targets:
-        enqueue(session, person, message, now, ticket_id=ticket_id)
+        enqueue(
+            session, person, message, now, ticket_id=ticket_id, for_role=role, for_building=building
+        )
     return targets
 
 

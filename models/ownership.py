@@ -8,7 +8,8 @@ the requests they filed stay theirs (they can still follow, confirm and rate the
 and the operator is shown which of them are still open on that unit. An owner's vacancy on the
 unit is the exception: the application and its 50 % fee rate were theirs (5.2.1, in person
 with their ID), so it ends with the link, as if they had cancelled it that day; a new owner
-applies for themselves.
+applies for themselves. When another owner stays linked (co-owners), the flat still stands
+empty: the application goes on under that owner's name instead.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from models.people import Person
 from models.property import Unit, UnitBinding
 from models.ticket import Ticket
 from models.vacancy import ACTIVE as VACANCY_RUNNING
-from models.vacancy import Vacancy
+from models.vacancy import PASSED, Vacancy
 
 
 @dataclass
@@ -38,6 +39,8 @@ class Unlinked:
     told: bool  # False when the person has no Telegram chat to tell
     open_tickets: list[Ticket] = field(default_factory=list)
     vacancies_ended: list[Ticket] = field(default_factory=list)
+    vacancies_passed: list[Ticket] = field(default_factory=list)  # to `successor`
+    successor: Person | None = None
 
 
 @dataclass
@@ -55,16 +58,24 @@ async def unbind_unit(
     Raises DomainError ``unit_not_linked`` when there is nothing to end. Caller commits.
     """
     query = select(UnitBinding).where(UnitBinding.unit_id == unit.id).order_by(UnitBinding.id)
-    bindings = list((await session.execute(query)).scalars())
+    everyone = list((await session.execute(query)).scalars())
+    bindings = everyone
     if telegram_id is not None:
-        bindings = [b for b in bindings if b.person.telegram_id == telegram_id]
+        bindings = [b for b in everyone if b.person.telegram_id == telegram_id]
     if not bindings:
         raise DomainError("unit_not_linked", unit=unit.code)
+    staying = [b.person for b in everyone if b not in bindings and b.relation == "owner"]
+    successor = staying[0] if staying else None
     report = UnbindReport(unit, [], [])
     complaints = select(Complaint.ticket_id).where(Complaint.unit_id == unit.id)
     for binding in bindings:
         person = binding.person
-        ended = await _end_vacancies(session, person, unit, now, env)
+        passed: list[Ticket] = []
+        if successor is not None:
+            ended = []
+            passed = await _pass_vacancies(session, person, successor, unit, now)
+        else:
+            ended = await _end_vacancies(session, person, unit, now, env)
         open_tickets = (
             await session.execute(
                 select(Ticket)
@@ -73,7 +84,7 @@ async def unbind_unit(
                     # (a complaint keeps its unit on the complaint row, not on the ticket)
                     or_(Ticket.unit_id == unit.id, Ticket.id.in_(complaints)),
                     Ticket.closed_at.is_(None),
-                    Ticket.id.not_in([t.id for t in ended]),
+                    Ticket.id.not_in([t.id for t in ended + passed]),
                 )
                 .order_by(Ticket.id)
             )
@@ -93,8 +104,15 @@ async def unbind_unit(
                 ),
                 ref=ticket.ref,
             )
+        for ticket in passed:
+            notice.add(
+                N_("Your vacancy {ref} for this unit goes on under the name of its other owner."),
+                ref=ticket.ref,
+            )
         told = enqueue(session, person, notice, now) is not None
-        report.unlinked.append(Unlinked(person, binding.relation, told, list(open_tickets), ended))
+        report.unlinked.append(
+            Unlinked(person, binding.relation, told, list(open_tickets), ended, passed, successor)
+        )
     await session.execute(
         delete(UnitBinding)
         .where(UnitBinding.id.in_([b.id for b in bindings]))
@@ -114,6 +132,42 @@ async def unbind_unit(
         ).scalars()
     )
     return report
+
+
+async def _pass_vacancies(
+    session: AsyncSession, person: Person, successor: Person, unit: Unit, now: datetime
+) -> list[Ticket]:
+    """The person's open vacancy applications on the unit go on under the other owner's name:
+    from now on the notices, the reminder and the buttons are theirs."""
+    rows = await session.execute(
+        select(Ticket)
+        .join(Vacancy, Vacancy.ticket_id == Ticket.id)
+        .where(
+            Ticket.owner_id == person.id,
+            Vacancy.unit_id == unit.id,
+            Ticket.closed_at.is_(None),
+        )
+        .order_by(Ticket.id)
+    )
+    passed = list(rows.scalars())
+    for ticket in passed:
+        ticket.owner_id, ticket.owner = successor.id, successor
+        ticket.record(PASSED, None, now, data={"from": person.name, "to": successor.name})
+        enqueue(
+            session,
+            successor,
+            msg(
+                N_(
+                    "The vacancy application {ref} for unit {unit} now goes on under your name: "
+                    "the office has ended the link of the owner who filed it."
+                ),
+                ref=ticket.ref,
+                unit=unit.code,
+            ),
+            now,
+            ticket_id=ticket.id,
+        )
+    return passed
 
 
 async def _end_vacancies(

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,7 +33,7 @@ from models.complaint import Complaint
 from models.complaint import St as ComplaintSt
 from models.invite import InviteCode
 from models.notification import Msg, Notification, Status, enqueue
-from models.people import ROLE_NAMES, Person, person_by_telegram, unclaimed_staff
+from models.people import ROLE_NAMES, Person, Role, person_by_telegram, unclaimed_staff
 from models.queries import may_view
 from models.repair import WORKING
 from models.repair import St as RepairSt
@@ -96,6 +97,13 @@ async def _revoke_codes(session: AsyncSession, person: Person, now: datetime) ->
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def _still_for(person: Person, body: dict[str, Any]) -> bool:
+    """Whether a message sent to the holders of a role (``notify_role``: a round of empty
+    flats to inspect, say) is still for them."""
+    role = body.get("for_role")
+    return role is None or person.has_role(Role(role), body.get("for_building"))
+
+
 async def _withdraw(session: AsyncSession, person: Person, still_staff: bool) -> int:
     """Withdraw the queued messages the person should no longer receive; how many."""
     pending = (Notification.person_id == person.id, Notification.status == Status.PENDING)
@@ -103,15 +111,17 @@ async def _withdraw(session: AsyncSession, person: Person, still_staff: bool) ->
         own = select(Ticket.id).where(Ticket.owner_id == person.id)
         gone = or_(Notification.ticket_id.is_(None), Notification.ticket_id.not_in(own))
     else:
-        about = select(Ticket).where(Ticket.id.in_(select(Notification.ticket_id).where(*pending)))
-        hidden = [
+        rows = list((await session.execute(select(Notification).where(*pending))).scalars())
+        about = select(Ticket).where(Ticket.id.in_({r.ticket_id for r in rows if r.ticket_id}))
+        hidden = {
             t.id
             for t in (await session.execute(about)).scalars()
             if not await may_view(session, person, t)
-        ]
-        if not hidden:
+        }
+        ids = [r.id for r in rows if r.ticket_id in hidden or not _still_for(person, r.body)]
+        if not ids:
             return 0
-        gone = Notification.ticket_id.in_(hidden)
+        gone = Notification.id.in_(ids)
     result = await session.execute(
         update(Notification)
         .where(*pending, gone)

@@ -54,8 +54,10 @@ STATE_NAMES = {
     St.REJECTED: N_("rejected"),
     St.LAPSED: N_("lapsed: the ID was not shown in time"),
 }
-# The office ended the owner's link to the unit (``units unbind``): their application ends.
+# The office ended the owner's link to the unit (``units unbind``): their application ends,
+# or, when another owner stays linked, goes on under that owner's name.
 UNLINKED = "unlinked"
+PASSED = "passed_to_owner"
 ACTION_NAMES = {
     "id_seen": N_("original ID seen at the office"),
     "opinion": N_("service officer's opinion signed"),
@@ -68,6 +70,7 @@ ACTION_NAMES = {
     "withdrawn": N_("withdrawn by the owner"),
     "cancelled_early": N_("cancelled early by the owner"),
     UNLINKED: N_("ended: the office ended the owner's link to the unit"),
+    PASSED: N_("passed to the unit's other owner (the office ended the applicant's link)"),
     "term_ended": N_("vacancy period ended"),
     "occupied": N_("consumption found: the unit is in use"),
     "lapsed": N_("lapsed"),

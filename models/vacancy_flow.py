@@ -17,9 +17,8 @@ from models.deadline import Deadline, schedule
 from models.env import Env
 from models.notification import msg
 from models.people import Person, Role
-from models.property import Unit
 from models.ticket import Ticket
-from models.vacancy import St, Vacancy, file_application, load
+from models.vacancy import St, Vacancy, file_application, load, owned_unit
 from models.vacancy_dates import close_of, opening_of
 
 
@@ -34,9 +33,7 @@ async def file(
     now: datetime,
     env: Env,
 ) -> Ticket:
-    if await insp.unrenovated(session, [unit_id]):
-        unit = await session.get(Unit, unit_id)
-        raise DomainError("vacancy_unrenovated", unit=unit.code if unit else "—")
+    await _may_apply(session, owner, unit_id)
     ticket, v = await file_application(
         session,
         owner=owner,
@@ -237,7 +234,17 @@ async def renewal(session: AsyncSession, ticket_id: int, actor: Person) -> tuple
     check_owner_action(ticket, actor)
     if ticket.state not in {St.SHUTOFF, St.VACANT, St.RESTORE, St.ENDED}:
         raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
+    # (refused before the form opens, not at its Submit)
+    await _may_apply(session, actor, v.unit_id)
     return ticket, v
+
+
+async def _may_apply(session: AsyncSession, owner: Person, unit_id: int) -> None:
+    """An application is for a unit the person owns (no longer, once the office ended the
+    link) that is not recorded as not yet renovated (5.2.1: 未装修的不用申请)."""
+    unit = await owned_unit(session, owner, unit_id)
+    if await insp.unrenovated(session, [unit_id]):
+        raise DomainError("vacancy_unrenovated", unit=unit.code)
 
 
 # Who may start which multi-step staff action, checked before its form opens.

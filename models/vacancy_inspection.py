@@ -28,7 +28,7 @@ from models.deadline import Deadline
 from models.people import Person, Role
 from models.property import Unit
 from models.ticket import Ticket
-from models.vacancy import St, Vacancy
+from models.vacancy import ACTIVE, St, Vacancy
 
 # 空置房 (seed, 解释) covers a home its owner has taken over but not renovated: it is vacant
 # without an application (5.2.1: 未装修的不用申请) and inspected monthly like the others (5.3).
@@ -127,6 +127,17 @@ async def unrenovated(session: AsyncSession, unit_ids: list[int]) -> set[int]:
         select(UnitMark.unit_id).where(UnitMark.unit_id.in_(unit_ids), UnitMark.kind == UNRENOVATED)
     )
     return set(rows.scalars())
+
+
+async def running_vacancies(session: AsyncSession, unit_id: int) -> list[Ticket]:
+    """Vacancy applications on the unit not yet over (pending, or at 50 %)."""
+    rows = await session.execute(
+        select(Ticket)
+        .join(Vacancy, Vacancy.ticket_id == Ticket.id)
+        .where(Vacancy.unit_id == unit_id, Ticket.state.in_([s.value for s in ACTIVE]))
+        .order_by(Ticket.id)
+    )
+    return list(rows.scalars())
 
 
 async def marked_units(session: AsyncSession) -> list[UnitMark]:

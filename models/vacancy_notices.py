@@ -47,10 +47,12 @@ def state_label(state: str) -> Msg:
     return msg(STATE_NAMES.get(state, state))  # type: ignore[call-overload]
 
 
-def rate_lines(v: Vacancy, rate: int) -> Msg:
-    """What the owner reads about the fee rate in /my and on the ticket card."""
+def rate_lines(v: Vacancy, rate: int | None) -> Msg:
+    """What the owner reads about the fee rate in /my and on the ticket card; the rate in
+    force today (the unit's, whoever's application makes it) only with `rate`."""
     out = Msg()
-    out.add(N_("Fee rate in force today: {rate} %"), rate=rate)
+    if rate is not None:
+        out.add(N_("Fee rate in force today: {rate} %"), rate=rate)
     if v.half_from is not None and v.half_until is not None and v.half_from < v.half_until:
         out.add(
             N_("50 %: {start} until {end}; 100 % again from {end}"),

@@ -9,6 +9,7 @@ import pytest
 
 from bot.cli import main
 from bot.clock import ManualClock
+from bot.sweep import run_sweep
 from models.notification import Notification, enqueue, msg
 from tests.flows.complaint_steps import HANDLER, HANDLER2, answer, case, file_case, record
 from tests.flows.complaint_steps import staffed as complaint_office
@@ -499,3 +500,98 @@ async def test_a_vacancy_application_not_yet_approved_is_withdrawn_with_the_link
         assert (await desk.send(OWNER, "/vacancy"))[0].startswith(NOT_LINKED)
         await desk.tick(timedelta(days=100))
         assert [m for m in desk.unread(OWNER) if ref in m] == []
+
+
+async def test_a_role_taken_away_withdraws_the_queued_round_of_empty_flats_too(
+    database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the round's list has no ticket: it went to them as the building's service officer
+    async with Desk(database_url, clock) as desk:
+        await vacancy_office(desk)
+        await desk.owner(OWNER, lang="en")
+        ref = await vacancy_apply(desk)
+        await vacancy_approve(desk, ref)
+        await vacancy_shut_off(desk)
+        await desk.staff(V_SERVICE, "guard", name="Hu Area", lang="en")
+        vacancy_clear(desk)
+        clock.set(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))  # the round is queued at 08:30
+        await run_sweep(desk.rt)
+        capsys.readouterr()
+        argv = ("staff", "remove", "--telegram-id", str(V_SERVICE), "--role", "service")
+        assert await _cli(*argv) == 0
+        assert "1 undelivered message to them withdrawn" in capsys.readouterr().out
+        await desk.deliver()
+        assert desk.unread(V_SERVICE) == [
+            "The property office has taken the role service officer from you."
+        ]
+
+
+async def test_a_former_owner_sees_their_old_vacancy_but_not_the_flats_rate_today(
+    database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with Desk(database_url, clock) as desk:
+        await vacancy_office(desk)
+        await desk.owner(OWNER, lang="en")
+        old = await vacancy_apply(desk)
+        await vacancy_approve(desk, old)
+        await vacancy_shut_off(desk)
+        # the end-date reminder reached them before the sale
+        await desk.at(datetime(2027, 2, 16, 0, 30, tzinfo=UTC))
+        assert desk.with_button(OWNER, "Apply again")
+        assert await _cli("units", "unbind", "--unit", "1-2-301") == 0
+        await desk.deliver()
+        # a flat no longer theirs: refused before the form opens
+        assert await desk.press(OWNER, "Apply again") == ["You can only apply for a unit you own."]
+        # the new owner applies and is approved for the same flat
+        await desk.owner(OWNER2, name="Zhao", lang="en")
+        await desk.send(OWNER2, "/vacancy")
+        await desk.send(OWNER2, "2027-02-18")
+        await desk.send(OWNER2, "2027-06-01")
+        await desk.send(OWNER2, "Abroad")
+        await desk.press(OWNER2, "I have read and accept")
+        new = (await desk.press(OWNER2, "Submit"))[0].rsplit(" ", 1)[1]
+        await vacancy_approve(desk, new)
+        await desk.at(datetime(2027, 2, 20, 2, tzinfo=UTC))
+        assert "Fee rate in force today: 50 %" in (await desk.send(OWNER2, "/my"))[0]
+        mine = (await desk.send(OWNER, "/my"))[0]
+        assert old in mine and "Fee rate in force today" not in mine
+        card = (await desk.send(OWNER, f"/ticket {old}"))[0]
+        assert "50 %: 1 Dec 2026 until 16 Feb 2027" in card
+        assert "Fee rate in force today" not in card
+
+
+async def test_a_co_owners_vacancy_goes_on_under_the_other_owners_name(
+    database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with Desk(database_url, clock) as desk:
+        await vacancy_office(desk)
+        await desk.owner(OWNER, lang="en")
+        await desk.owner(OWNER2, name="Zhao", lang="en")  # both own 1-2-301
+        ref = await vacancy_apply(desk)
+        await vacancy_approve(desk, ref)
+        await vacancy_shut_off(desk)
+        vacancy_clear(desk, OWNER, OWNER2, V_CASHIER, V_RECEPTIONIST)
+        capsys.readouterr()
+
+        argv = ("units", "unbind", "--unit", "1-2-301", "--telegram-id", str(OWNER))
+        assert await _cli(*argv) == 0
+        assert capsys.readouterr().out.splitlines()[1] == (
+            f"  vacancy {ref} (vacant) goes on under the name of Zhao, who still owns the unit; "
+            "told through the bot"
+        )
+        await desk.deliver()
+        # the flat still stands empty: nothing ends, nothing is restored, the rate stays
+        assert (await desk.ticket(ref)).state == "vacant"
+        assert desk.unread(V_CASHIER) == [] and desk.unread(V_RECEPTIONIST) == []
+        assert desk.unread(OWNER)[0].endswith(
+            f"Your vacancy {ref} for this unit goes on under the name of its other owner."
+        )
+        assert desk.unread(OWNER2) == [
+            f"The vacancy application {ref} for unit 1-2-301 now goes on under your name: the "
+            "office has ended the link of the owner who filed it."
+        ]
+        assert ref in (await desk.send(OWNER2, "/my"))[0]
+        assert ref not in (await desk.send(OWNER, "/my"))[0]
+        # and it is theirs to cancel now
+        await desk.send(OWNER2, f"/ticket {ref}")
+        assert (await desk.press(OWNER2, "Cancel application"))[0].startswith(f"Cancel {ref}?")

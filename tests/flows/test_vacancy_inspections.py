@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from models.deadline import Deadline
-from models.ticket import Ticket
+from models.ticket import Kind, Ticket
 from models.vacancy_inspection import Inspection, Round
 from tests.flows.harness import Desk
 from tests.flows.vacancy_steps import (
@@ -423,7 +423,7 @@ async def test_a_home_not_yet_renovated_needs_no_application_and_is_inspected_mo
     await desk.send(ADMIN, "/mark_unit 1-2-302 unfinished")
     assert (await desk.press(OWNER, "Submit"))[0] == _unrenovated("1-2-302")
     async with desk.session() as s:
-        assert (await s.execute(select(Ticket).where(Ticket.kind == "vacancy"))).all() == []
+        assert (await s.execute(select(Ticket).where(Ticket.kind == Kind.VACANCY))).all() == []
     await desk.send(OWNER, "/cancel")
     await desk.send(ADMIN, "/mark_unit 1-2-302 clear")
     ref = await apply(desk)
@@ -439,3 +439,24 @@ async def test_a_home_not_yet_renovated_needs_no_application_and_is_inspected_mo
     ]
     await desk.send(OWNER, "/vacancy")
     assert [t for t, _ in desk.emu.buttons(desk.emu.last(OWNER))] == ["1-2-301", "1-2-302"]
+
+
+async def test_marking_a_running_vacancys_home_not_renovated_warns_and_apply_again_is_refused(
+    desk: Desk,
+) -> None:
+    # filed before the mark existed; then the office records the home as not yet renovated
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await apply(desk)
+    await approve(desk, ref)
+    await shut_off(desk)
+    assert await desk.send(ADMIN, "/mark_unit 1-2-301 unfinished") == [
+        "1-2-301 is marked not yet renovated: it gets the monthly inspection.\n"
+        "Its owner needs no vacancy application (5.2.1: 未装修的不用申请).\n"
+        f"Note: vacancy application {ref} for this unit is still open (vacant, water and "
+        "electricity off); it goes on until it ends or the owner cancels it."
+    ]
+    clear(desk)
+    # the end-date reminder's "Apply again" is refused before the form opens
+    await desk.at(datetime(2027, 2, 16, 0, 30, tzinfo=UTC))
+    assert await desk.press(OWNER, "Apply again") == [_unrenovated("1-2-301")]
