@@ -197,8 +197,13 @@ class Delivery:
     async def _deliver(self, row_id: int) -> str:
         """Try one row: 'sent', 'retry' (still pending) or 'final' (failed/undeliverable).
 
-        No database transaction stays open while Telegram is being called.
+        No database transaction stays open while Telegram is being called. A pause Telegram
+        asked for (RetryAfter) or the overall limit is waited out before the row is read, not
+        after: a message withdrawn meanwhile (``staff remove``) is then not sent.
         """
+        wait = self._ready_at() - self.timer.monotonic()
+        if wait > 0:
+            await self.timer.sleep(wait)
         async with self.sessions() as session:
             row = await session.get(Notification, row_id)
             if row is None or row.status != Status.PENDING:
@@ -289,13 +294,18 @@ class Delivery:
         self._retry_later(row, now, error)  # NetworkError, TimedOut, anything else transient
         return "retry"
 
+    def _ready_at(self) -> float:
+        """When the next send may go: after a RetryAfter pause and within the overall limit."""
+        ready = self._paused_until
+        if len(self._window) == self._window.maxlen:
+            ready = max(ready, self._window[0] + 1.0 + MARGIN)
+        return ready
+
     async def _wait_for_slot(self, chat_id: int) -> None:
         """At most `overall_per_second` sends in any window of a second (plus a small margin),
         counted over the sends themselves, so a late wake-up does not slow the next ones."""
         mono = self.timer.monotonic()
-        ready = self._paused_until
-        if len(self._window) == self._window.maxlen:
-            ready = max(ready, self._window[0] + 1.0 + MARGIN)
+        ready = self._ready_at()
         if ready > mono:
             await self.timer.sleep(ready - mono)
         self._last_send = self.timer.monotonic()

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from models.notification import Notification, Status, enqueue, msg
 from models.people import Role, person_by_telegram
+from models.staffing import remove_staff
 from tests.conftest import sql_log
 from tests.flows.harness import Desk
 
@@ -175,3 +176,29 @@ async def test_a_delivered_message_costs_four_statements_in_the_readers_language
     work = [q.split()[0] for q in statements if "LIMIT" not in q]  # the drain's own polling
     assert work == ["SELECT", "SELECT", "SELECT", "UPDATE"], statements
     assert not [q for q in statements if "FROM staff_role" in q]
+
+
+async def test_a_message_withdrawn_while_telegram_asked_to_wait_is_not_sent(desk: Desk) -> None:
+    # Telegram asks for a 30 s pause; meanwhile the technician leaves and the dispatch still
+    # queued for them (with an owner's phone number) is withdrawn: it must not go out after.
+    await desk.staff(RECEPTIONIST, "receptionist")
+    await desk.staff(TECH, "technician")
+    desk.emu.fail("sendMessage", status=429, retry_after=30, chat_id=RECEPTIONIST)
+    async with desk.rt.uow() as s:
+        for tg_id, text in ((RECEPTIONIST, "first"), (TECH, "Dispatch: call 13800000000")):
+            person = await person_by_telegram(s, tg_id)
+            assert person is not None
+            enqueue(s, person, msg(text), desk.clock.now())
+    sleep = desk.timer.sleep
+
+    async def leave_during_the_pause(seconds: float) -> None:
+        if seconds >= 29:
+            async with desk.rt.uow() as s:
+                await remove_staff(s, TECH, desk.clock.now())
+        await sleep(seconds)
+
+    desk.timer.sleep = leave_during_the_pause  # type: ignore[method-assign]
+    await desk.deliver()
+    assert desk.inbox(RECEPTIONIST) == ["first"]
+    assert len(desk.inbox(TECH)) == 1  # only the notice that their roles have ended
+    assert "13800000000" not in desk.inbox(TECH)[0]
