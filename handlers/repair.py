@@ -224,6 +224,15 @@ async def take_confirm(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
         return DONE
     if answer.choice != "yes":
         raise Invalid(N_("Please press Submit or Cancel."))
+    appointment = data.get("appointment") if data["scope"] == "home" else None
+    if appointment and not rp.slot_ok(datetime.fromisoformat(appointment), ctx.now, ctx.rt.env):
+        # The form stays open for hours: a time chosen at 10:00 may have gone by 13:00.
+        ctx.reply(
+            N_("The appointment time {time} has passed or can no longer be booked."),
+            time=datetime.fromisoformat(appointment),
+        )
+        data["appointment"] = None
+        return "appointment"
     return DONE
 
 

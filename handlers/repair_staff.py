@@ -244,13 +244,16 @@ async def _take_fee_note(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
 async def _fee_done(ctx: Ctx, data: dict[str, Any]) -> None:
     amount = Decimal(data["amount"])
     ticket = await flow.record_fee(
-        ctx.session, data["tid"], ctx.person, amount, data["note"], ctx.now
+        ctx.session, data["tid"], ctx.person, amount, data["note"], ctx.now, ctx.rt.env
     )
-    ctx.reply(
+    out = msg(
         N_("Fee of {amount} recorded on {ref}; the cashier has been told."),
         amount=Money(amount),
         ref=ticket.ref,
     )
+    if ticket.state == "done":
+        out.add(N_("The work was already marked done: it is shown again to whoever signs."))
+    ctx.reply(out)
 
 
 FEE_FORM = forms.register(
@@ -443,9 +446,9 @@ async def card_buttons(ctx: Ctx, ticket_id: int) -> list[tuple[str, str]]:
         }
         out += [(label, f"r:{action}:{tid}") for label, action in steps.get(state, [])]
     if me.has_role(Role.RECEPTIONIST, repair.building):
-        if state in ("new", "dispatched", "accepted"):
+        if state in ("new", "dispatched", "accepted", "on_site", "review", "paused"):
             out.append((N_("Dispatch / reassign"), f"r:rea:{tid}"))
-        if state in ("confirmed", "unconfirmed"):
+        if state in ("confirmed", "unconfirmed") and ticket.closed_at is None:
             out += [(N_("Satisfied"), f"r:fu:{tid}:y"), (N_("Not satisfied"), f"r:fu:{tid}:n")]
     if state == "review" and me.has_role(Role.TEAM_LEAD, repair.building):
         out.append((N_("Review concluded"), f"r:rvd:{tid}"))

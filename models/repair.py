@@ -43,6 +43,8 @@ class St(StrEnum):
 
 OPEN = {St.NEW, St.DISPATCHED, St.ACCEPTED, St.ON_SITE, St.REVIEW, St.PAUSED}
 WORKING = {St.ON_SITE, St.REVIEW, St.PAUSED}
+# The front desk may give a job to another technician until it is done.
+REASSIGNABLE = {St.DISPATCHED, St.ACCEPTED} | WORKING
 STATE_NAMES = {
     St.NEW: N_("waiting for dispatch"),
     St.DISPATCHED: N_("dispatched"),
@@ -317,7 +319,7 @@ async def dispatch(
     *,
     reassign: bool = False,
 ) -> str:
-    """派单 from the queue, or reassign (`reassign=True`) a dispatched job; returns the action.
+    """派单 from the queue, or reassign (`reassign=True`) a job not yet done; returns the action.
 
     The two are separate buttons so that a stale dispatch button on another receptionist's
     copy of the new-repair message cannot silently take a job from the technician who has it.
@@ -332,8 +334,15 @@ async def dispatch(
             "repair_technician_full", name=technician.name, limit=env.repair.max_open_per_technician
         )
     action = "reassigned" if reassign else "dispatched"
+    if reassign and ticket.state in WORKING:
+        # Taken from a technician already at work (ill, left, parts on order): the new one
+        # is dispatched afresh; the first visit, its materials and its pause stay in the
+        # history and on the 维修单.
+        repair.arrived_at = None
+        repair.pause_reason = None
+        repair.reply_left_s = None
     ticket.transition(
-        {St.DISPATCHED, St.ACCEPTED} if reassign else {St.NEW},
+        REASSIGNABLE if reassign else {St.NEW},
         St.DISPATCHED,
         action,
         actor,
@@ -347,10 +356,9 @@ async def dispatch(
         session,
         now,
         ticket_id=ticket.id,
-        kinds={"repair.dispatch", "repair.arrival", "repair.reply"},
+        kinds={"repair.dispatch", "repair.arrival", "repair.review", "repair.reply"},
     )
-    start = repair.appointment_at if repair.appointment_at and repair.appointment_at > now else now
-    schedule_arrival(session, ticket, start, now, env)
+    schedule_arrival(session, ticket, arrival_start(repair, now), now, env)
     schedule(
         session,
         "repair.reply",
@@ -359,6 +367,12 @@ async def dispatch(
         ticket_id=ticket.id,
     )
     return action
+
+
+def arrival_start(repair: Repair, now: datetime) -> datetime:
+    """What the 15 minutes count from: the owner's appointment while it is still to come (seed
+    ch.3 step 2: 按照维修预约时间), else now."""
+    return repair.appointment_at if repair.appointment_at and repair.appointment_at > now else now
 
 
 def schedule_arrival(
@@ -471,7 +485,7 @@ async def resume(
     arrive_by = None
     if repair.arrived_at is None:
         ticket.transition({St.PAUSED}, St.ACCEPTED, "resumed", actor, now)
-        arrive_by = schedule_arrival(session, ticket, now, now, env)
+        arrive_by = schedule_arrival(session, ticket, arrival_start(repair, now), now, env)
     else:
         ticket.transition({St.PAUSED}, St.ON_SITE, "resumed", actor, now)
     left = timedelta(seconds=repair.reply_left_s or env.repair.reply_limit.total_seconds())
@@ -684,8 +698,12 @@ async def follow_up(
     now: datetime,
     env: Env,
 ) -> None:
-    """回访: satisfied closes the ticket; not satisfied reopens it to the maintenance team."""
+    """回访: satisfied closes the ticket; not satisfied reopens it to the maintenance team.
+    Only for an in-home repair still waiting for its call: a public one closed unsigned has no
+    owner to call (seed ch.3 step 7) and stays closed."""
     require(actor, Role.RECEPTIONIST, repair.building)
+    if ticket.closed_at is not None:
+        raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
     repair.followup_at = now
     repair.followup_satisfied = satisfied
     repair.followup_note = note

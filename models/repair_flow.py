@@ -95,12 +95,12 @@ async def reassign_menu(session: AsyncSession, ticket_id: int, actor: Person, en
     """A fresh list of technicians for a dispatched ticket (receptionists only)."""
     ticket, repair = await load(session, ticket_id)
     rp.require(actor, Role.RECEPTIONIST, repair.building)
-    if ticket.state not in {rp.St.NEW, rp.St.DISPATCHED, rp.St.ACCEPTED}:
+    if ticket.state not in {rp.St.NEW} | rp.REASSIGNABLE:
         raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
     body = Msg().add(N_("Choose a technician for {ref}:"), ref=ticket.ref)
     action = "dsp" if ticket.state == rp.St.NEW else "rsg"
     await notices.dispatch_buttons(session, ticket, repair, env, body, action=action)
-    if ticket.state != rp.St.NEW:
+    if ticket.state in {rp.St.DISPATCHED, rp.St.ACCEPTED}:
         body.button_row((N_("Return to the queue"), notices.data("ret", ticket)))
     return body
 
@@ -228,8 +228,17 @@ async def add_material(
 
 
 async def record_fee(
-    session: AsyncSession, ticket_id: int, actor: Person, amount: Decimal, note: str, now: datetime
+    session: AsyncSession,
+    ticket_id: int,
+    actor: Person,
+    amount: Decimal,
+    note: str,
+    now: datetime,
+    env: Env,
 ) -> Ticket:
+    """A fee on the 维修单. Recorded after Done, the owner (or the service officer) has
+    already been asked to sign without it: they get the request again, with the fee (seed
+    ch.3 steps 1, 5-6: the owner is told the amount and signs for it)."""
     ticket, repair = await load(session, ticket_id)
     fee = rp.record_fee(session, ticket, actor, amount, note, now)
     await session.flush()  # the fee's id goes on the cashier's button
@@ -246,6 +255,10 @@ async def record_fee(
     await notify_role(
         session, Role.CASHIER, body, now, building=repair.building, ticket_id=ticket.id
     )
+    if ticket.state == rp.St.DONE:
+        materials = await rp.materials_of(session, ticket)
+        fees = await rp.fees_of(session, ticket)
+        await notices.completed(session, ticket, repair, materials, fees, now, env, fee_added=True)
     return ticket
 
 
@@ -305,18 +318,16 @@ async def confirm(
 async def comment(
     session: AsyncSession, ticket_id: int, actor: Person, text: str, now: datetime
 ) -> Ticket:
-    """The owner's optional comment after rating; the follow-up caller should see it."""
+    """The signer's optional comment after rating (the owner's; on a public repair the service
+    officer's); the follow-up caller should see it, and who said it."""
     ticket, repair = await load(session, ticket_id)
     rp.comment(ticket, repair, actor, text, now)
-    await notices.to_role(
-        session,
-        Role.RECEPTIONIST,
-        ticket,
-        repair,
-        N_("💬 Comment on {ref} from the owner: {text}"),
-        now,
-        text=text,
-    )
+    if repair.scope == "home":
+        said, who = N_("💬 Comment on {ref} from the owner: {text}"), {}
+    else:
+        said = N_("💬 Comment on {ref} from the service officer {name}: {text}")
+        who = {"name": actor.name}
+    await notices.to_role(session, Role.RECEPTIONIST, ticket, repair, said, now, text=text, **who)
     return ticket
 
 
@@ -454,7 +465,7 @@ async def check(session: AsyncSession, ticket_id: int, actor: Person, action: st
         rp.require(actor, Role.RECEPTIONIST, repair.building)
     elif not rp.may_confirm(ticket, repair, actor):
         raise DomainError("not_allowed")
-    if ticket.state not in states:
+    if ticket.state not in states or ticket.closed_at is not None:
         raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
     return ticket
 

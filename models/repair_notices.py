@@ -205,10 +205,16 @@ def confirm_request(
     env: Env,
     *,
     reminder: bool = False,
+    fee_added: bool = False,
 ) -> Msg:
     head = (
         N_("⏰ Reminder: please confirm repair {ref}.")
         if reminder
+        else N_(
+            "💰 A fee was added to repair {ref} after it was marked done. Please check it "
+            "below before you confirm."
+        )
+        if fee_added
         else N_("✅ Repair {ref} is done. Please check the work and the materials below.")
     )
     out = Msg().add(head, ref=ticket.ref)
@@ -230,9 +236,12 @@ async def completed(
     env: Env,
     *,
     reminder: bool = False,
+    fee_added: bool = False,
 ) -> None:
     """Ask the owner (in-home) or the area's service officer (public) to sign."""
-    body = confirm_request(ticket, repair, materials, fees, env, reminder=reminder)
+    body = confirm_request(
+        ticket, repair, materials, fees, env, reminder=reminder, fee_added=fee_added
+    )
     body.photos = []
     if repair.scope == "public":
         await notify_role(

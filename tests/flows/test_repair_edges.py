@@ -1,0 +1,173 @@
+"""Edges of the repair flow found in review: a public repair closed unsigned, a fee recorded
+after Done, a pause resumed before the appointment, an appointment that passed while the form
+was open, a job given to another technician once work has started, who commented."""
+
+from datetime import timedelta
+
+from tests.flows.harness import Desk
+from tests.flows.repair_steps import (
+    LEAD,
+    OWNER,
+    RECEPTIONIST,
+    SERVICE,
+    TECH,
+    TECH2,
+    file_home_repair,
+    staffed,
+    ticket,
+)
+
+MIN = timedelta(minutes=1)
+
+
+async def _public_repair_done(desk: Desk) -> str:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    await desk.send(OWNER, "/repair")
+    await desk.press(OWNER, "Public area")
+    await desk.press(OWNER, "Electricity")
+    await desk.send(OWNER, "Stairwell light on floor 3 is out")
+    await desk.press(OWNER, "Skip photos")
+    await desk.send(OWNER, "Building 1, unit 2, 3rd floor")
+    ref = (await desk.press(OWNER, "Submit"))[0].rsplit(" ", 1)[1]
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    await desk.press(TECH, "Arrived")
+    await desk.press(TECH, "Done")
+    return ref
+
+
+async def test_a_public_repair_closed_unsigned_has_no_follow_up_call_and_stays_closed(
+    desk: Desk,
+) -> None:
+    # seed ch.3 step 7: the follow-up call (回访) is for in-home repairs
+    ref = await _public_repair_done(desk)
+    await desk.tick(timedelta(hours=48))
+    closed = await ticket(desk, ref)
+    assert closed.state == "unconfirmed" and closed.closed_at is not None
+    card = await desk.send(RECEPTIONIST, f"/ticket {ref}")
+    buttons = [t for t, _ in desk.emu.buttons(desk.emu.last(RECEPTIONIST))]
+    assert "Not satisfied" not in buttons and "Satisfied" not in buttons, card
+    # a follow-up button forged (or kept from an old message) changes nothing
+    replies = await desk.press_data(
+        RECEPTIONIST, desk.emu.last(RECEPTIONIST), f"r:fu:{closed.id}:n"
+    )
+    assert replies == [
+        f"{ref} is now in a state where this is no longer possible (closed without confirmation)."
+    ]
+    after = await ticket(desk, ref)
+    assert (after.state, after.closed_at) == ("unconfirmed", closed.closed_at)
+
+
+async def test_a_fee_recorded_after_done_is_put_before_the_owner_again_before_they_sign(
+    desk: Desk,
+) -> None:
+    # seed ch.3 steps 1, 5-6: the owner is told the amount and signs the 维修单 with it
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await file_home_repair(desk, photos=0)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    await desk.press(TECH, "Arrived")
+    await desk.send(TECH, f"/ticket {ref}")
+    await desk.press(TECH, "Done")  # from the card: the work order keeps its buttons
+    asked = desk.unread(OWNER)[-1]
+    assert asked.startswith(f"✅ Repair {ref} is done.") and "80.00" not in asked
+    await desk.press(TECH, "Record fee")
+    await desk.send(TECH, "80")
+    assert await desk.send(TECH, "labour, call-out") == [
+        f"Fee of CN¥80.00 recorded on {ref}; the cashier has been told.\n"
+        "The work was already marked done: it is shown again to whoever signs."
+    ]
+    again = desk.unread(OWNER)
+    assert len(again) == 1
+    assert again[0].startswith(
+        f"💰 A fee was added to repair {ref} after it was marked done. Please check it below "
+        "before you confirm."
+    )
+    assert "80.00" in again[0]
+    assert [t for t, _ in desk.emu.buttons(desk.emu.last(OWNER))] == [
+        "Confirm and rate",
+        "Not fixed",
+    ]
+
+
+async def test_a_job_paused_before_arrival_and_resumed_early_is_due_at_the_appointment(
+    desk: Desk,
+) -> None:
+    # seed ch.3 step 2: on site within 15 minutes of the appointment (按照维修预约时间)
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    await file_home_repair(desk, photos=0, when="27 Nov 2026, 12:30")
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    await desk.press(TECH, "Accept")
+    await desk.press(TECH, "Waiting for parts")
+    await desk.send(TECH, "Valve DN15 ordered")
+    await desk.tick(30 * MIN)  # 10:30, the parts are here
+    desk.unread(LEAD)
+    replies = await desk.press(TECH, "Resume")
+    assert any("27 Nov 2026, 12:45" in r for r in replies), replies
+    await desk.tick(2 * 60 * MIN)  # 12:30: the appointment, nobody late yet
+    assert desk.unread(LEAD) == []
+    await desk.tick(16 * MIN)  # 12:46
+    assert [m for m in desk.unread(LEAD) if "has not arrived" in m]
+
+
+async def test_an_appointment_that_passed_while_the_form_was_open_is_asked_again(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    await desk.send(OWNER, "/repair")
+    await desk.press(OWNER, "In my home")
+    await desk.press(OWNER, "Water supply")
+    await desk.send(OWNER, "The kitchen tap drips all night")
+    await desk.press(OWNER, "Skip photos")
+    await desk.press(OWNER, "27 Nov 2026, 12:30")
+    desk.clock.advance(timedelta(hours=3))  # 13:00
+    replies = await desk.press(OWNER, "Submit")
+    assert replies[0] == (
+        "The appointment time 27 Nov 2026, 12:30 has passed or can no longer be booked."
+    )
+    assert replies[1].startswith("When can the technician come?")
+    assert desk.unread(RECEPTIONIST) == []  # nothing filed
+    await desk.press(OWNER, "As soon as possible")
+    filed = await desk.press(OWNER, "Submit")
+    assert filed[0].startswith("✅ Your repair request has been filed.")
+
+
+async def test_a_job_waiting_for_parts_is_given_to_another_technician(desk: Desk) -> None:
+    # the way a technician's held work is moved on (ill, leaving: README, staff remove)
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await file_home_repair(desk, photos=0)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    await desk.press(TECH, "Arrived")
+    await desk.press(TECH, "Waiting for parts")
+    await desk.send(TECH, "Valve DN15 ordered")
+    desk.unread(TECH)
+    await desk.send(RECEPTIONIST, f"/ticket {ref}")
+    await desk.press(RECEPTIONIST, "Dispatch / reassign")
+    menu = [t for t, _ in desk.emu.buttons(desk.emu.last(RECEPTIONIST))]
+    assert "Return to the queue" not in menu  # the job has been started: it is not new again
+    await desk.press(RECEPTIONIST, "Dispatch → Liu Qiang")
+    t = await ticket(desk, ref)
+    assert t.state == "dispatched" and t.assignee_id == (await desk.person(TECH2)).id
+    assert desk.unread(TECH) == [
+        f"{ref} has been reassigned to Liu Qiang; you no longer need to attend."
+    ]
+    assert desk.unread(TECH2)[0].startswith(f"📋 Work order (维修单) {ref} — assigned to you")
+    # the new technician goes through the visit afresh
+    await desk.press(TECH2, "Arrived")
+    assert (await ticket(desk, ref)).state == "on_site"
+
+
+async def test_a_service_officers_comment_on_a_public_repair_says_who_made_it(
+    desk: Desk,
+) -> None:
+    ref = await _public_repair_done(desk)
+    await desk.press(SERVICE, "Confirm and rate")
+    await desk.press(SERVICE, "★★★")
+    desk.unread(RECEPTIONIST)
+    await desk.send(SERVICE, "Cover of the fitting is cracked")
+    assert desk.unread(RECEPTIONIST) == [
+        f"💬 Comment on {ref} from the service officer Hu Area: Cover of the fitting is cracked"
+    ]
