@@ -360,14 +360,23 @@ async def finish_report(ctx: Ctx, d: dict[str, Any]) -> None:
         ctx,
         lambda: report_lost(ctx.session, ctx.person, d["category"], d["text"], ctx.now, ctx.rt.env),
     )
-    if done is not None:
-        ctx.reply(
-            N_(
-                "📝 Noted. If something matching is handed in within {days} days, we will tell "
-                "you. You can look at /lost at any time."
-            ),
-            days=ctx.rt.env.lost_found.report_valid.days,
+    if done is None:
+        return
+    ctx.reply(
+        N_(
+            "📝 Noted. If something matching is handed in within {days} days, we will tell "
+            "you. You can look at /lost at any time."
+        ),
+        days=ctx.rt.env.lost_found.report_valid.days,
+    )
+    # What is already at the desk is matched now, as a newly registered item would be later.
+    held = await search(ctx.session, d["category"], d["text"])
+    if held:
+        head = msg(
+            N_("🔔 Already handed in, not yet claimed, and perhaps yours ({count}):"),
+            count=len(held),
         )
+        ctx.reply(listing(held[: ctx.rt.env.lost_found.list_size], ctx.rt.env, head))
 
 
 REPORT_FORM = forms.register(

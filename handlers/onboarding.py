@@ -10,7 +10,7 @@ from handlers.menu import help_message, publish_chat_commands
 from models.base import DomainError
 from models.invite import looks_like_code, redeem, used_by
 from models.notification import N_, Msg
-from models.property import units_of
+from models.property import contact_for, units_of
 from models.system import blocked_until, clear, count_failure
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
@@ -76,9 +76,10 @@ async def start(ctx: Ctx) -> None:
     person = result.person
     ctx.person = person
     if result.unit is not None:
+        name, _ = await contact_for(ctx.session, person, result.unit)
         ctx.reply(
             N_("Welcome, {name}! You are now linked to unit {unit}."),
-            name=result.unit.owner_name or person.name,
+            name=name,
             unit=result.unit.code,
         )
     else:

@@ -17,6 +17,7 @@ from models.env import Env
 from models.lost_found import ADMIN, FoundItem, LostClaim
 from models.notification import Localized, Msg, enqueue, msg, notify_role
 from models.people import Person, Role, staff_with_role
+from models.property import contact_for
 from models.ticket import Ticket
 
 LIST_LINE = N_("{ref} · {category} · {name} — found at {place}, {time}")
@@ -106,6 +107,7 @@ def claim_for_desk(
     item_ticket: Ticket,
     item: FoundItem,
     env: Env,
+    phone: str | None,
 ) -> Msg:
     """The claim beside the registration, so the receptionist can compare them (核准)."""
     body = Msg().add(N_("🙋 Claim {ref} on {item}"), ref=claim_ticket.ref, item=item_ticket.ref)
@@ -114,7 +116,7 @@ def claim_for_desk(
         N_("Claimant: {name}, unit {unit}, phone {phone}"),
         name=claim.claimant_name,
         unit=unit.code if unit else "—",
-        phone=(unit.owner_phone if unit else None) or "—",
+        phone=phone or "—",
     )
     body.add(N_("The claimant says it is: {name}"), name=claim.item_name)
     body.add(N_("The claimant describes it as: {text}"), text=claim.features)
@@ -143,7 +145,9 @@ async def claim_filed(
     now: datetime,
     env: Env,
 ) -> None:
-    body = claim_for_desk(claim_ticket, claim, item_ticket, item, env)
+    claimant = claim_ticket.owner
+    phone = (await contact_for(session, claimant, claim_ticket.unit))[1] if claimant else None
+    body = claim_for_desk(claim_ticket, claim, item_ticket, item, env, phone)
     await notify_role(session, Role.RECEPTIONIST, body, now, ticket_id=claim_ticket.id)
 
 

@@ -29,7 +29,7 @@ from models.lost_found import (
 )
 from models.lost_found_rules import IdDocument, add_months, check_found_at
 from models.people import Person, Role
-from models.property import Unit
+from models.property import Unit, contact_for
 from models.ticket import Kind, Ticket, new_ticket
 
 
@@ -148,10 +148,11 @@ async def file_claim(
         now=now,
         calendar=env.calendar,
     )
+    claimant, _ = await contact_for(session, owner, unit)
     claim = LostClaim(
         ticket_id=ticket.id,
         item_id=item_ticket.id,
-        claimant_name=(unit.owner_name if unit and unit.owner_name else owner.name)[:100],
+        claimant_name=claimant[:100],
         item_name=item_name,
         features=features,
     )
@@ -187,6 +188,9 @@ async def check_id(
     )
     claim.document, claim.id_masked = document.kind, document.masked
     claim.verified_by_id, claim.verified_at = actor.id, now
+    # Only one claim on an item may be verified: two receptionists checking two claimants at
+    # the same moment both read "no other verified"; writing the item makes one of them stale.
+    item_ticket.touch(now)
 
 
 async def sign(

@@ -19,7 +19,7 @@ from models.lost_found_notices import category_name, data
 from models.lost_found_rules import shared_words, words
 from models.notification import Msg, enqueue, msg, notify_role
 from models.people import Person, Role
-from models.property import units_of
+from models.property import contact_for, units_of
 from models.ticket import Ticket
 
 SCAN_LIMIT = 500  # an office holds dozens of items; searching the newest 500 is plenty
@@ -78,12 +78,13 @@ async def report_lost(
     await session.flush()
     units = await units_of(session, owner)
     unit = units[0] if units else None
+    name, _ = await contact_for(session, owner, unit)
     await notify_role(
         session,
         Role.RECEPTIONIST,
         msg(
             N_("📝 {name} ({unit}) reported losing something ({category}): {text}"),
-            name=unit.owner_name if unit and unit.owner_name else owner.name,
+            name=name,
             unit=unit.code if unit else "—",
             category=category_name(env, category),
             text=text,

@@ -119,6 +119,24 @@ class ImportReport:
     new_owner_still_linked: list[tuple[str, int]] = field(default_factory=list)
 
 
+async def contact_for(
+    session: AsyncSession, person: Person, unit: Unit | None
+) -> tuple[str, str | None]:
+    """The name and phone the office goes by for someone acting for a unit. The unit's owner
+    is the owner in the directory (the name on their ID card, the phone on file); a tenant or
+    anyone else is themselves: the landlord's name would not match the ID they show at the
+    desk (seed 物品拾遗 4.4), nor the landlord's phone reach them."""
+    if unit is not None:
+        relation = await session.scalar(
+            select(UnitBinding.relation).where(
+                UnitBinding.person_id == person.id, UnitBinding.unit_id == unit.id
+            )
+        )
+        if relation == "owner":
+            return unit.owner_name or person.name, unit.owner_phone or person.phone
+    return person.name, person.phone
+
+
 def normalize_phone(raw: str) -> str | None:
     """Digits of a mainland mobile or landline number, or None when it is not one."""
     digits = re.sub(r"[\s\-()]", "", raw)

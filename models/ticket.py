@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
+from sqlalchemy.orm.attributes import flag_modified
 
 from models.base import Base, BigId, DomainError, JSONType, UTCDateTime, insert_order
 from models.calendar import BusinessCalendar
@@ -106,6 +107,13 @@ class Ticket(Base):
         if session is not None:
             session.add(event_row)
         return event_row
+
+    def touch(self, now: datetime) -> None:
+        """Write the row (a new version) without an event: a change made on another ticket
+        that must conflict with a concurrent change to this one (two claims on one found
+        item ID-checked at the same moment) then does, and is handled again on what is there."""
+        self.updated_at = now
+        flag_modified(self, "updated_at")  # an UPDATE even when `now` is the value it had
 
     def transition(
         self,

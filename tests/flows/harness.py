@@ -98,14 +98,14 @@ class Desk:
             row = UnitRow(0, code, code.split("-")[0], None, owner_name, phone)
             await import_units(s, [row], self.clock.now())
 
-    async def invite(self, unit_code: str) -> str:
+    async def invite(self, unit_code: str, relation: str = "owner") -> str:
         async with self.rt.uow() as s:
             unit = await unit_by_code(s, unit_code)
             if unit is None:
                 await self.add_unit(unit_code)
                 unit = await unit_by_code(s, unit_code)
             assert unit is not None
-            return await issue_unit_code(s, unit, self.clock.now(), 30)
+            return await issue_unit_code(s, unit, self.clock.now(), 30, relation=relation)
 
     async def owner(
         self, tg_id: int, unit_code: str = "1-2-301", name: str = "Li", lang: str = "zh-hans"

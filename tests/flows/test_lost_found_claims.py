@@ -2,10 +2,12 @@
 person's messages checked; the owner never sees the registered details; the ID number is kept
 masked only; a returned item takes no second claim; owners cannot act for the desk."""
 
+import asyncio
 import logging
 
 import pytest
 from sqlalchemy import MetaData, select, text
+from telegram import Update
 
 from models.draft import Draft
 from models.lost_found import ClaimSt, ItemSt
@@ -28,6 +30,8 @@ from tests.flows.lost_found_steps import (
     register,
     staffed,
 )
+
+TENANT = 1201
 
 
 async def _everything_stored(desk: Desk) -> str:
@@ -416,3 +420,82 @@ async def test_lost_reports_are_listed_in_chinese(desk: Desk) -> None:
     await desk.owner(OWNER)
     await desk.send(OWNER, "/lost")
     assert await desk.press(OWNER, "我的失物登记") == ["您目前没有有效的遗失物品登记。"]
+
+
+async def test_a_lost_report_is_shown_what_is_already_at_the_desk(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    held = await register(desk, name="black wallet", place="Lobby of building 1")
+    await register(desk, name="red purse", place="Car park")  # no shared word
+    await register(desk, name="black umbrella", category="Other", place="Lobby")  # other kind
+    await desk.send(OWNER, "/lost")
+    await desk.press(OWNER, "I lost something")
+    await desk.press(OWNER, "Wallets and bags")
+    await desk.send(OWNER, "My black wallet, probably in the lobby on Tuesday")
+    replies = await desk.press(OWNER, "Submit")
+    assert replies[0].startswith("📝 Noted. If something matching is handed in within")
+    assert replies[1].startswith(
+        "🔔 Already handed in, not yet claimed, and perhaps yours (1):\n" + held
+    )
+    assert [t for t, _ in desk.emu.buttons(desk.emu.last(OWNER))] == [f"Claim {held}"]
+    asked = await desk.press(OWNER, f"Claim {held}")
+    assert held in asked[0]
+
+
+async def test_a_tenants_claim_goes_by_the_tenants_own_name_not_the_landlords(
+    desk: Desk,
+) -> None:
+    # 4.2/4.4: the register records who collects it, by the ID they show at the desk
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", name="Li", lang="en")  # the directory's owner: 李伟
+    desk.emu.add_user(TENANT, "Chen Jing", "en")
+    await desk.send(TENANT, f"/start {await desk.invite('1-2-301', relation='tenant')}")
+    assert desk.unread(TENANT)[0] == "Welcome, Chen Jing! You are now linked to unit 1-2-301."
+    ref = await register(desk)
+    desk.unread(RECEPTIONIST)
+    claim_ref = await claim(desk, TENANT, ref)
+    beside = desk.unread(RECEPTIONIST)[-1]
+    assert "Claimant: Chen Jing, unit 1-2-301, phone —" in beside
+    assert "李伟" not in beside and "13800000000" not in beside
+    _, lost_claim = await claim_of(desk, claim_ref)
+    assert lost_claim.claimant_name == "Chen Jing"
+    # the owner themselves still goes by the directory (the name on their ID card)
+    own_ref = await claim(desk, OWNER, ref)
+    assert "Claimant: 李伟, unit 1-2-301, phone 13800000000" in desk.unread(RECEPTIONIST)[-1]
+    assert (await claim_of(desk, own_ref))[1].claimant_name == "李伟"
+
+
+async def test_two_claims_on_one_item_cannot_both_be_id_checked_at_once(desk: Desk) -> None:
+    """Two receptionists check the IDs of two claimants of the same item at the same moment
+    (updates of different people run concurrently; on PostgreSQL truly side by side): only one
+    claim may be verified, the other is handled again and refused."""
+    await staffed(desk)
+    second_desk = 2102
+    await desk.staff(second_desk, "receptionist", name="Liu Desk", lang="en")
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    await desk.owner(OWNER2, "1-2-302", lang="en")
+    ref = await register(desk)
+    first = await claim(desk, OWNER, ref)
+    second = await claim(desk, OWNER2, ref)
+    # Each receptionist opens the ID check of one claim and picks the document.
+    for who, claim_ref in ((RECEPTIONIST, first), (second_desk, second)):
+        claim_id = (await claim_of(desk, claim_ref))[0].id
+        message = next(
+            m
+            for m in reversed(desk.emu.messages(who))
+            if any(d == f"lf:ver:{claim_id}" for _, d in desk.emu.buttons(m))
+        )
+        await desk.press(who, "Check ID at the desk", message)
+        await desk.press(who, "Resident ID card")
+    # Both type the number at the same moment.
+    await asyncio.gather(
+        desk.app.process_update(
+            Update.de_json(desk.emu.text_update(RECEPTIONIST, ID_NUMBER), desk.app.bot)
+        ),
+        desk.app.process_update(
+            Update.de_json(desk.emu.text_update(second_desk, "11010519491231002X"), desk.app.bot)
+        ),
+    )
+    await desk.deliver()
+    states = [(await claim_of(desk, r))[0].state for r in (first, second)]
+    assert states.count(ClaimSt.ID_CHECKED) == 1, states
