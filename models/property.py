@@ -126,15 +126,18 @@ async def contact_for(
     is the owner in the directory (the name on their ID card, the phone on file); a tenant or
     anyone else is themselves: the landlord's name would not match the ID they show at the
     desk (seed 物品拾遗 4.4), nor the landlord's phone reach them."""
-    if unit is not None:
-        relation = await session.scalar(
-            select(UnitBinding.relation).where(
-                UnitBinding.person_id == person.id, UnitBinding.unit_id == unit.id
-            )
-        )
-        if relation == "owner":
-            return unit.owner_name or person.name, unit.owner_phone or person.phone
+    if unit is not None and await relation_to(session, person, unit) == "owner":
+        return unit.owner_name or person.name, unit.owner_phone or person.phone
     return person.name, person.phone
+
+
+async def relation_to(session: AsyncSession, person: Person, unit: Unit) -> str | None:
+    """owner, tenant, or None when the person is not (or no longer) linked to the unit."""
+    return await session.scalar(
+        select(UnitBinding.relation).where(
+            UnitBinding.person_id == person.id, UnitBinding.unit_id == unit.id
+        )
+    )
 
 
 def normalize_phone(raw: str) -> str | None:

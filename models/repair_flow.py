@@ -87,7 +87,7 @@ async def dispatch(
             now,
             ticket_id=ticket.id,
         )
-    notices.dispatched(ticket, repair, technician, now, env, session)
+    await notices.dispatched(ticket, repair, technician, now, env, session)
     return ticket
 
 

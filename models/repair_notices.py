@@ -15,6 +15,7 @@ from models.base import N_
 from models.env import Env
 from models.notification import Localized, Money, Msg, enqueue, msg, notify_role
 from models.people import Person, Role, staff_with_role
+from models.property import relation_to
 from models.repair import STATE_NAMES, Fee, Material, Repair, open_jobs_of
 from models.ticket import Ticket
 
@@ -25,8 +26,12 @@ def data(action: str, ticket: Ticket, arg: int | str | None = None) -> str:
     return f"r:{action}:{ticket.id}" + (f":{arg}" if arg is not None else "")
 
 
-def describe(ticket: Ticket, repair: Repair, env: Env, *, contact: bool) -> Msg:
-    """The 维修单 body. `contact` adds the owner's name and phone (staff whose work needs it)."""
+def describe(
+    ticket: Ticket, repair: Repair, env: Env, *, contact: bool, reporter: str | None = None
+) -> Msg:
+    """The 维修单 body. `contact` adds the owner's name and phone (staff whose work needs it),
+    and `reporter`, the name of whoever filed it when that is not the registered owner (a
+    tenant, a family member): the one at home, who may not be the one on file."""
     cat = env.repair.category(repair.category)
     out = Msg()
     out.add(
@@ -51,6 +56,8 @@ def describe(ticket: Ticket, repair: Repair, env: Env, *, contact: bool) -> Msg:
             name=name or ticket.owner.name,
             phone=phone or ticket.owner.phone or "—",
         )
+        if reporter is not None:
+            out.add(N_("Reported by {name}, not the registered owner"), name=reporter)
     if repair.scope == "home":
         if repair.appointment_at:
             out.add(N_("Appointment: {time}"), time=repair.appointment_at)
@@ -112,7 +119,8 @@ async def filed(
 ) -> None:
     head = N_("🔁 Repair reopened: {ref}") if reopened else N_("🆕 New repair: {ref}")
     body = Msg().add(head, ref=ticket.ref)
-    body.lines += describe(ticket, repair, env, contact=True).lines
+    who = await reporter(session, ticket)
+    body.lines += describe(ticket, repair, env, contact=True, reporter=who).lines
     body.photos = list(repair.photos)
     await dispatch_buttons(session, ticket, repair, env, body)
     await notify_role(
@@ -120,10 +128,19 @@ async def filed(
     )
 
 
-def work_order(ticket: Ticket, repair: Repair, env: Env) -> Msg:
+async def reporter(session: AsyncSession, ticket: Ticket) -> str | None:
+    """Who filed the repair, when that is not the unit's registered owner (see `describe`)."""
+    if ticket.owner is None or ticket.unit is None:
+        return None
+    if await relation_to(session, ticket.owner, ticket.unit) == "owner":
+        return None
+    return ticket.owner.name
+
+
+def work_order(ticket: Ticket, repair: Repair, env: Env, reporter: str | None = None) -> Msg:
     """The technician's 维修单 with the actions of the job."""
     body = Msg().add(N_("📋 Work order (维修单) {ref} — assigned to you"), ref=ticket.ref)
-    body.lines += describe(ticket, repair, env, contact=True).lines
+    body.lines += describe(ticket, repair, env, contact=True, reporter=reporter).lines
     body.photos = list(repair.photos)
     body.button_row((N_("Accept"), data("acc", ticket)), (N_("Arrived"), data("arr", ticket)))
     body.button_row(
@@ -137,7 +154,7 @@ def work_order(ticket: Ticket, repair: Repair, env: Env) -> Msg:
     return body
 
 
-def dispatched(
+async def dispatched(
     ticket: Ticket,
     repair: Repair,
     technician: Person,
@@ -148,7 +165,7 @@ def dispatched(
     enqueue(
         session,
         technician,
-        work_order(ticket, repair, env),
+        work_order(ticket, repair, env, await reporter(session, ticket)),
         now,
         ticket_id=ticket.id,
         fallback_role=Role.TECHNICIAN,
@@ -255,7 +272,8 @@ async def followup_task(
     session: AsyncSession, ticket: Ticket, repair: Repair, now: datetime, env: Env
 ) -> None:
     body = Msg().add(N_("📞 Follow-up call (回访) for {ref}"), ref=ticket.ref)
-    body.lines += describe(ticket, repair, env, contact=True).lines
+    who = await reporter(session, ticket)
+    body.lines += describe(ticket, repair, env, contact=True, reporter=who).lines
     body.photos = []
     if repair.rating:
         body.add(

@@ -18,6 +18,7 @@ from tests.flows.repair_steps import (
 )
 
 MIN = timedelta(minutes=1)
+TENANT = 1201
 
 
 async def _public_repair_done(desk: Desk) -> str:
@@ -171,3 +172,22 @@ async def test_a_service_officers_comment_on_a_public_repair_says_who_made_it(
     assert desk.unread(RECEPTIONIST) == [
         f"💬 Comment on {ref} from the service officer Hu Area: Cover of the fitting is cracked"
     ]
+
+
+async def test_a_tenants_repair_tells_the_desk_and_technician_who_reported_it(
+    desk: Desk,
+) -> None:
+    # the registered owner (on file, with the phone) may not be the one at home
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    desk.emu.add_user(TENANT, "Chen Jing", "en")
+    await desk.send(TENANT, f"/start {await desk.invite('1-2-301', relation='tenant')}")
+    desk.unread(RECEPTIONIST)
+    ref = await file_home_repair(desk, owner=TENANT, photos=0)
+    new = desk.unread(RECEPTIONIST)[0]
+    assert "Owner: 李伟, phone 13800000000\nReported by Chen Jing, not the registered owner" in new
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    assert "Reported by Chen Jing, not the registered owner" in desk.unread(TECH)[0]
+    # the owner's own request has no such line
+    own = await file_home_repair(desk, owner=OWNER, text="The bathroom fan rattles", photos=0)
+    assert own != ref and "Reported by" not in desk.unread(RECEPTIONIST)[0]
