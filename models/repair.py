@@ -463,17 +463,22 @@ async def pause(
 async def _reply_time_left(
     session: AsyncSession, ticket: Ticket, now: datetime, env: Env
 ) -> timedelta:
-    due = await session.scalar(
-        select(Deadline.due_at).where(
-            Deadline.ticket_id == ticket.id,
-            Deadline.kind == "repair.reply",
-            Deadline.fired_at.is_(None),
-            Deadline.done_at.is_(None),
+    """What is left of the 24 office hours of the current dispatch (its latest reply deadline):
+    nothing when it has already fired (the office was told once; a pause does not start the
+    clock again), the whole limit when there is none."""
+    latest = (
+        await session.execute(
+            select(Deadline.due_at, Deadline.fired_at, Deadline.done_at)
+            .where(Deadline.ticket_id == ticket.id, Deadline.kind == "repair.reply")
+            .order_by(Deadline.id.desc())
+            .limit(1)
         )
-    )
-    if due is None:
+    ).first()
+    if latest is None or (latest.fired_at is None and latest.done_at is not None):
         return env.repair.reply_limit
-    return max(env.calendar.business_time_between(now, due), timedelta(minutes=30))
+    if latest.fired_at is not None:
+        return timedelta(0)
+    return max(env.calendar.business_time_between(now, latest.due_at), timedelta(minutes=30))
 
 
 async def resume(
@@ -488,9 +493,10 @@ async def resume(
         arrive_by = schedule_arrival(session, ticket, arrival_start(repair, now), now, env)
     else:
         ticket.transition({St.PAUSED}, St.ON_SITE, "resumed", actor, now)
-    left = timedelta(seconds=repair.reply_left_s or env.repair.reply_limit.total_seconds())
-    due = env.calendar.add_business_time(now, left)
-    schedule(session, "repair.reply", due, now, ticket_id=ticket.id)
+    if repair.reply_left_s != 0:  # (0: overdue already, and the office was told)
+        left = timedelta(seconds=repair.reply_left_s or env.repair.reply_limit.total_seconds())
+        due = env.calendar.add_business_time(now, left)
+        schedule(session, "repair.reply", due, now, ticket_id=ticket.id)
     repair.pause_reason = None
     return arrive_by
 

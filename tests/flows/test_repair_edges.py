@@ -191,3 +191,22 @@ async def test_a_tenants_repair_tells_the_desk_and_technician_who_reported_it(
     # the owner's own request has no such line
     own = await file_home_repair(desk, owner=OWNER, text="The bathroom fan rattles", photos=0)
     assert own != ref and "Reported by" not in desk.unread(RECEPTIONIST)[0]
+
+
+async def test_an_overdue_job_paused_and_resumed_is_not_reported_overdue_a_second_time(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await file_home_repair(desk, photos=0)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    await desk.press(TECH, "Arrived")
+    await desk.tick(timedelta(days=3))  # 24 office hours gone: the office and owner are told
+    late = f"We are sorry: your repair {ref} is taking longer than it should"
+    assert [m for m in desk.unread(OWNER) if m.startswith(late)]
+    await desk.press(TECH, "Waiting for parts")
+    await desk.send(TECH, "Valve DN15 ordered")
+    await desk.tick(timedelta(days=1))
+    await desk.press(TECH, "Resume")
+    await desk.tick(timedelta(days=5))
+    assert [m for m in desk.unread(OWNER) if m.startswith(late)] == []
