@@ -214,9 +214,19 @@ async def pause(
 async def resume(
     session: AsyncSession, ticket_id: int, actor: Person, now: datetime, env: Env
 ) -> tuple[Ticket, datetime | None]:
-    """The ticket, and by when the technician must be on site if they had not arrived yet."""
+    """The ticket, and by when the technician must be on site if they had not arrived yet.
+    The owner, told the job was waiting for parts, is told it goes on."""
     ticket, repair = await load(session, ticket_id)
-    return ticket, await rp.resume(session, ticket, repair, actor, now, env)
+    arrive_by = await rp.resume(session, ticket, repair, actor, now, env)
+    if repair.scope == "home" and ticket.owner is not None:
+        enqueue(
+            session,
+            ticket.owner,
+            msg(N_("The parts for your repair {ref} are here: the work goes on."), ref=ticket.ref),
+            now,
+            ticket_id=ticket.id,
+        )
+    return ticket, arrive_by
 
 
 async def add_material(

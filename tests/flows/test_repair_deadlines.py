@@ -161,7 +161,10 @@ async def test_paused_repair_does_not_escalate_and_resumes_with_the_time_left(
     assert alerts(desk, SUPERVISOR) == [] and desk.unread(RECEPTIONIST) == [
         f"{ref} is paused, waiting for parts: Valve DN15 ordered"
     ]
+    desk.unread(OWNER)
     await desk.press(TECH, "Resume")
+    await desk.deliver()
+    assert desk.unread(OWNER) == [f"The parts for your repair {ref} are here: the work goes on."]
     async with desk.session() as s:
         reply = (
             await s.execute(
