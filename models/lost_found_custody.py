@@ -31,10 +31,9 @@ def report_disposal(item_ticket: Ticket, item: FoundItem, now: datetime) -> bool
     outcome is recorded."""
     if item_ticket.state != ItemSt.HELD:
         return False
+    to_admin(item_ticket, item, "disposal", now)  # (still at the desk: administration reports it)
     item_ticket.transition({ItemSt.HELD}, ItemSt.FOR_DISPOSAL, "lf_disposal_reported", None, now)
     item.disposal_reported_at = now
-    if item.custody == DESK:
-        item.custody, item.custody_at = ADMIN, now
     return True
 
 

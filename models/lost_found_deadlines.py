@@ -64,6 +64,7 @@ async def _valuable_due(session: AsyncSession, d: Due, now: datetime, env: Env) 
 @on_due("lf.disposal")
 async def _disposal_due(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
     found = await _item(session, d)
+    at_desk = found is not None and found[1].custody == DESK
     if found is None or not custody.report_disposal(*found, now):
         return
     ticket, item = found
@@ -76,9 +77,22 @@ async def _disposal_due(session: AsyncSession, d: Due, now: datetime, env: Env) 
         months=env.lost_found.disposal_months,
         date=env.calendar.local_date(ticket.created_at),
     )
+    if at_desk:
+        body.add(N_("It is still at the front desk, which has been asked to hand it over."))
     body.lines += item_details(ticket, item, env).lines
     body.button_row((N_("Record disposal outcome"), data("dsp", ticket.id)))
     await to_roles(session, [Role.ADMIN, Role.SUPERVISOR], body, now, ticket_id=ticket.id)
+    if at_desk:
+        hand_over = Msg().add(
+            N_(
+                "🗑 {ref} has not been claimed for {months} months: administration reports it "
+                "to the company for disposal (4.7). Front desk, please hand it over."
+            ),
+            ref=ticket.ref,
+            months=env.lost_found.disposal_months,
+        )
+        hand_over.lines += item_details(ticket, item, env).lines
+        await to_roles(session, [Role.RECEPTIONIST], hand_over, now, ticket_id=ticket.id)
 
 
 # --- the weekly notice (招领启事) -------------------------------------------------------------

@@ -5,12 +5,12 @@ valuables — each at its moment, once, not for items already returned, and acro
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.clock import ManualClock
 from models.deadline import Deadline
 from models.lost_found import ADMIN as IN_ADMIN_CUSTODY
-from models.lost_found import MONTH_END, WEEKLY_NOTICE, ItemSt
+from models.lost_found import MONTH_END, WEEKLY_NOTICE, FoundItem, ItemSt
 from tests.flows.harness import Desk
 from tests.flows.lost_found_steps import (
     ADMIN,
@@ -220,6 +220,38 @@ async def test_three_months_unclaimed_is_reported_for_disposal_and_the_outcome_r
         "this is a mistake, please contact the front desk."
     ]
     assert (await item_of(desk, returned))[0].state == ItemSt.RETURNED
+
+
+async def test_an_item_still_at_the_desk_at_three_months_is_handed_over_with_a_record(
+    desk: Desk,
+) -> None:
+    # the month-end handovers did not happen (the bot was down at the month's close, say)
+    await staffed(desk)
+    wallet = await register(desk)
+    await desk.at(local(2027, 2, 27, 9, 59))
+    ticket, item = await item_of(desk, wallet)
+    async with desk.rt.uow() as s:
+        await s.execute(
+            update(FoundItem).where(FoundItem.ticket_id == ticket.id).values(custody="desk")
+        )
+    for person in (ADMIN, RECEPTIONIST):
+        news(desk, person)
+    await desk.tick(MIN)
+    assert news(desk, ADMIN)[-1].startswith(
+        f"🗑 {wallet} has not been claimed for 3 months (registered 27 Nov 2026). Please "
+        "report it to the company for disposal (4.7) and record the outcome here.\n"
+        "It is still at the front desk, which has been asked to hand it over."
+    )
+    told = news(desk, RECEPTIONIST)[-1]
+    assert told.startswith(
+        f"🗑 {wallet} has not been claimed for 3 months: administration reports it to the "
+        "company for disposal (4.7). Front desk, please hand it over."
+    )
+    assert desk.emu.buttons(desk.emu.last(RECEPTIONIST)) == []  # not theirs to record
+    _, item = await item_of(desk, wallet)
+    assert item.custody == IN_ADMIN_CUSTODY
+    history = (await desk.send(ADMIN, f"/ticket {wallet}"))[0]
+    assert "handed to administration for safekeeping" in history
 
 
 async def test_valuables_not_claimed_the_same_day_go_to_administration_at_close(
