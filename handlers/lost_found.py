@@ -44,6 +44,10 @@ REFUSALS.update(
             "Another claim on this item ({ref}) has already had its ID checked; only one claim "
             "can be verified."
         ),
+        "lf_claim_verified": N_(
+            "Claim {ref} on this item has had the claimant's ID checked at the desk: hand the "
+            "item over to them, or reject the claim, before recording its disposal."
+        ),
         "lf_found_future": N_("That time is in the future. When was it found?"),
         "lf_found_too_old": N_("That is more than {days} days ago. Please check the date."),
         "lf_id_format": N_("A resident ID number has 18 characters: 17 digits, then a digit or X."),

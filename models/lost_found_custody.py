@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import DomainError
 from models.deadline import settle
-from models.lost_found import ADMIN, CLAIMABLE, DESK, FoundItem, ItemSt, LostClaim
-from models.lost_found_ops import lapse_others
+from models.lost_found import ADMIN, CLAIMABLE, DESK, ClaimSt, FoundItem, ItemSt, LostClaim
+from models.lost_found_ops import claims_on, lapse_others
 from models.people import Person, Role
 from models.ticket import Ticket
 
@@ -37,6 +37,13 @@ def report_disposal(item_ticket: Ticket, item: FoundItem, now: datetime) -> bool
     return True
 
 
+async def require_no_verified_claim(session: AsyncSession, item_ticket: Ticket) -> None:
+    """Its owner has come forward and shown their ID at the desk (4.4): returning it comes
+    before disposing of it (4.7's 处理 is for what nobody claims)."""
+    for verified, _ in await claims_on(session, item_ticket, {ClaimSt.ID_CHECKED}):
+        raise DomainError("lf_claim_verified", ref=verified.ref)
+
+
 def may_dispose(person: Person) -> bool:
     return person.has_role(Role.ADMIN) or person.has_role(Role.SUPERVISOR)
 
@@ -52,6 +59,7 @@ async def dispose(
     """The company's decision carried out (处理办法根据物品情况而定): the outcome is recorded."""
     if not may_dispose(actor):
         raise DomainError("not_allowed")
+    await require_no_verified_claim(session, item_ticket)
     item_ticket.transition(
         {ItemSt.FOR_DISPOSAL}, ItemSt.DISPOSED, "lf_disposed", actor, now, note=outcome
     )

@@ -143,6 +143,7 @@ async def check_item(session: AsyncSession, item_id: int, actor: Person, action:
             raise DomainError("not_allowed")
         if ticket.state != ItemSt.FOR_DISPOSAL:
             raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
+        await custody.require_no_verified_claim(session, ticket)
     else:
         raise DomainError("stale")
     return ticket

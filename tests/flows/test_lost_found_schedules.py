@@ -300,3 +300,21 @@ async def test_valuables_not_claimed_the_same_day_go_to_administration_at_close(
         await third.tick(timedelta(days=1))
         assert [m for m in news(third, ADMIN) if m.startswith("💰")] == []
         assert await _fired(third, "lf.valuable") == (2, 0)  # the ring's was settled
+
+
+async def test_an_item_whose_claimant_has_shown_their_id_is_not_disposed_of(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    wallet = await register(desk)
+    await desk.at(local(2027, 2, 27, 10, 0))  # three months: reported for disposal
+    claim_ref = await claim(desk, OWNER, wallet)
+    await check_id(desk, claim_ref)
+    refusal = (
+        f"Claim {claim_ref} on this item has had the claimant's ID checked at the desk: hand "
+        "the item over to them, or reject the claim, before recording its disposal."
+    )
+    assert await desk.press(ADMIN, "Record disposal outcome") == [refusal]
+    assert (await item_of(desk, wallet))[0].state == ItemSt.FOR_DISPOSAL
+    # the owner signs for it: returned, not disposed of
+    await desk.press(OWNER, "I have received it")
+    assert (await item_of(desk, wallet))[0].state == ItemSt.RETURNED
