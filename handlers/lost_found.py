@@ -48,6 +48,7 @@ REFUSALS.update(
             "Claim {ref} on this item has had the claimant's ID checked at the desk: hand the "
             "item over to them, or reject the claim, before recording its disposal."
         ),
+        "lf_own_claim": N_("This is your own claim: a colleague at the desk checks your ID."),
         "lf_found_future": N_("That time is in the future. When was it found?"),
         "lf_found_too_old": N_("That is more than {days} days ago. Please check the date."),
         "lf_id_format": N_("A resident ID number has 18 characters: 17 digits, then a digit or X."),

@@ -125,6 +125,8 @@ async def check_claim(session: AsyncSession, claim_id: int, actor: Person, actio
     """Raise DomainError unless `actor` may start `action` on the claim now; changes nothing."""
     ticket, _, item_ticket, _ = await load_claim(session, claim_id)
     ops.require_receptionist(actor)
+    if action != "rej" and ticket.owner_id == actor.id:
+        raise DomainError("lf_own_claim")
     if ticket.state not in _CLAIM_ACTIONS[action]:
         raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
     if action != "rej":

@@ -180,6 +180,8 @@ async def check_id(
     """The receptionist has seen the original ID and the description matches (核准无误):
     the masked number is recorded and the claimant is asked to sign."""
     require_receptionist(actor)
+    if claim_ticket.owner_id == actor.id:
+        raise DomainError("lf_own_claim")  # (a receptionist who lost something: a colleague)
     require_claimable(item_ticket)
     await _no_other_verified(session, item_ticket, claim_ticket.id)
     data = {"document": document.kind, "id": document.masked}
@@ -209,6 +211,8 @@ async def sign(
         raise DomainError("not_allowed")
     if how == PAPER:
         require_receptionist(actor)
+        if claim_ticket.owner_id == actor.id:
+            raise DomainError("lf_own_claim")
     if how not in (BOT, PAPER):
         raise DomainError("stale")
     require_claimable(item_ticket)

@@ -499,3 +499,31 @@ async def test_two_claims_on_one_item_cannot_both_be_id_checked_at_once(desk: De
     await desk.deliver()
     states = [(await claim_of(desk, r))[0].state for r in (first, second)]
     assert states.count(ClaimSt.ID_CHECKED) == 1, states
+
+
+async def test_a_receptionist_does_not_check_the_id_on_their_own_claim(desk: Desk) -> None:
+    await staffed(desk)
+    second_desk = 2102
+    await desk.staff(second_desk, "receptionist", name="Liu Desk", lang="en")
+    await desk.owner(RECEPTIONIST, "1-2-301", lang="en")  # Wang Fang also lives here
+    ref = await register(desk)
+    claim_ref = await claim(desk, RECEPTIONIST, ref)
+    claim_id = (await claim_of(desk, claim_ref))[0].id
+    mine = next(
+        m
+        for m in reversed(desk.emu.messages(RECEPTIONIST))
+        if any(d == f"lf:ver:{claim_id}" for _, d in desk.emu.buttons(m))
+    )
+    assert await desk.press(RECEPTIONIST, "Check ID at the desk", mine) == [
+        "This is your own claim: a colleague at the desk checks your ID."
+    ]
+    assert (await claim_of(desk, claim_ref))[0].state == ClaimSt.CLAIMED
+    theirs = next(
+        m
+        for m in reversed(desk.emu.messages(second_desk))
+        if any(d == f"lf:ver:{claim_id}" for _, d in desk.emu.buttons(m))
+    )
+    await desk.press(second_desk, "Check ID at the desk", theirs)
+    await desk.press(second_desk, "Resident ID card")
+    await desk.send(second_desk, ID_NUMBER)
+    assert (await claim_of(desk, claim_ref))[0].state == ClaimSt.ID_CHECKED
