@@ -20,7 +20,14 @@ from models.base import N_, DomainError
 from models.notification import Msg, msg
 from models.property import Unit
 from models.ticket import Ticket
-from models.vacancy_dates import add_months, check_period, check_start, earliest_end, parse_day
+from models.vacancy_dates import (
+    add_months,
+    check_period,
+    check_start,
+    earliest_end,
+    id_deadline,
+    parse_day,
+)
 
 FORM = "vacancy"
 
@@ -259,7 +266,9 @@ async def finish(ctx: Ctx, data: dict[str, Any]) -> None:
             "application is processed once the service officer has seen it. It lapses if the "
             "ID has not been shown by {start}."
         ),
-        start=date.fromisoformat(data["start"]),
+        start=ctx.rt.env.calendar.local_date(
+            id_deadline(ctx.rt.env.calendar, date.fromisoformat(data["start"]), ctx.now)
+        ),
     )
 
 

@@ -35,11 +35,6 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, days_in_month(year, month)))
 
 
-def months_between(earlier: date, later: date) -> int:
-    """Whole calendar months from one month to another (Nov → Jan is 2), ignoring days."""
-    return (later.year * 12 + later.month) - (earlier.year * 12 + earlier.month)
-
-
 def parse_day(text: str) -> date | None:
     """A date typed as 2027-03-01, 2027/3/1, 2027.3.1 or 2027年3月1日 (full-width digits too).
 
@@ -106,6 +101,14 @@ def opening_of(cal: BusinessCalendar, day: date) -> datetime:
 def close_of(cal: BusinessCalendar, day: date) -> datetime:
     """Close of business on `day`, or on the first business day after it (UTC)."""
     return cal.end_of_business_day(datetime.combine(day, time.min, cal.tz))
+
+
+def id_deadline(cal: BusinessCalendar, start: date, now: datetime) -> datetime:
+    """By when the owner shows the original ID (5.2.1): the close of the start date, or, for
+    an application filed after that close (this evening, for today), the close of the next
+    business day: the office must have been open for them at least once."""
+    due = close_of(cal, start)
+    return due if due > now else business_days_after(cal, now, 1)
 
 
 def business_days_after(cal: BusinessCalendar, moment: datetime, days: int) -> datetime:

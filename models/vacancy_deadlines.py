@@ -66,7 +66,7 @@ async def _lapse(session: AsyncSession, d: Due, now: datetime, env: Env) -> None
                 "the office by {start}. Send /vacancy to apply again if you still need it."
             ),
             ref=ticket.ref,
-            start=v.start_date,
+            start=env.calendar.local_date(d.due_at),
         ),
         now,
     )
@@ -190,6 +190,24 @@ async def _end(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
         return
     dropped = await steps.end_term(session, ticket, v, now, env)
     await notices.tell_dropped(session, ticket, dropped, now)
+    successor = await steps.continued_by(session, ticket)
+    if successor is not None:
+        # (the renewal's own approval told the cashier its 50 % period)
+        notices.to_owner(
+            session,
+            ticket,
+            msg(
+                N_(
+                    "Your vacancy {ref} ended on {end}; {next} continues from that day: fees "
+                    "stay at 50 %, water and electricity stay off."
+                ),
+                ref=ticket.ref,
+                end=v.end_date,
+                next=successor.ref,
+            ),
+            now,
+        )
+        return
     await notices.rate_change(
         session,
         ticket,

@@ -19,7 +19,7 @@ from models.notification import msg
 from models.people import Person, Role
 from models.ticket import Ticket
 from models.vacancy import St, Vacancy, file_application, load, owned_unit
-from models.vacancy_dates import close_of, opening_of
+from models.vacancy_dates import id_deadline, opening_of
 
 
 async def file(
@@ -52,7 +52,7 @@ async def file(
     # The application lapses if the ID has not been seen by the close of its start date, or
     # if it is still undecided when its end date comes; approved, it ends on that date.
     cal = env.calendar
-    schedule(session, "vacancy.lapse", close_of(cal, start), now, ticket_id=ticket.id)
+    schedule(session, "vacancy.lapse", id_deadline(cal, start, now), now, ticket_id=ticket.id)
     schedule(session, "vacancy.end", opening_of(cal, end), now, ticket_id=ticket.id)
     await session.flush()  # before the notices read the new ticket's unit and owner
     await notices.filed(session, ticket, v, now)
@@ -113,25 +113,26 @@ async def approve(
     session: AsyncSession, ticket_id: int, actor: Person, now: datetime, env: Env
 ) -> Ticket:
     ticket, v = await load(session, ticket_id)
-    await steps.approve(session, ticket, v, actor, now, env)
-    notices.to_owner(
-        session,
-        ticket,
-        msg(
-            N_(
-                "✅ Your vacancy application {ref} is approved. Property fee and shared "
-                "utilities are at 50 % as of {start}; from {end} they are at 100 % again. A "
-                "technician will shut off water and electricity and read the meters."
-            ),
-            ref=ticket.ref,
-            start=v.start_date,
-            end=v.end_date,
-        ),
-        now,
-    )
+    continued = await steps.approve(session, ticket, v, actor, now, env)
+    if continued is not None:
+        text = N_(
+            "✅ Your vacancy application {ref} is approved. Property fee and shared utilities "
+            "are at 50 % as of {start}; from {end} they are at 100 % again. It follows on from "
+            "{previous}: water and electricity stay off."
+        )
+    else:
+        text = N_(
+            "✅ Your vacancy application {ref} is approved. Property fee and shared "
+            "utilities are at 50 % as of {start}; from {end} they are at 100 % again. A "
+            "technician will shut off water and electricity and read the meters."
+        )
+    extra = {"previous": continued.ref} if continued is not None else {}
+    body = msg(text, ref=ticket.ref, start=v.start_date, end=v.end_date, **extra)
+    notices.to_owner(session, ticket, body, now)
     await notices.rate_change(session, ticket, v, notices.half_rate(v), now)
-    due = await step_due(session, ticket, "vacancy.shutoff")
-    await notices.order_for_desk(session, ticket, v, due or now, now)
+    if continued is None:
+        due = await step_due(session, ticket, "vacancy.shutoff")
+        await notices.order_for_desk(session, ticket, v, due or now, now)
     return ticket
 
 

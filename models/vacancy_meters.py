@@ -18,10 +18,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Base, BigId, DomainError, UTCDateTime
 from models.env import Env
 from models.people import Person
-from models.vacancy_dates import months_between
 
 METERS = ("water", "electricity")
 READING_MAX = Decimal("999999.99")  # six-digit meters
+DAYS_PER_MONTH = Decimal("30.44")  # 365.25 / 12
 
 
 class MeterReading(Base):
@@ -81,7 +81,7 @@ class Usage:
 
     water: Decimal
     electricity: Decimal
-    months: int
+    months: Decimal  # the time between the readings, in months (at least one)
     occupied: bool
     since: datetime | None
 
@@ -89,11 +89,14 @@ class Usage:
 def usage(
     previous: MeterReading | None, water: Decimal, electricity: Decimal, at: datetime, env: Env
 ) -> Usage:
-    """The limits are per month (5.2.6); a gap of several months allows as many times."""
+    """The limits are per month (5.2.6): a gap of two months allows twice as much, counted by
+    the days between the readings (1 Dec to 31 Jan is two months, not one because the
+    calendar month changed once); never less than one month's allowance."""
     if previous is None:
-        return Usage(Decimal(0), Decimal(0), 1, False, None)
+        return Usage(Decimal(0), Decimal(0), Decimal(1), False, None)
     cal = env.calendar
-    months = max(1, months_between(cal.local_date(previous.taken_at), cal.local_date(at)))
+    days = (cal.local_date(at) - cal.local_date(previous.taken_at)).days
+    months = max(Decimal(1), (Decimal(days) / DAYS_PER_MONTH).quantize(Decimal("0.01")))
     used_water = water - previous.water
     used_electricity = electricity - previous.electricity
     occupied = (

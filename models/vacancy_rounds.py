@@ -300,7 +300,7 @@ async def record(
             )
         if live and used.occupied:
             data = {"water": str(used.water), "electricity": str(used.electricity)}
-            await steps.mark_occupied(session, ticket, v, actor, data, now, env)
+            await steps.mark_occupied(session, ticket, v, actor, data, now, env, used.since)
             await _tell_occupied(session, ticket, v, used, now)
             ended = ticket.ref
     elif used.occupied:

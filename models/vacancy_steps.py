@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import DomainError
@@ -104,18 +105,28 @@ async def sign_opinion(
 
 async def approve(
     session: AsyncSession, ticket: Ticket, v: Vacancy, actor: Person, now: datetime, env: Env
-) -> None:
-    """5.2.3: the supervisor signs; fees are at 50 % for the approved dates (5.2.5)."""
+) -> Ticket | None:
+    """5.2.3: the supervisor signs; fees are at 50 % for the approved dates (5.2.5). A renewal
+    (5.2.7) that takes over from a vacancy whose water and electricity are off keeps them off:
+    no shut-off order; returns the application it continues."""
     require(actor, Role.SUPERVISOR, v.building)
     if ticket.state == St.APPROVAL and _today(now, env) >= v.end_date:
         raise DomainError("vacancy_period_over", end=v.end_date)
-    ticket.transition({St.APPROVAL}, St.SHUTOFF, "approved", actor, now)
+    continued = await _continued(session, v)
+    ticket.transition({St.APPROVAL}, St.VACANT if continued else St.SHUTOFF, "approved", actor, now)
     v.decided_at, v.decided_by_id = now, actor.id
     v.half_from, v.half_until = v.start_date, v.end_date
     await settle(session, now, ticket_id=ticket.id, kinds={"vacancy.approval"})
-    # Water and electricity go off once the vacancy begins, not while the owner still lives there.
-    anchor = max(now, start_of_day(env.calendar, v.start_date))
-    schedule_step(session, ticket, "vacancy.shutoff", anchor, env.vacancy.shutoff_days, now, env)
+    if continued is not None:
+        old = await session.get(Vacancy, continued.id)
+        v.shut_off_at = old.shut_off_at if old else now
+    else:
+        # Water and electricity go off once the vacancy begins, not while the owner still
+        # lives there.
+        anchor = max(now, start_of_day(env.calendar, v.start_date))
+        schedule_step(
+            session, ticket, "vacancy.shutoff", anchor, env.vacancy.shutoff_days, now, env
+        )
     cal = env.calendar
     remind_day = v.end_date - timedelta(days=env.vacancy.end_reminder_days)
     schedule(
@@ -125,6 +136,40 @@ async def approve(
         now,
         ticket_id=ticket.id,
     )
+    return continued
+
+
+async def _continued(session: AsyncSession, v: Vacancy) -> Ticket | None:
+    """The application this renewal takes over from without a gap, while that one's water
+    and electricity are off (VACANT): the unit stays shut off from one to the next."""
+    if v.renews_id is None:
+        return None
+    old = await session.get(Ticket, v.renews_id)
+    old_v = await session.get(Vacancy, v.renews_id)
+    if old is None or old_v is None or old.state != St.VACANT or old_v.half_until is None:
+        return None
+    return old if v.start_date <= old_v.half_until else None
+
+
+async def _keeps_off(session: AsyncSession, ticket: Ticket, v: Vacancy) -> bool:
+    """Whether the other application of a renewal pair keeps the unit shut off."""
+    if ticket.state != St.VACANT:
+        return False
+    return (
+        await continued_by(session, ticket) is not None or await _continued(session, v) is not None
+    )
+
+
+async def continued_by(session: AsyncSession, ticket: Ticket) -> Ticket | None:
+    """An approved renewal that has taken this application over (see `_continued`)."""
+    rows = await session.execute(
+        select(Ticket)
+        .join(Vacancy, Vacancy.ticket_id == Ticket.id)
+        .where(Vacancy.renews_id == ticket.id, Ticket.state == St.VACANT.value)
+        .order_by(Ticket.id)
+        .limit(1)
+    )
+    return rows.scalars().first()
 
 
 async def reject(
@@ -242,8 +287,9 @@ async def end_early(
     pending, early = ("withdrawn", "cancelled_early") if actor else (UNLINKED, UNLINKED)
     if ticket.state in PENDING:
         ticket.transition(PENDING, St.CANCELLED, pending, actor, now)
-    elif ticket.state == St.SHUTOFF:
-        ticket.transition({St.SHUTOFF}, St.CANCELLED, early, actor, now)
+    elif ticket.state == St.SHUTOFF or await _keeps_off(session, ticket, v):
+        # (nothing to turn back on, or a renewal and its predecessor share the shut-off)
+        ticket.transition({St.SHUTOFF, St.VACANT}, St.CANCELLED, early, actor, now)
     else:
         ticket.transition({St.VACANT}, St.RESTORE, early, actor, now)
         schedule_step(session, ticket, "vacancy.restore", now, env.vacancy.shutoff_days, now, env)
@@ -257,10 +303,15 @@ async def end_term(
     session: AsyncSession, ticket: Ticket, v: Vacancy, now: datetime, env: Env
 ) -> Person | None:
     """5.2.6: the end date has come; fees are at 100 % from that date. A shut-off unit gets a
-    restore order; an order never carried out is dropped (returns its technician)."""
+    restore order, unless an approved renewal has taken over (its water and electricity stay
+    off); an order never carried out is dropped (returns its technician)."""
     technician = ticket.assignee
     v.end_reason = "term"
     await settle(session, now, ticket_id=ticket.id)
+    if ticket.state == St.VACANT and await continued_by(session, ticket) is not None:
+        ticket.transition({St.VACANT}, St.ENDED, "term_ended", None, now)
+        ticket.closed_at = now
+        return None
     if ticket.state == St.VACANT:
         ticket.transition({St.VACANT}, St.RESTORE, "term_ended", None, now)
         schedule_step(session, ticket, "vacancy.restore", now, env.vacancy.shutoff_days, now, env)
@@ -279,10 +330,13 @@ async def mark_occupied(
     data: dict[str, str],
     now: datetime,
     env: Env,
+    since: datetime | None = None,
 ) -> None:
-    """5.2.6: more than 1 t of water or 5 kWh a month was used: the unit counts as occupied."""
+    """5.2.6: more than 1 t of water or 5 kWh a month was used: the unit counts as occupied
+    (视为入住收费) for the time it was used in, from the previous reading `since` (never before
+    the 50 % period began), not only from the day the meters were read."""
     ticket.transition({St.VACANT}, St.OCCUPIED, "occupied", actor, now, data=data)
-    _cut_half_rate(v, _today(now, env))
+    _cut_half_rate(v, _today(since or now, env))
     v.end_reason = "occupied"
     ticket.closed_at = now
     await settle(session, now, ticket_id=ticket.id)

@@ -222,3 +222,30 @@ async def test_an_application_never_decided_lapses_at_its_end_date(desk: Desk) -
     ]
     assert alerts(desk, SUPERVISOR) == [f"{ref} lapsed: it was not decided before its end date."]
     assert (await ticket(desk, ref)).state == "lapsed"
+
+
+async def test_an_application_filed_after_closing_for_today_gives_the_owner_an_office_day(
+    desk: Desk,
+) -> None:
+    # 5.2.1: the owner brings the original ID to the office; it was closed when they filed
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    await desk.at(datetime(2026, 11, 27, 12, tzinfo=UTC))  # Friday 20:00
+    await desk.send(OWNER, "/vacancy")
+    await desk.send(OWNER, "2026-11-27")
+    await desk.send(OWNER, "2027-03-01")
+    await desk.send(OWNER, "Working abroad")
+    await desk.press(OWNER, "I have read and accept")
+    filed = await desk.press(OWNER, "Submit")
+    ref = filed[0].rsplit(" ", 1)[1]
+    # the office is open every day (the default calendar): the next day's close
+    assert filed[1].endswith("It lapses if the ID has not been shown by 28 Nov 2026.")
+    clear(desk, OWNER)
+    await desk.at(datetime(2026, 11, 28, 9, 29, tzinfo=UTC))  # Saturday 17:29
+    assert (await ticket(desk, ref)).state == "id_check"
+    await desk.tick(timedelta(minutes=1))
+    assert (await ticket(desk, ref)).state == "lapsed"
+    assert desk.unread(OWNER) == [
+        f"Your vacancy application {ref} has lapsed: the original ID was not shown at the "
+        "office by 28 Nov 2026. Send /vacancy to apply again if you still need it."
+    ]

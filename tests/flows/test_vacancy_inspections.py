@@ -460,3 +460,34 @@ async def test_marking_a_running_vacancys_home_not_renovated_warns_and_apply_aga
     # the end-date reminder's "Apply again" is refused before the form opens
     await desk.at(datetime(2027, 2, 16, 0, 30, tzinfo=UTC))
     assert await desk.press(OWNER, "Apply again") == [_unrenovated("1-2-301")]
+
+
+async def test_two_months_between_readings_allow_two_months_of_consumption(desk: Desk) -> None:
+    # 5.2.6: 超过1吨/月; 1 Dec to 31 Jan is two months, 1.9 t is 0.95 t a month
+    ref = await _office(desk)
+    await desk.at(ROUND_OPENS)
+    await _inspect(desk, "1-2-301", "120.50", "3050.2")
+    await desk.at(datetime(2027, 1, 31, 2, tzinfo=UTC))
+    replies = await _inspect(desk, "1-2-301", "122.40", "3050.2")
+    assert replies == [
+        "Inspection of 1-2-301 recorded: water 122.4 t, electricity 3,050.2 kWh.\n"
+        "Used since the last reading: water 1.9 t, electricity 0 kWh."
+    ]
+    assert (await ticket(desk, ref)).state == "vacant"
+
+
+async def test_consumption_found_makes_the_time_it_was_used_in_count_as_occupied(
+    desk: Desk,
+) -> None:
+    # 5.2.6: 视为入住收费: the month the water was used in was lived in, not only the day after
+    ref = await _office(desk)
+    await desk.at(datetime(2026, 12, 31, 1, tzinfo=UTC))
+    await _inspect(desk, "1-2-301", "120.50", "3050.2")
+    await desk.at(datetime(2027, 1, 31, 2, tzinfo=UTC))
+    desk.unread(CASHIER)
+    await _inspect(desk, "1-2-301", "128.50", "3050.2")
+    assert (await ticket(desk, ref)).state == "occupied"
+    assert desk.unread(CASHIER)[0].endswith("; 100 % again from 31 Dec 2026.")
+    assert (await desk.send(CASHIER, "/fee_rate 1-2-301 2027-01-15"))[0].endswith("at 100 %.")
+    assert (await desk.send(CASHIER, "/fee_rate 1-2-301 2026-12-30"))[0].endswith("at 50 %.\n"
+        f"Vacancy {ref}: 50 %, 1 Dec 2026 until 31 Dec 2026.")  # fmt: skip

@@ -136,6 +136,70 @@ async def test_applying_again_from_the_reminder_starts_on_the_old_end_date(desk:
     assert new_ref in (await desk.send(CASHIER, "/fee_rate 1-2-301 2027-03-02"))[0]
 
 
+async def _renewed(desk: Desk) -> tuple[str, str]:
+    """A vacant unit whose owner applied again from the reminder and was approved."""
+    ref = await _vacant(desk)
+    await desk.at(local(2027, 2, 16, 8, 30))
+    await desk.press(OWNER, "Apply again")
+    await desk.press(OWNER, "2 Mar 2027")
+    await desk.press(OWNER, "3 Jun 2027")
+    await desk.send(OWNER, "Still abroad")
+    await desk.press(OWNER, "I have read and accept")
+    new_ref = (await desk.press(OWNER, "Submit"))[0].rsplit(" ", 1)[1]
+    await desk.press(SERVICE, "Original ID seen", desk.with_button(SERVICE, "Original ID seen"))
+    await desk.press(SERVICE, "Recommend approval")
+    await desk.send(SERVICE, "Same owner, continuing")
+    clear(desk)
+    await desk.press(SUPERVISOR, "Approve")
+    return ref, new_ref
+
+
+async def test_an_approved_renewal_keeps_water_and_electricity_off_from_one_to_the_next(
+    desk: Desk,
+) -> None:
+    # 5.2.7/5.2.8: the unit stays vacant; its water and electricity stay off
+    ref, new_ref = await _renewed(desk)
+    assert desk.unread(OWNER) == [
+        f"✅ Your vacancy application {new_ref} is approved. Property fee and shared utilities "
+        "are at 50 % as of 2 Mar 2027; from 3 Jun 2027 they are at 100 % again. It follows on "
+        f"from {ref}: water and electricity stay off."
+    ]
+    assert desk.unread(RECEPTIONIST) == []  # no shut-off order
+    assert (await ticket(desk, new_ref)).state == "vacant"
+    clear(desk)
+    await desk.at(local(2027, 3, 2, 8, 31))  # the old one's end date
+    assert (await ticket(desk, ref)).state == "ended"
+    assert desk.unread(RECEPTIONIST) == []  # no restore order
+    assert desk.unread(CASHIER) == []  # the rate does not change
+    assert desk.unread(OWNER) == [
+        f"Your vacancy {ref} ended on 2 Mar 2027; {new_ref} continues from that day: fees stay "
+        "at 50 %, water and electricity stay off."
+    ]
+    assert "utilities at 50 %." in (await desk.send(CASHIER, "/fee_rate 1-2-301 2027-03-02"))[0]
+    # and at the renewal's own end, the unit is turned back on as usual
+    clear(desk)
+    await desk.at(local(2027, 6, 3, 8, 31))
+    assert (await ticket(desk, new_ref)).state == "restore"
+    assert desk.unread(RECEPTIONIST)[0].startswith(f"🔌 Restore order for {new_ref}")
+
+
+async def test_cancelling_one_of_a_renewal_pair_does_not_turn_the_water_back_on(
+    desk: Desk,
+) -> None:
+    ref, new_ref = await _renewed(desk)
+    clear(desk)
+    # the owner will not need the second period after all
+    await desk.send(OWNER, f"/ticket {new_ref}")
+    await desk.press(OWNER, "Cancel application")
+    assert await desk.press(OWNER, "Yes, cancel it") == [f"{new_ref} has been cancelled."]
+    assert (await ticket(desk, new_ref)).state == "cancelled"
+    assert (await ticket(desk, ref)).state == "vacant"  # the first goes on, water off
+    assert [m for m in desk.unread(RECEPTIONIST) if m.startswith("🔌 Restore order")] == []
+    # so at its end date it is turned back on
+    await desk.at(local(2027, 3, 2, 8, 31))
+    assert (await ticket(desk, ref)).state == "restore"
+
+
 async def test_owner_cancels_early_from_my_and_a_restore_order_is_created(desk: Desk) -> None:
     ref = await _vacant(desk)
     await desk.at(local(2026, 12, 15, 10))

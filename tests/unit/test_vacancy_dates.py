@@ -13,7 +13,6 @@ from models.vacancy_dates import (
     business_days_after,
     check_period,
     earliest_end,
-    months_between,
     opening_of,
     parse_day,
 )
@@ -116,12 +115,6 @@ def test_a_date_that_does_not_exist_is_refused() -> None:
         parse_day("2027-02-29")
     assert caught.value.code == "vacancy_no_such_date"
     assert parse_day("2028-02-29") == date(2028, 2, 29)
-
-
-def test_months_between_counts_calendar_months() -> None:
-    assert months_between(date(2026, 11, 27), date(2026, 12, 1)) == 1
-    assert months_between(date(2026, 11, 27), date(2027, 2, 1)) == 3
-    assert months_between(date(2026, 12, 1), date(2026, 12, 31)) == 0
 
 
 def _weekdays_only() -> BusinessCalendar:

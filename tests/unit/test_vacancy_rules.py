@@ -241,16 +241,22 @@ def test_readings_never_go_back_and_big_jumps_are_refused(clock: ManualClock) ->
 
 def test_usage_above_1_ton_or_5_kwh_a_month_means_occupied(clock: ManualClock) -> None:
     start = clock.now()  # 27 Nov
-    later = start + timedelta(days=5)  # 2 Dec: one calendar month later
+    later = start + timedelta(days=5)  # 2 Dec: less than a month, a month's allowance
     last = _reading("100", "2000", start)
     assert not usage(last, Decimal("101.0"), Decimal("2005.0"), later, ENV).occupied
     assert not usage(last, Decimal("100.8"), Decimal("2004.9"), later, ENV).occupied
     assert usage(last, Decimal("101.2"), Decimal("2000"), later, ENV).occupied
     assert usage(last, Decimal("100"), Decimal("2005.1"), later, ENV).occupied
-    # Two months since the last reading (a missed inspection): twice the limits.
-    two_months = start + timedelta(days=40)
+    # Two months since the last reading (a missed inspection): twice the limits, counted by
+    # the days between the readings, not by how often the calendar month changed.
+    two_months = start + timedelta(days=61)
+    assert usage(last, Decimal("101.9"), Decimal("2009.9"), two_months, ENV).months == 2
     assert not usage(last, Decimal("101.9"), Decimal("2009.9"), two_months, ENV).occupied
     assert usage(last, Decimal("102.1"), Decimal("2000"), two_months, ENV).occupied
+    # 40 days (27 Nov to 6 Jan: two calendar months changed, 1.31 months elapsed)
+    forty_days = start + timedelta(days=40)
+    assert not usage(last, Decimal("101.3"), Decimal("2006.5"), forty_days, ENV).occupied
+    assert usage(last, Decimal("101.9"), Decimal("2000"), forty_days, ENV).occupied
     assert not usage(None, Decimal("500"), Decimal("500"), later, ENV).occupied
 
 
