@@ -55,7 +55,6 @@ ACTION_NAMES = {
     "followup_delegated": N_("follow-up delegated"),
     "followup_asked": N_("owner asked for their opinion"),
     "follow_up_done": N_("follow-up (回访) recorded"),
-    "linked_complaint": N_("filed from a complaint"),
     "logged_for_owner": N_("logged by staff on the owner's behalf"),
 }
 CLASS_NAMES = {

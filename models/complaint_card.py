@@ -22,7 +22,7 @@ from models.complaint import (
     sees_everything,
     unit_of,
 )
-from models.complaint_handling import linked_ref
+from models.complaint_handling import linked_ref, opinions
 from models.notification import Msg
 from models.people import Person, Role
 from models.ticket import Ticket
@@ -59,8 +59,11 @@ async def check(
 
 
 async def card(session: AsyncSession, ticket_id: int, viewer: Person) -> tuple[Ticket, Msg, bool]:
-    """The case as this staff member may see it; True when they see everything."""
+    """The case as this staff member may see it; True when they see everything. The owner who
+    filed it sees what they wrote and the office's answer (not the internal handling)."""
     ticket, complaint = await load(session, ticket_id)
+    if not may_see(viewer, ticket, complaint) and ticket.owner_id == viewer.id:
+        return ticket, _for_the_owner(ticket, complaint), False
     require(may_see(viewer, ticket, complaint))
     full = sees_everything(viewer, complaint)
     out = notices.describe(ticket, complaint, await unit_of(session, complaint), full=full)
@@ -70,10 +73,23 @@ async def card(session: AsyncSession, ticket_id: int, viewer: Person) -> tuple[T
     linked = await linked_ref(session, complaint)
     if linked and (full or complaint.share_unit):  # the repair names the unit and the owner
         out.add(N_("Linked warranty repair: {ref}"), ref=linked)
+    if not full:  # (those who see everything read the opinions in the history)
+        out.lines += notices.opinion_lines(await opinions(session, ticket)).lines
     out.lines += notices.answer_lines(complaint).lines
     if complaint.explanation:
         out.add(N_("Told the owner: {text}"), text=complaint.explanation)
     return ticket, out, full
+
+
+def _for_the_owner(ticket: Ticket, complaint: Complaint) -> Msg:
+    out = Msg().add(N_("{ref} · {what}"), ref=ticket.ref, what=notices.what(ticket, complaint))
+    if complaint.location:
+        out.add(N_("Where: {place}"), place=complaint.location)
+    out.add(N_("Details: {text}"), text=complaint.description)
+    out.photos = list(complaint.photos)
+    if complaint.explanation:
+        out.add(N_("The office's answer: {text}"), text=complaint.explanation)
+    return out
 
 
 async def actions(session: AsyncSession, ticket_id: int, viewer: Person) -> list[tuple[str, str]]:

@@ -15,9 +15,18 @@ from models import complaint_notices as notices
 from models import complaint_ops as ops
 from models import repair_flow
 from models.base import N_, DomainError
-from models.complaint import Complaint, St, is_desk, load, require, require_state, unit_of
+from models.complaint import (
+    Complaint,
+    St,
+    is_desk,
+    load,
+    require,
+    require_state,
+    sees_everything,
+    unit_of,
+)
 from models.complaint_flow import major_report
-from models.complaint_handling import linked_ref
+from models.complaint_handling import order_for
 from models.env import Env
 from models.notification import Msg, enqueue, msg, notify_role
 from models.people import ROLE_NAMES, Person, Role, staff_with_role
@@ -152,11 +161,10 @@ async def reassign(
     ticket, complaint = await load(session, ticket_id)
     responsible = await _person(session, arg)
     previous = await ops.reassign(session, ticket, complaint, actor, responsible, now, env)
-    unit = await unit_of(session, complaint)
     enqueue(
         session,
         responsible,
-        notices.order(ticket, complaint, unit, await linked_ref(session, complaint)),
+        await order_for(session, ticket, complaint),
         now,
         ticket_id=ticket.id,
         fallback_role=_fallback_role(responsible, complaint, env),
@@ -248,7 +256,7 @@ async def classify(
     enqueue(
         session,
         responsible,
-        notices.order(ticket, complaint, unit, linked),
+        await order_for(session, ticket, complaint, linked=linked),
         now,
         ticket_id=ticket.id,
         fallback_role=_fallback_role(responsible, complaint, env),
@@ -367,19 +375,33 @@ async def _warranty_repair_ended(session: AsyncSession, repair: Ticket, now: dat
         .where(Complaint.linked_ticket_id == repair.id, Ticket.state == St.IN_HAND)
     )
     for ticket, complaint in rows.all():
-        text = (
-            N_("🔧 {repair}, the warranty repair for {ref}, was cancelled by the owner.")
-            if repair.state == RepairSt.CANCELLED
-            else N_("🔧 {repair}, the warranty repair for {ref}, is closed.")
-        )
-        body = msg(text, repair=repair.ref, ref=ticket.ref)
-        body.add(N_("Please record how {ref} was handled."), ref=ticket.ref)
-        body.button_row((N_("Record handling and result"), notices.data("rep", ticket)))
         responsible = (
             await session.get(Person, complaint.responsible_id)
             if complaint.responsible_id is not None
             else None
         )
+        cancelled = repair.state == RepairSt.CANCELLED
+        if (
+            responsible is not None
+            and not complaint.share_unit
+            and not sees_everything(responsible, complaint)
+        ):
+            # An anonymous case: the repair's reference would lead to the unit and the owner.
+            text = (
+                N_("🔧 The warranty repair for {ref} was cancelled by the owner.")
+                if cancelled
+                else N_("🔧 The warranty repair for {ref} is closed.")
+            )
+            body = msg(text, ref=ticket.ref)
+        else:
+            text = (
+                N_("🔧 {repair}, the warranty repair for {ref}, was cancelled by the owner.")
+                if cancelled
+                else N_("🔧 {repair}, the warranty repair for {ref}, is closed.")
+            )
+            body = msg(text, repair=repair.ref, ref=ticket.ref)
+        body.add(N_("Please record how {ref} was handled."), ref=ticket.ref)
+        body.button_row((N_("Record handling and result"), notices.data("rep", ticket)))
         if responsible is None or enqueue(session, responsible, body, now, ticket_id=ticket.id,
                                           fallback_role=Role.RECEPTIONIST) is None:  # fmt: skip
             await notify_role(

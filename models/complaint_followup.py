@@ -99,6 +99,9 @@ async def record_followup(
     ticket.record("reopened", actor, now)
     complaint.followup_holder_id = None
     complaint.followup_asked_at = None
+    # What was done on the spot did not satisfy the owner: this time it is handled in full,
+    # with a work-contact order (the history keeps what was done then).
+    complaint.on_the_spot = None
     schedule_classify(session, ticket, now, env)
 
 

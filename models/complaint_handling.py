@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from models import complaint_notices as notices
 from models import complaint_ops as ops
@@ -23,7 +25,7 @@ from models.deadline import schedule, settle
 from models.env import Env
 from models.notification import Msg, enqueue, msg, notify_role
 from models.people import Person, Role
-from models.ticket import Ticket
+from models.ticket import Ticket, TicketEvent
 
 
 async def to_role(
@@ -144,12 +146,39 @@ async def send_back(
 ) -> Ticket:
     ticket, complaint = await load(session, ticket_id)
     responsible = await ops.send_back(session, ticket, complaint, actor, note, now, env)
-    linked = await linked_ref(session, complaint)
-    order = notices.order(
-        ticket, complaint, await unit_of(session, complaint), linked, sent_back=note
-    )
+    order = await order_for(session, ticket, complaint, sent_back=note)
     enqueue(session, responsible, order, now, ticket_id=ticket.id)
     return ticket
+
+
+async def opinions(session: AsyncSession, ticket: Ticket) -> list[tuple[str, str]]:
+    """The handling opinions superiors gave on the case, oldest first: (name, note)."""
+    rows = await session.execute(
+        select(TicketEvent)
+        .options(joinedload(TicketEvent.actor))
+        .where(TicketEvent.ticket_id == ticket.id, TicketEvent.action == "opinion")
+        .order_by(TicketEvent.id)
+    )
+    return [(e.actor.name if e.actor else "—", e.note or "") for e in rows.scalars()]
+
+
+async def order_for(
+    session: AsyncSession,
+    ticket: Ticket,
+    complaint: Complaint,
+    *,
+    linked: str | None = None,
+    sent_back: str | None = None,
+) -> Msg:
+    """The work-contact order as it goes out now (new, given to someone else, sent back)."""
+    return notices.order(
+        ticket,
+        complaint,
+        await unit_of(session, complaint),
+        linked if linked is not None else await linked_ref(session, complaint),
+        sent_back=sent_back,
+        opinions=await opinions(session, ticket),
+    )
 
 
 async def linked_ref(session: AsyncSession, complaint: Complaint) -> str | None:

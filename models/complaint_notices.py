@@ -8,6 +8,7 @@ owner's name only when the front desk shared them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from models.base import N_
@@ -115,8 +116,10 @@ def order(
     linked_ref: str | None,
     *,
     sent_back: str | None = None,
+    opinions: Sequence[tuple[str, str]] = (),
 ) -> Msg:
-    """The 工作联系单 for the person responsible, with its deadline and actions."""
+    """The 工作联系单 for the person responsible, with its deadline and actions, and the
+    handling opinions superiors have given so far (4.2.1, 4.2.5: handled on their opinion)."""
     if sent_back is not None:
         body = msg(
             N_("↩️ The front desk sent {ref} back to you: {note}"), ref=ticket.ref, note=sent_back
@@ -129,6 +132,7 @@ def order(
     body.photos = list(complaint.photos)
     if linked_ref and complaint.share_unit:  # the repair names the unit and the owner
         body.add(N_("Linked warranty repair: {ref}"), ref=linked_ref)
+    body.lines += opinion_lines(opinions).lines
     body.add(
         N_(
             "If you cannot handle it yourself, ask your superior within 2 office hours of "
@@ -140,6 +144,13 @@ def order(
         (N_("Ask my superior"), data("sup", ticket)),
     )
     return body
+
+
+def opinion_lines(opinions: Sequence[tuple[str, str]]) -> Msg:
+    out = Msg()
+    for name, note in opinions:
+        out.add(N_("📝 Opinion of {name}: {note}"), name=name, note=note)
+    return out
 
 
 def followup_task(

@@ -59,6 +59,7 @@ STATE_NAMES = {
     St.CANCELLED: N_("cancelled"),
 }
 ACTION_NAMES = {
+    "linked_complaint": N_("filed from a complaint"),  # (a class-2 complaint's warranty repair)
     "dispatched": N_("dispatched"),
     "reassigned": N_("reassigned"),
     "returned": N_("returned to the queue"),

@@ -51,10 +51,13 @@ async def test_an_owner_cannot_record_resolve_or_open_a_case(desk: Desk) -> None
         f"c:snd:{ticket.id}:1.0.{handler.id}.1",
         f"c:res:{ticket.id}",
         f"c:rep:{ticket.id}",
-        f"c:open:{ticket.id}",
         f"c:opn:{ticket.id}",
     ):
         assert await desk.press_data(OWNER, anywhere, data) == [NOT_ALLOWED], data
+    # opening it shows them their own case as owners see it, without the staff's actions
+    opened = await desk.press_data(OWNER, anywhere, f"c:open:{ticket.id}")
+    assert opened[0].startswith(f"Complaint {ref}") and "History:" not in opened[0]
+    assert desk.emu.buttons(desk.emu.last(OWNER)) == []
     assert await _snapshot(desk, ref) == before
     # Once recorded and answered, the owner still cannot confirm it for the front desk.
     await record(desk, ref)
@@ -152,3 +155,26 @@ async def test_forged_and_stale_buttons_change_nothing(desk: Desk) -> None:
     assert await _snapshot(desk, ref) == before
     _, complaint = await case(desk, ref)
     assert complaint.klass == 1 and not complaint.share_unit
+
+
+async def test_an_owner_opens_their_own_complaint_and_sees_the_offices_answer(
+    desk: Desk,
+) -> None:
+    # README "Who sees what": an owner sees their own requests (/my, /ticket)
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    await desk.owner(OWNER2, "1-2-302", lang="en")
+    ref = await file_case(desk)
+    card = await desk.send(OWNER, f"/ticket {ref}")
+    assert card == [
+        f"Complaint {ref} — waiting to be recorded by the front desk\n"
+        f"{ref} · complaint, not yet classified\n"
+        "Where: North gate\n"
+        "Details: The guard at the north gate was rude to my mother"
+    ]
+    assert desk.emu.buttons(desk.emu.last(OWNER)) == []  # no staff actions
+    # the same through /my's button; another owner gets nothing
+    ticket, _ = await case(desk, ref)
+    await desk.send(OWNER, "/my")
+    assert (await desk.press_data(OWNER, desk.emu.last(OWNER), f"t:{ticket.id}")) == card
+    assert await desk.send(OWNER2, f"/ticket {ref}") == [f"No ticket {ref} was found among yours."]

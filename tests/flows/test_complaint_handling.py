@@ -306,8 +306,9 @@ async def test_the_person_responsible_hears_when_the_warranty_repair_ends(desk: 
     await desk.send(OWNER, "/ticket R-20261127-001")
     await desk.press(OWNER, "Cancel request")
     told = desk.unread(HANDLER)
+    # (kept anonymous: the repair's reference would lead the handler to the unit and owner)
     assert told == [
-        f"🔧 R-20261127-001, the warranty repair for {ref}, was cancelled by the owner.\n"
+        f"🔧 The warranty repair for {ref} was cancelled by the owner.\n"
         f"Please record how {ref} was handled."
     ]
     assert "Record handling and result" in [t for t, _ in desk.emu.buttons(desk.emu.last(HANDLER))]
@@ -329,9 +330,23 @@ async def test_the_person_responsible_hears_when_the_warranty_repair_ends(desk: 
         repair_ref = repair_ticket.ref
     await desk.deliver()
     assert desk.unread(HANDLER) == [
-        f"🔧 {repair_ref}, the warranty repair for {other}, is closed.\n"
-        f"Please record how {other} was handled."
+        f"🔧 The warranty repair for {other} is closed.\nPlease record how {other} was handled."
     ]
+    assert repair_ref not in "".join(desk.inbox(HANDLER))
+    # Shared with them, the unit is no secret: the repair is named
+    third = await file_case(desk, OWNER2, text="Damp patch on the ceiling", place=None)
+    await record(desk, third, "2 · house quality, in the home", share="Share unit and name")
+    _, shared = await case(desk, third)
+    desk.unread(HANDLER)
+    async with desk.rt.uow() as s:
+        repair_ticket = await s.get(Ticket, shared.linked_ticket_id)
+        assert repair_ticket is not None
+        shared_ref = repair_ticket.ref
+    await desk.send(OWNER2, f"/ticket {shared_ref}")
+    await desk.press(OWNER2, "Cancel request")
+    assert desk.unread(HANDLER)[0].startswith(
+        f"🔧 {shared_ref}, the warranty repair for {third}, was cancelled by the owner."
+    )
     assert (await case(desk, other))[0].state == St.IN_HAND  # nudged, not closed for them
 
 
@@ -418,3 +433,50 @@ async def test_a_house_quality_complaint_resolved_on_the_spot_files_no_warranty_
     assert complaint.linked_ticket_id is None and ticket.state == St.ANSWERED
     async with desk.session() as s:
         assert (await s.execute(select(Ticket).where(Ticket.kind == "R"))).first() is None
+
+
+async def test_the_heads_opinion_on_a_major_case_goes_with_the_work_contact_order(
+    desk: Desk,
+) -> None:
+    # 4.2.5: 由部门第一负责人提出处理意见; 4.2.1: handled on the superior's opinion
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    ref = await file_case(desk, raised="a government office")
+    await desk.press(SUPERVISOR, "Give an opinion")
+    await desk.send(SUPERVISOR, "Visit the owner today with the security manager")
+    desk.unread(HANDLER)
+    await record(desk, ref, major="Major")
+    order = desk.unread(HANDLER)[0]
+    assert order.startswith(f"📋 Work-contact order (工作联系单) {ref}")
+    assert "📝 Opinion of Sun Boss: Visit the owner today with the security manager" in order
+    # and on the case card, which shows a handler of an anonymous case no history
+    ticket, _ = await case(desk, ref)
+    card = await desk.press_data(HANDLER, desk.emu.last(HANDLER), f"c:open:{ticket.id}")
+    assert "📝 Opinion of Sun Boss: Visit the owner today with the security manager" in card[0]
+    assert "History:" not in card[0]
+
+
+async def test_a_case_resolved_on_the_spot_but_reopened_gets_a_work_contact_order(
+    desk: Desk,
+) -> None:
+    # 4.3: an unhappy follow-up leads to real handling, not the same answer again
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    done = "Adjusted the door closer; it now closes slowly"
+    submitted = await log_case(
+        desk, HANDLER, "The lobby door slams shut on children", channel="face to face",
+        on_the_spot=done,
+    )  # fmt: skip
+    ref = submitted[0].split()[2]
+    await record(desk, ref)
+    await desk.press(RECEPTIONIST, "Confirm and tell the owner")
+    await desk.press(RECEPTIONIST, "Send the handler's result")
+    await desk.press(SUPERVISOR, "Owner not satisfied", desk.with_button(SUPERVISOR, "Owner not"))
+    await desk.send(SUPERVISOR, "The door still slams")
+    await desk.press(SUPERVISOR, "Nothing suggested")
+    assert (await case(desk, ref))[0].state == St.RECORDING
+    desk.unread(HANDLER)
+    await record(desk, ref)
+    ticket, complaint = await case(desk, ref)
+    assert ticket.state == St.IN_HAND and complaint.on_the_spot is None
+    assert desk.unread(HANDLER)[0].startswith(f"📋 Work-contact order (工作联系单) {ref}")

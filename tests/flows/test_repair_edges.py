@@ -210,3 +210,20 @@ async def test_an_overdue_job_paused_and_resumed_is_not_reported_overdue_a_secon
     await desk.press(TECH, "Resume")
     await desk.tick(timedelta(days=5))
     assert [m for m in desk.unread(OWNER) if m.startswith(late)] == []
+
+
+async def test_a_warranty_repairs_history_names_its_complaint_in_the_readers_language(
+    desk: Desk,
+) -> None:
+    from tests.flows.complaint_steps import file_case, record
+    from tests.flows.complaint_steps import staffed as complaint_office
+
+    await complaint_office(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    ref = await file_case(desk, text="Cracks in the bedroom wall since the rains", place=None)
+    await record(desk, ref, "2 · house quality, in the home")
+    await desk.send(OWNER, "/language")
+    await desk.press(OWNER, "中文")
+    card = "\n".join(await desk.send(OWNER, "/ticket R-20261127-001"))
+    assert "linked_complaint" not in card
+    assert "由投诉转来" in card
