@@ -149,16 +149,18 @@ async def units_to_inspect(
     session: AsyncSession, today: date, *, all_shut_off: bool
 ) -> list[tuple[Unit, str, int | None]]:
     """Every unit a round covers, once: (unit, reason, vacancy ticket id). A vacancy counts
-    from its start date (the weather round: as soon as its water and electricity are off)."""
+    from its start date (the weather round: as soon as its water and electricity are off),
+    also while its shut-off visit is still to be made: the flat stands empty (5.3: 100 %)."""
     out: dict[int, tuple[Unit, str, int | None]] = {}
     rows = await session.execute(
         select(Ticket, Vacancy)
         .join(Vacancy, Vacancy.ticket_id == Ticket.id)
-        .where(Ticket.state == St.VACANT.value)
+        .where(Ticket.state.in_([St.VACANT.value, St.SHUTOFF.value]))
         .order_by(Ticket.id)
     )
     for ticket, vacancy in rows.all():
-        if (all_shut_off or vacancy.start_date <= today) and ticket.unit is not None:
+        shut_off = ticket.state == St.VACANT.value
+        if ticket.unit is not None and (vacancy.start_date <= today or (all_shut_off and shut_off)):
             out.setdefault(ticket.unit.id, (ticket.unit, "vacant", ticket.id))
     for mark in await marked_units(session):
         out.setdefault(mark.unit_id, (mark.unit, mark.kind, None))

@@ -491,3 +491,17 @@ async def test_consumption_found_makes_the_time_it_was_used_in_count_as_occupied
     assert (await desk.send(CASHIER, "/fee_rate 1-2-301 2027-01-15"))[0].endswith("at 100 %.")
     assert (await desk.send(CASHIER, "/fee_rate 1-2-301 2026-12-30"))[0].endswith("at 50 %.\n"
         f"Vacancy {ref}: 50 %, 1 Dec 2026 until 31 Dec 2026.")  # fmt: skip
+
+
+async def test_a_vacancy_whose_shut_off_is_still_to_be_made_is_inspected_all_the_same(
+    desk: Desk,
+) -> None:
+    # 5.3: 100 % of the empty flats every month, the shut-off visit late or not
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await apply(desk)  # from 1 Dec
+    await approve(desk, ref)
+    assert (await ticket(desk, ref)).state == "shutoff"
+    clear(desk)
+    await desk.at(ROUND_OPENS)
+    assert "• 1-2-301 (vacant)" in desk.unread(SERVICE)[0]
