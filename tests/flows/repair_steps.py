@@ -43,5 +43,25 @@ async def file_home_repair(
     return replies[0].rsplit(" ", 1)[1]
 
 
+async def file_public_repair(
+    desk: Desk,
+    owner: int = OWNER,
+    *,
+    category: str = "Electricity",
+    text: str = "Stairwell light on floor 3 is out",
+    place: str = "Building 1, unit 2, 3rd floor",
+) -> str:
+    """Go through /repair for a public area as the owner; returns the new reference."""
+    await desk.send(owner, "/repair")
+    await desk.press(owner, "Public area")
+    await desk.press(owner, category)
+    await desk.send(owner, text)
+    await desk.press(owner, "Skip photos")
+    await desk.send(owner, place)
+    filed = await desk.press(owner, "Submit")
+    assert filed[0].startswith("✅ Your repair request has been filed. Reference: R-"), filed
+    return filed[0].rsplit(" ", 1)[1]
+
+
 async def ticket(desk: Desk, ref: str) -> Ticket:
     return await desk.ticket(ref)

@@ -433,15 +433,21 @@ async def test_unbinding_lists_the_former_owners_open_complaints_too(
         )
 
 
+async def _vacant_flat(desk: Desk) -> str:
+    """The vacancy office; the owner of 1-2-301 applied, was approved, water and power off."""
+    await vacancy_office(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await vacancy_apply(desk)
+    await vacancy_approve(desk, ref)
+    await vacancy_shut_off(desk)
+    return ref
+
+
 async def test_a_former_owners_vacancy_ends_with_the_link_and_the_flat_is_no_longer_their_news(
     database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async with Desk(database_url, clock) as desk:
-        await vacancy_office(desk)
-        await desk.owner(OWNER, lang="en")
-        ref = await vacancy_apply(desk)
-        await vacancy_approve(desk, ref)
-        await vacancy_shut_off(desk)
+        ref = await _vacant_flat(desk)
         await desk.at(datetime(2026, 12, 15, 2, tzinfo=UTC))  # 10:00 in the office
         vacancy_clear(desk)
         capsys.readouterr()
@@ -507,11 +513,7 @@ async def test_a_role_taken_away_withdraws_the_queued_round_of_empty_flats_too(
 ) -> None:
     # the round's list has no ticket: it went to them as the building's service officer
     async with Desk(database_url, clock) as desk:
-        await vacancy_office(desk)
-        await desk.owner(OWNER, lang="en")
-        ref = await vacancy_apply(desk)
-        await vacancy_approve(desk, ref)
-        await vacancy_shut_off(desk)
+        await _vacant_flat(desk)
         await desk.staff(V_SERVICE, "guard", name="Hu Area", lang="en")
         vacancy_clear(desk)
         clock.set(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))  # the round is queued at 08:30
@@ -530,11 +532,7 @@ async def test_a_former_owner_sees_their_old_vacancy_but_not_the_flats_rate_toda
     database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async with Desk(database_url, clock) as desk:
-        await vacancy_office(desk)
-        await desk.owner(OWNER, lang="en")
-        old = await vacancy_apply(desk)
-        await vacancy_approve(desk, old)
-        await vacancy_shut_off(desk)
+        old = await _vacant_flat(desk)
         # the end-date reminder reached them before the sale
         await desk.at(datetime(2027, 2, 16, 0, 30, tzinfo=UTC))
         assert desk.with_button(OWNER, "Apply again")

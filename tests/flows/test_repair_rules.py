@@ -21,6 +21,7 @@ from tests.flows.repair_steps import (
     TECH,
     TECH2,
     file_home_repair,
+    file_public_repair,
     staffed,
     ticket,
 )
@@ -211,14 +212,7 @@ async def test_a_duplicate_of_an_open_request_is_pointed_out_instead_of_filed(de
 async def test_public_repair_is_confirmed_by_the_area_service_officer(desk: Desk) -> None:
     await staffed(desk)
     await desk.owner(OWNER, lang="en")
-    await desk.send(OWNER, "/repair")
-    await desk.press(OWNER, "Public area")
-    await desk.press(OWNER, "Electricity")
-    await desk.send(OWNER, "Stairwell light on floor 3 is out")
-    await desk.press(OWNER, "Skip photos")
-    await desk.send(OWNER, "Building 1, unit 2, 3rd floor")
-    filed = await desk.press(OWNER, "Submit")
-    ref = filed[0].rsplit(" ", 1)[1]
+    ref = await file_public_repair(desk)
     await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
     assert "Location: Building 1, unit 2, 3rd floor (building 1)" in desk.unread(TECH)[-1]
     await desk.press(TECH, "Arrived")
@@ -239,13 +233,12 @@ async def test_public_repair_is_confirmed_by_the_area_service_officer(desk: Desk
 async def test_unsigned_public_repair_is_closed_and_the_supervisor_told(desk: Desk) -> None:
     await staffed(desk)
     await desk.owner(OWNER, lang="en")
-    await desk.send(OWNER, "/repair")
-    await desk.press(OWNER, "Public area")
-    await desk.press(OWNER, "Drainage")
-    await desk.send(OWNER, "Drain in the courtyard is blocked")
-    await desk.press(OWNER, "Skip photos")
-    await desk.send(OWNER, "Courtyard behind building 1")
-    ref = (await desk.press(OWNER, "Submit"))[0].rsplit(" ", 1)[1]
+    ref = await file_public_repair(
+        desk,
+        category="Drainage",
+        text="Drain in the courtyard is blocked",
+        place="Courtyard behind building 1",
+    )
     await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
     await desk.press(TECH, "Arrived")
     await desk.press(TECH, "Done")
