@@ -126,16 +126,16 @@ async def contact_for(
     is the owner in the directory (the name on their ID card, the phone on file); a tenant or
     anyone else is themselves: the landlord's name would not match the ID they show at the
     desk (seed 物品拾遗 4.4), nor the landlord's phone reach them."""
-    if unit is not None and await relation_to(session, person, unit) == "owner":
+    if unit is not None and await relation_to(session, person.id, unit.id) == "owner":
         return unit.owner_name or person.name, unit.owner_phone or person.phone
     return person.name, person.phone
 
 
-async def relation_to(session: AsyncSession, person: Person, unit: Unit) -> str | None:
+async def relation_to(session: AsyncSession, person_id: int, unit_id: int) -> str | None:
     """owner, tenant, or None when the person is not (or no longer) linked to the unit."""
     return await session.scalar(
         select(UnitBinding.relation).where(
-            UnitBinding.person_id == person.id, UnitBinding.unit_id == unit.id
+            UnitBinding.person_id == person_id, UnitBinding.unit_id == unit_id
         )
     )
 

@@ -132,7 +132,7 @@ async def reporter(session: AsyncSession, ticket: Ticket) -> str | None:
     """Who filed the repair, when that is not the unit's registered owner (see `describe`)."""
     if ticket.owner is None or ticket.unit is None:
         return None
-    if await relation_to(session, ticket.owner, ticket.unit) == "owner":
+    if await relation_to(session, ticket.owner.id, ticket.unit.id) == "owner":
         return None
     return ticket.owner.name
 

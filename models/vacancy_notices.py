@@ -9,13 +9,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import N_
 from models.notification import Msg, enqueue, msg, notify_role
 from models.people import Person, Role, staff_with_role
-from models.property import UnitBinding
+from models.property import relation_to
 from models.ticket import Ticket
 from models.vacancy import STATE_NAMES, St, Vacancy
 
@@ -85,14 +84,7 @@ async def still_owner(session: AsyncSession, ticket: Ticket, v: Vacancy) -> bool
     ended the link (``units unbind``), what happens in the flat is the new owner's business."""
     if ticket.owner_id is None:
         return False
-    linked = await session.scalar(
-        select(UnitBinding.id).where(
-            UnitBinding.unit_id == v.unit_id,
-            UnitBinding.person_id == ticket.owner_id,
-            UnitBinding.relation == "owner",
-        )
-    )
-    return linked is not None
+    return await relation_to(session, ticket.owner_id, v.unit_id) == "owner"
 
 
 def to_owner(session: AsyncSession, ticket: Ticket, body: Msg, now: datetime) -> None:
