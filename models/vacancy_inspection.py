@@ -291,7 +291,36 @@ async def open_tasks_of_round(session: AsyncSession, round_id: int) -> list[Insp
         .where(Inspection.round_id == round_id, Inspection.done_at.is_(None))
         .order_by(Inspection.building, Inspection.id)
     )
-    return list(rows.scalars().all())
+    return await _still_needed(session, list(rows.scalars().all()))
+
+
+async def _still_needed(session: AsyncSession, tasks: list[Inspection]) -> list[Inspection]:
+    """Tasks whose unit still stands empty: a vacancy that has ended since the round was handed
+    out (the owner moved back, cancelled) or a mark the admin cleared needs no inspection."""
+    vacancy_ids = {t.vacancy_id for t in tasks if t.vacancy_id is not None}
+    running: set[int] = set()
+    if vacancy_ids:
+        found = await session.execute(
+            select(Ticket.id).where(
+                Ticket.id.in_(vacancy_ids),
+                Ticket.state.in_([St.VACANT.value, St.SHUTOFF.value]),
+            )
+        )
+        running = set(found.scalars())
+    marked: set[tuple[int, str]] = set()
+    unit_ids = {t.unit_id for t in tasks if t.vacancy_id is None}
+    if unit_ids:
+        found_marks = await session.execute(
+            select(UnitMark.unit_id, UnitMark.kind).where(UnitMark.unit_id.in_(unit_ids))
+        )
+        marked = {(u, k) for u, k in found_marks.all()}
+    return [
+        t
+        for t in tasks
+        if (
+            t.vacancy_id in running if t.vacancy_id is not None else (t.unit_id, t.reason) in marked
+        )
+    ]
 
 
 async def done_tasks_of_round(session: AsyncSession, round_id: int) -> list[Inspection]:
@@ -310,7 +339,8 @@ async def open_tasks_for(session: AsyncSession, officer: Person) -> list[Inspect
         .order_by(Inspection.round_id, Inspection.id)
         .limit(200)
     )
-    return [t for t in rows.scalars().all() if officer.has_role(Role.SERVICE, t.building)]
+    mine = [t for t in rows.scalars().all() if officer.has_role(Role.SERVICE, t.building)]
+    return await _still_needed(session, mine)
 
 
 async def to_spot_check(

@@ -505,3 +505,25 @@ async def test_a_vacancy_whose_shut_off_is_still_to_be_made_is_inspected_all_the
     clear(desk)
     await desk.at(ROUND_OPENS)
     assert "• 1-2-301 (vacant)" in desk.unread(SERVICE)[0]
+
+
+async def test_a_flat_no_longer_empty_drops_out_of_the_months_outstanding_inspections(
+    desk: Desk,
+) -> None:
+    # the round was handed out; then the owner cancelled (moved back) and a mark was cleared
+    ref = await _office(desk)
+    await desk.at(ROUND_OPENS)
+    await desk.at(datetime(2026, 12, 10, 2, tzinfo=UTC))
+    await desk.send(OWNER, f"/ticket {ref}")
+    await desk.press(OWNER, "Cancel application")
+    await desk.press(OWNER, "Yes, cancel it")
+    await desk.send(ADMIN, "/mark_unit 2-1-101 clear")
+    listing = (await desk.send(SERVICE, "/inspections"))[0]
+    assert listing.startswith("Inspections waiting for you: 2")
+    assert "1-2-301" not in listing
+    await desk.at(MONTH_END)
+    overdue = [m for m in _overdue(desk) if m.startswith("🚨 Not inspected")]
+    assert overdue == [
+        "🚨 Not inspected by 31 Dec 2026, 17:30 (monthly inspection): 2 units\n"
+        "• 1-1-101 (unsold), building 1\n• 1-B-001 (basement), building 1"
+    ]
