@@ -43,6 +43,18 @@ async def file_home_repair(
     return replies[0].rsplit(" ", 1)[1]
 
 
+async def dispatched_to_zhang(desk: Desk, *, arrived: bool = False) -> str:
+    """A staffed office; the owner's in-home repair dispatched to the technician Zhang Wei,
+    who has arrived if `arrived`. Returns its reference."""
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await file_home_repair(desk, photos=0)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    if arrived:
+        await desk.press(TECH, "Arrived")
+    return ref
+
+
 async def file_public_repair(
     desk: Desk,
     owner: int = OWNER,

@@ -20,6 +20,7 @@ from tests.flows.repair_steps import (
     RECEPTIONIST,
     SUPERVISOR,
     TECH,
+    dispatched_to_zhang,
     file_home_repair,
     staffed,
 )
@@ -155,20 +156,11 @@ async def test_an_import_that_changes_a_linked_units_owner_points_at_unbind(
 # --- staff ------------------------------------------------------------------------------------
 
 
-async def _dispatched_to_zhang(desk: Desk) -> str:
-    """A staffed office and an owner's repair dispatched to the technician Zhang Wei."""
-    await staffed(desk)
-    await desk.owner(OWNER, lang="en")
-    ref = await file_home_repair(desk, photos=0)
-    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
-    return ref
-
-
 async def test_a_leaving_technician_must_hand_over_their_jobs_then_loses_every_staff_power(
     database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async with Desk(database_url, clock) as desk:
-        ref = await _dispatched_to_zhang(desk)
+        ref = await dispatched_to_zhang(desk)
         capsys.readouterr()
 
         # a job dispatched to them by name would be stranded: refused, nothing changed
@@ -219,7 +211,7 @@ async def test_a_job_done_and_waiting_for_the_owner_does_not_keep_a_technician_o
     database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async with Desk(database_url, clock) as desk:
-        ref = await _dispatched_to_zhang(desk)
+        ref = await dispatched_to_zhang(desk)
         await desk.press(TECH, "Accept")
         await desk.press(TECH, "Arrived")
         assert await _cli("staff", "remove", "--telegram-id", str(TECH)) == 1

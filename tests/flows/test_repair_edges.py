@@ -12,6 +12,7 @@ from tests.flows.repair_steps import (
     SERVICE,
     TECH,
     TECH2,
+    dispatched_to_zhang,
     file_home_repair,
     file_public_repair,
     staffed,
@@ -20,16 +21,6 @@ from tests.flows.repair_steps import (
 
 MIN = timedelta(minutes=1)
 TENANT = 1201
-
-
-async def _on_site(desk: Desk) -> str:
-    """An owner's in-home repair, dispatched to Zhang Wei, who has arrived."""
-    await staffed(desk)
-    await desk.owner(OWNER, lang="en")
-    ref = await file_home_repair(desk, photos=0)
-    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
-    await desk.press(TECH, "Arrived")
-    return ref
 
 
 async def _public_repair_done(desk: Desk) -> str:
@@ -68,7 +59,7 @@ async def test_a_fee_recorded_after_done_is_put_before_the_owner_again_before_th
     desk: Desk,
 ) -> None:
     # seed ch.3 steps 1, 5-6: the owner is told the amount and signs the 维修单 with it
-    ref = await _on_site(desk)
+    ref = await dispatched_to_zhang(desk, arrived=True)
     await desk.send(TECH, f"/ticket {ref}")
     await desk.press(TECH, "Done")  # from the card: the work order keeps its buttons
     asked = desk.unread(OWNER)[-1]
@@ -138,7 +129,7 @@ async def test_an_appointment_that_passed_while_the_form_was_open_is_asked_again
 
 async def test_a_job_waiting_for_parts_is_given_to_another_technician(desk: Desk) -> None:
     # the way a technician's held work is moved on (ill, leaving: README, staff remove)
-    ref = await _on_site(desk)
+    ref = await dispatched_to_zhang(desk, arrived=True)
     await desk.press(TECH, "Waiting for parts")
     await desk.send(TECH, "Valve DN15 ordered")
     desk.unread(TECH)
@@ -193,7 +184,7 @@ async def test_a_tenants_repair_tells_the_desk_and_technician_who_reported_it(
 async def test_an_overdue_job_paused_and_resumed_is_not_reported_overdue_a_second_time(
     desk: Desk,
 ) -> None:
-    ref = await _on_site(desk)
+    ref = await dispatched_to_zhang(desk, arrived=True)
     await desk.tick(timedelta(days=3))  # 24 office hours gone: the office and owner are told
     late = f"We are sorry: your repair {ref} is taking longer than it should"
     assert [m for m in desk.unread(OWNER) if m.startswith(late)]

@@ -20,6 +20,7 @@ from tests.flows.repair_steps import (
     SUPERVISOR,
     TECH,
     TECH2,
+    dispatched_to_zhang,
     file_home_repair,
     file_public_repair,
     staffed,
@@ -96,11 +97,7 @@ async def test_a_stale_dispatch_button_cannot_take_the_job_from_its_technician(
 
 
 async def test_not_fixed_reopens_the_repair_and_alerts_the_receptionists(desk: Desk) -> None:
-    await staffed(desk)
-    await desk.owner(OWNER, lang="en")
-    ref = await file_home_repair(desk, photos=0)
-    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
-    await desk.press(TECH, "Arrived")
+    ref = await dispatched_to_zhang(desk, arrived=True)
     await desk.press(TECH, "Done")
     desk.unread(RECEPTIONIST)
     await desk.press(OWNER, "Not fixed")
@@ -115,11 +112,7 @@ async def test_not_fixed_reopens_the_repair_and_alerts_the_receptionists(desk: D
 
 
 async def test_unhappy_follow_up_reopens_to_the_maintenance_team(desk: Desk) -> None:
-    await staffed(desk)
-    await desk.owner(OWNER, lang="en")
-    ref = await file_home_repair(desk, photos=0)
-    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
-    await desk.press(TECH, "Arrived")
+    ref = await dispatched_to_zhang(desk, arrived=True)
     await desk.press(TECH, "Done")
     await desk.press(OWNER, "Confirm and rate")
     await desk.press(OWNER, "★★")
@@ -132,11 +125,7 @@ async def test_unhappy_follow_up_reopens_to_the_maintenance_team(desk: Desk) -> 
 async def test_a_reopened_repair_is_signed_and_commented_afresh_on_its_second_visit(
     desk: Desk,
 ) -> None:
-    await staffed(desk)
-    await desk.owner(OWNER, lang="en")
-    ref = await file_home_repair(desk, photos=0)
-    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
-    await desk.press(TECH, "Arrived")
+    ref = await dispatched_to_zhang(desk, arrived=True)
     await desk.press(TECH, "Done")
     await desk.press(OWNER, "Confirm and rate")
     await desk.press(OWNER, "★★")
@@ -328,10 +317,7 @@ async def test_a_notice_for_a_role_nobody_holds_goes_to_the_supervisors(desk: De
 
 
 async def test_reassigning_to_the_same_technician_is_refused_clearly(desk: Desk) -> None:
-    await staffed(desk)
-    await desk.owner(OWNER, lang="en")
-    ref = await file_home_repair(desk, photos=0)
-    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    ref = await dispatched_to_zhang(desk)
     t = await ticket(desk, ref)
     tech = await desk.person(TECH)
     await desk.press_data(RECEPTIONIST, desk.emu.last(RECEPTIONIST), f"r:rsg:{t.id}:{tech.id}")
@@ -383,11 +369,7 @@ async def test_a_charged_repair_shows_its_fees_and_is_filed_only_once_they_are_a
 
 async def test_the_cashier_marks_a_fees_invoice_delivered_once(desk: Desk) -> None:
     # Seed ch.3 step 5: fees charged on site are invoiced to the owner; the cashier says when.
-    await staffed(desk)
-    await desk.owner(OWNER, lang="en")
-    ref = await file_home_repair(desk, photos=0)
-    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
-    await desk.press(TECH, "Arrived")
+    ref = await dispatched_to_zhang(desk, arrived=True)
     await desk.press(TECH, "Record fee")
     await desk.send(TECH, "50")
     await desk.send(TECH, "labour")
