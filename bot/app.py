@@ -56,6 +56,7 @@ def add_handlers(app: Application) -> None:
         "help": onboarding.help_command,
         "language": onboarding.language,
         "cancel": onboarding.cancel,
+        "phone": onboarding.phone,
         "my": tickets.my,
         "queue": tickets.queue,
         "ticket": tickets.ticket,

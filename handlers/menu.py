@@ -16,6 +16,7 @@ OWNER_COMMANDS = [
     ("vacancy", N_("Apply for vacancy status (空置房)")),
     ("lost", N_("Lost and found")),
     ("my", N_("My units and requests")),
+    ("phone", N_("The phone number the office calls you on")),
 ]
 STAFF_COMMANDS = [
     ("queue", N_("My open work")),

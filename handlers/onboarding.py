@@ -1,4 +1,4 @@
-"""Binding with a one-time code, /help, /language and /cancel."""
+"""Binding with a one-time code, /help, /language, /phone and /cancel."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ from datetime import timedelta
 
 from handlers import forms
 from handlers.base import REFUSALS, Ctx, desk
+from handlers.common import require_owner
 from handlers.menu import help_message, publish_chat_commands
 from models.base import DomainError
 from models.invite import looks_like_code, redeem, used_by
 from models.notification import N_, Msg
-from models.property import contact_for, units_of
+from models.property import contact_for, normalize_phone, relation_to, units_of
 from models.system import blocked_until, clear, count_failure
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
@@ -76,12 +77,14 @@ async def start(ctx: Ctx) -> None:
     person = result.person
     ctx.person = person
     if result.unit is not None:
-        name, _ = await contact_for(ctx.session, person, result.unit)
+        name, phone = await contact_for(ctx.session, person, result.unit)
         ctx.reply(
             N_("Welcome, {name}! You are now linked to unit {unit}."),
             name=name,
             unit=result.unit.code,
         )
+        if phone is None:  # a tenant or family member: not in the office's register
+            ctx.reply(ASK_PHONE)
     else:
         ctx.reply(
             N_("Welcome, {name}! You are now registered as property staff."), name=person.name
@@ -89,6 +92,51 @@ async def start(ctx: Ctx) -> None:
     units = [u.code for u in await units_of(ctx.session, person)]
     ctx.reply(help_message(bool(units), person.is_staff, units, _roles(ctx)))
     await _menu_later(ctx)
+
+
+ASK_PHONE = N_(
+    "The office has no phone number for you. So that the technician and the front desk can "
+    "call you back, please send it like this: /phone 13912345678"
+)
+
+
+@desk
+async def phone(ctx: Ctx) -> None:
+    """/phone [NUMBER]: the number the office calls this person on. Tenants and family members
+    are not in the office's register (`units import`), so a technician or the front desk could
+    not reach them; a registered owner's register entry stays what staff see."""
+    if not ctx.person.is_staff and not await require_owner(ctx):
+        return
+    if ctx.args:
+        raw = " ".join(ctx.args)
+        digits = normalize_phone(raw)
+        if digits is None:
+            ctx.reply(
+                N_(
+                    "“{text}” is not a phone number. Please send a mobile number (11 digits) or "
+                    "a landline with its area code, like this: /phone 13912345678"
+                ),
+                text=raw[:40],
+            )
+            return
+        ctx.person.phone = digits
+        ctx.reply(N_("Saved: the office will call you on {phone}."), phone=digits)
+    elif ctx.person.phone:
+        ctx.reply(N_("The office calls you on {phone}."), phone=ctx.person.phone)
+        ctx.reply(N_("To change it, send: /phone 13912345678"))
+    else:
+        ctx.reply(ASK_PHONE)
+    for unit in await units_of(ctx.session, ctx.person):
+        registered = unit.owner_phone
+        if registered and await relation_to(ctx.session, ctx.person.id, unit.id) == "owner":
+            ctx.reply(
+                N_(
+                    "For unit {unit} the office's register has {phone}; staff call that "
+                    "number. To change it there, please tell the front desk."
+                ),
+                unit=unit.code,
+                phone=registered,
+            )
 
 
 @desk

@@ -20,7 +20,6 @@ from models.complaint import (
     require,
     require_state,
     sees_everything,
-    unit_of,
 )
 from models.complaint_handling import linked_ref, opinions
 from models.notification import Msg
@@ -66,7 +65,7 @@ async def card(session: AsyncSession, ticket_id: int, viewer: Person) -> tuple[T
         return ticket, _for_the_owner(ticket, complaint), False
     require(may_see(viewer, ticket, complaint))
     full = sees_everything(viewer, complaint)
-    out = notices.describe(ticket, complaint, await unit_of(session, complaint), full=full)
+    out = await notices.entry(session, ticket, complaint, full=full)
     if complaint.due_at is not None and ticket.state == St.IN_HAND:
         holder = ticket.assignee.name if ticket.assignee else "—"
         out.add(N_("With {name}, due by {time}"), name=holder, time=complaint.due_at)

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import complaint_notices as notices
 from models.base import N_, DomainError
-from models.complaint import Complaint, St, load, unit_of
+from models.complaint import Complaint, St, load
 from models.deadline import Due, on_due
 from models.env import Env
 from models.notification import Msg, enqueue, msg, notify_role
@@ -84,9 +84,7 @@ async def _classify_due(session: AsyncSession, d: Due, now: datetime, env: Env) 
         what=notices.what(ticket, complaint),
         late=notices.duration(now - d.created_at),
     )
-    body.lines += notices.describe(
-        ticket, complaint, await unit_of(session, complaint), full=True
-    ).lines
+    body.lines += (await notices.entry(session, ticket, complaint, full=True)).lines
     body.photos = []
     note = N_("The front desk has been reminded; please see that it is recorded.")
     await _chase_desk(

@@ -68,7 +68,7 @@ async def file(
         else N_("🆕 New complaint: {ref}"),
         ref=ticket.ref,
     )
-    body.lines += notices.describe(ticket, complaint, unit, full=True).lines
+    body.lines += (await notices.entry(session, ticket, complaint, full=True)).lines
     if complaint.received_at is not None and passed_on_late(complaint, now, env):
         body.add(
             N_(
@@ -96,7 +96,7 @@ async def file(
             name=filer.name,
             ref=ticket.ref,
         )
-        report.lines += notices.describe(ticket, complaint, unit, full=True).lines
+        report.lines += (await notices.entry(session, ticket, complaint, full=True)).lines
         report.photos = []
         await notify_role(
             session, Role.SUPERVISOR, report, now, building=complaint.building, ticket_id=ticket.id
@@ -142,7 +142,7 @@ async def major_report(
         ref=ticket.ref,
         what=notices.what(ticket, complaint),
     )
-    body.lines += notices.describe(ticket, complaint, unit, full=True).lines
+    body.lines += (await notices.entry(session, ticket, complaint, full=True)).lines
     body.photos = []
     body.button_row(
         (N_("Give an opinion"), notices.data("opn", ticket)), notices.open_button(ticket)

@@ -27,6 +27,7 @@ from models.deadline import settle
 from models.env import Env
 from models.notification import Msg, enqueue, msg
 from models.people import Person, Role, staff_with_role
+from models.property import reporter_for
 from models.ticket import Ticket
 
 DELEGATE_ROLES = (Role.SUPERVISOR, Role.RECEPTIONIST, Role.SERVICE)
@@ -131,11 +132,13 @@ async def delegate(
     if person is None:
         raise DomainError("stale")
     assign_delegate(ticket, complaint, actor, person, now)
+    unit = await unit_of(session, complaint)
     task = notices.followup_task(
         ticket,
         complaint,
-        await unit_of(session, complaint),
+        unit,
         (complaint.resolved_at or now) + env.complaint.followup_limit,
+        reporter=await reporter_for(session, ticket.owner, unit),
         head=False,
     )
     task.lines.insert(0, (N_("{name} asks you to make this follow-up call."), {"name": actor.name}))
@@ -197,9 +200,7 @@ async def follow_up(
         return ticket
     reopened = msg(N_("🔁 Reopened after the follow-up: {ref}"), ref=ticket.ref)
     reopened.lines += body.lines[1:]
-    reopened.lines += notices.describe(
-        ticket, complaint, await unit_of(session, complaint), full=True
-    ).lines
+    reopened.lines += (await notices.entry(session, ticket, complaint, full=True)).lines
     notices.classify_buttons(ticket, reopened)
     await to_role(session, Role.RECEPTIONIST, ticket, complaint, reopened, now)
     return ticket

@@ -25,6 +25,7 @@ from models.deadline import schedule, settle
 from models.env import Env
 from models.notification import Msg, enqueue, msg, notify_role
 from models.people import Person, Role
+from models.property import reporter_for
 from models.ticket import Ticket, TicketEvent
 
 
@@ -60,9 +61,7 @@ async def ask_superior(
             N_("This comes {late} after the order; the rule is within 2 office hours."),
             late=notices.duration(now - (complaint.order_sent_at or now)),
         )
-    body.lines += notices.describe(
-        ticket, complaint, await unit_of(session, complaint), full=True
-    ).lines
+    body.lines += (await notices.entry(session, ticket, complaint, full=True)).lines
     body.photos = []
     body.button_row((N_("Give an opinion"), notices.data("opn", ticket)))
     await to_role(session, Role.SUPERVISOR, ticket, complaint, body, now)
@@ -171,11 +170,13 @@ async def order_for(
     sent_back: str | None = None,
 ) -> Msg:
     """The work-contact order as it goes out now (new, given to someone else, sent back)."""
+    unit = await unit_of(session, complaint)
     return notices.order(
         ticket,
         complaint,
-        await unit_of(session, complaint),
+        unit,
         linked if linked is not None else await linked_ref(session, complaint),
+        reporter=await reporter_for(session, ticket.owner, unit),
         sent_back=sent_back,
         opinions=await opinions(session, ticket),
     )
@@ -234,8 +235,13 @@ async def resolve(
             now,
         )
     if not suggestion:
+        unit = await unit_of(session, complaint)
         task = notices.followup_task(
-            ticket, complaint, await unit_of(session, complaint), now + env.complaint.followup_limit
+            ticket,
+            complaint,
+            unit,
+            now + env.complaint.followup_limit,
+            reporter=await reporter_for(session, ticket.owner, unit),
         )
         await to_role(session, Role.SUPERVISOR, ticket, complaint, task, now)
     return ticket

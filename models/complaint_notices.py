@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from models.base import N_
-from models.complaint import CHANNELS, RAISED_WITH, Complaint, St, class_label
+from models.complaint import CHANNELS, RAISED_WITH, Complaint, St, class_label, unit_of
 from models.notification import Msg, msg
 from models.people import Person
-from models.property import Unit
+from models.property import Reporter, Unit, reporter_for
 from models.ticket import Kind, Ticket
 
 CLASS_BUTTONS = [
@@ -53,9 +55,18 @@ def duration(delta: timedelta) -> Msg:
     return msg(N_("{minutes} min"), minutes=mins)
 
 
-def describe(ticket: Ticket, complaint: Complaint, unit: Unit | None, *, full: bool) -> Msg:
+def describe(
+    ticket: Ticket,
+    complaint: Complaint,
+    unit: Unit | None,
+    *,
+    full: bool,
+    reporter: Reporter | None,
+) -> Msg:
     """The 业主投诉/建议处理记录表 entry. `full` (front desk, heads, executives, follow-up
-    delegate) adds the owner's contact; otherwise the unit and name appear only if shared."""
+    delegate) adds the owner's contact; otherwise the unit and name appear only if shared.
+    `reporter` (`property.reporter_for`) is who raised it when that is not the registered
+    owner: a tenant's case is answered and followed up with the tenant, not the landlord."""
     out = Msg().add(N_("{ref} · {what}"), ref=ticket.ref, what=what(ticket, complaint))
     if complaint.raised_with:
         out.add(
@@ -67,11 +78,19 @@ def describe(ticket: Ticket, complaint: Complaint, unit: Unit | None, *, full: b
     show_unit = full or complaint.share_unit
     if show_unit and unit is not None:
         out.add(N_("Unit: {unit}"), unit=unit.code)
-    owner = ticket.owner
+    owner = ticket.owner if reporter is None else None
     name = (unit.owner_name if unit else None) or (owner.name if owner else None)
     if full:
         phone = (unit.owner_phone if unit else None) or (owner.phone if owner else None)
         out.add(N_("Owner: {name}, phone {phone}"), name=name or "—", phone=phone or "—")
+        if reporter is not None:
+            out.add(
+                N_("Raised by {name}, not the registered owner, phone {phone}"),
+                name=reporter.name,
+                phone=reporter.phone or "—",
+            )
+    elif show_unit and reporter is not None:
+        out.add(N_("Raised by {name}, not the registered owner"), name=reporter.name)
     elif show_unit and name:
         out.add(N_("Owner: {name}"), name=name)
     if complaint.channel != "bot":
@@ -85,6 +104,13 @@ def describe(ticket: Ticket, complaint: Complaint, unit: Unit | None, *, full: b
         out.add(N_("Resolved on the spot: {text}"), text=complaint.on_the_spot)
     out.photos = list(complaint.photos)
     return out
+
+
+async def entry(session: AsyncSession, ticket: Ticket, complaint: Complaint, *, full: bool) -> Msg:
+    """`describe` with the case's unit and reporter looked up."""
+    unit = await unit_of(session, complaint)
+    reporter = await reporter_for(session, ticket.owner, unit)
+    return describe(ticket, complaint, unit, full=full, reporter=reporter)
 
 
 def answer_lines(complaint: Complaint) -> Msg:
@@ -115,6 +141,7 @@ def order(
     unit: Unit | None,
     linked_ref: str | None,
     *,
+    reporter: Reporter | None,
     sent_back: str | None = None,
     opinions: Sequence[tuple[str, str]] = (),
 ) -> Msg:
@@ -128,7 +155,7 @@ def order(
     else:
         body = msg(N_("📋 Work-contact order (工作联系单) {ref}"), ref=ticket.ref)
     body.add(N_("Handle it and reply by {time}."), time=complaint.due_at)
-    body.lines += describe(ticket, complaint, unit, full=False).lines
+    body.lines += describe(ticket, complaint, unit, full=False, reporter=reporter).lines
     body.photos = list(complaint.photos)
     if linked_ref and complaint.share_unit:  # the repair names the unit and the owner
         body.add(N_("Linked warranty repair: {ref}"), ref=linked_ref)
@@ -154,7 +181,13 @@ def opinion_lines(opinions: Sequence[tuple[str, str]]) -> Msg:
 
 
 def followup_task(
-    ticket: Ticket, complaint: Complaint, unit: Unit | None, due: datetime, *, head: bool = True
+    ticket: Ticket,
+    complaint: Complaint,
+    unit: Unit | None,
+    due: datetime,
+    *,
+    reporter: Reporter | None,
+    head: bool = True,
 ) -> Msg:
     body = msg(
         N_(
@@ -164,7 +197,7 @@ def followup_task(
         ref=ticket.ref,
         time=due,
     )
-    body.lines += describe(ticket, complaint, unit, full=True).lines
+    body.lines += describe(ticket, complaint, unit, full=True, reporter=reporter).lines
     body.lines += answer_lines(complaint).lines
     if complaint.explanation:
         body.add(N_("Told the owner: {text}"), text=complaint.explanation)

@@ -131,6 +131,26 @@ async def contact_for(
     return person.name, person.phone
 
 
+@dataclass(frozen=True)
+class Reporter:
+    """Someone acting for a unit who is not its registered owner: a tenant, a family member,
+    a former owner still in the bot. The one at home, and the one the office calls back."""
+
+    name: str
+    phone: str | None
+
+
+async def reporter_for(
+    session: AsyncSession, person: Person | None, unit: Unit | None
+) -> Reporter | None:
+    """Who filed a case for `unit`, when that is not its registered owner; None otherwise."""
+    if person is None or unit is None:
+        return None
+    if await relation_to(session, person.id, unit.id) == "owner":
+        return None
+    return Reporter(person.name, person.phone)
+
+
 async def relation_to(session: AsyncSession, person_id: int, unit_id: int) -> str | None:
     """owner, tenant, or None when the person is not (or no longer) linked to the unit."""
     return await session.scalar(

@@ -15,7 +15,7 @@ from models.base import N_
 from models.env import Env
 from models.notification import Localized, Money, Msg, enqueue, msg, notify_role
 from models.people import Person, Role, staff_with_role
-from models.property import relation_to
+from models.property import Reporter, reporter_for
 from models.repair import STATE_NAMES, Fee, Material, Repair, open_jobs_of
 from models.ticket import Ticket
 
@@ -27,11 +27,11 @@ def data(action: str, ticket: Ticket, arg: int | str | None = None) -> str:
 
 
 def describe(
-    ticket: Ticket, repair: Repair, env: Env, *, contact: bool, reporter: str | None = None
+    ticket: Ticket, repair: Repair, env: Env, *, contact: bool, reporter: Reporter | None = None
 ) -> Msg:
     """The 维修单 body. `contact` adds the owner's name and phone (staff whose work needs it),
-    and `reporter`, the name of whoever filed it when that is not the registered owner (a
-    tenant, a family member): the one at home, who may not be the one on file."""
+    and `reporter`, whoever filed it when that is not the registered owner (a tenant, a family
+    member), with their own phone: the one at home, who may not be the one on file."""
     cat = env.repair.category(repair.category)
     out = Msg()
     out.add(
@@ -57,7 +57,7 @@ def describe(
             phone=phone or ticket.owner.phone or "—",
         )
         if reporter is not None:
-            out.add(N_("Reported by {name}, not the registered owner"), name=reporter)
+            out.lines += reported_by(reporter).lines
     if repair.scope == "home":
         if repair.appointment_at:
             out.add(N_("Appointment: {time}"), time=repair.appointment_at)
@@ -128,16 +128,21 @@ async def filed(
     )
 
 
-async def reporter(session: AsyncSession, ticket: Ticket) -> str | None:
+async def reporter(session: AsyncSession, ticket: Ticket) -> Reporter | None:
     """Who filed the repair, when that is not the unit's registered owner (see `describe`)."""
-    if ticket.owner is None or ticket.unit is None:
-        return None
-    if await relation_to(session, ticket.owner.id, ticket.unit.id) == "owner":
-        return None
-    return ticket.owner.name
+    return await reporter_for(session, ticket.owner, ticket.unit)
 
 
-def work_order(ticket: Ticket, repair: Repair, env: Env, reporter: str | None = None) -> Msg:
+def reported_by(who: Reporter) -> Msg:
+    """The line naming a reporter who is not the registered owner, with their own phone."""
+    return msg(
+        N_("Reported by {name}, not the registered owner, phone {phone}"),
+        name=who.name,
+        phone=who.phone or "—",
+    )
+
+
+def work_order(ticket: Ticket, repair: Repair, env: Env, reporter: Reporter | None = None) -> Msg:
     """The technician's 维修单 with the actions of the job."""
     body = Msg().add(N_("📋 Work order (维修单) {ref} — assigned to you"), ref=ticket.ref)
     body.lines += describe(ticket, repair, env, contact=True, reporter=reporter).lines

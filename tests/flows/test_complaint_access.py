@@ -12,6 +12,7 @@ from tests.flows.complaint_steps import (
     OWNER2,
     PHONE,
     RECEPTIONIST,
+    SUPERVISOR,
     TECH,
     case,
     file_case,
@@ -20,6 +21,7 @@ from tests.flows.complaint_steps import (
 )
 from tests.flows.harness import Desk
 
+TENANT = 1003
 NOT_ALLOWED = "You are not allowed to do this."
 STALE = "This button is out of date. Nothing was changed."
 
@@ -178,3 +180,37 @@ async def test_an_owner_opens_their_own_complaint_and_sees_the_offices_answer(
     await desk.send(OWNER, "/my")
     assert (await desk.press_data(OWNER, desk.emu.last(OWNER), f"t:{ticket.id}")) == card
     assert await desk.send(OWNER2, f"/ticket {ref}") == [f"No ticket {ref} was found among yours."]
+
+
+async def test_a_tenants_complaint_is_shown_and_followed_up_under_the_tenants_name(
+    desk: Desk,
+) -> None:
+    # The landlord on file did not complain: the desk, the person responsible (when shared)
+    # and the follow-up must reach the tenant who did, not call the landlord about it.
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    desk.emu.add_user(TENANT, "Chen Jing", "en")
+    await desk.send(TENANT, f"/start {await desk.invite('1-2-301', relation='tenant')}")
+    desk.unread(RECEPTIONIST)
+    ref = await file_case(desk, owner=TENANT, text="The lift has been stuck for two days")
+    new = desk.unread(RECEPTIONIST)[0]
+    assert (
+        f"Owner: 李伟, phone {PHONE}\nRaised by Chen Jing, not the registered owner, phone —"
+    ) in new
+    await record(desk, ref, share="Share unit and name")
+    order = next(m for m in desk.inbox(HANDLER) if m.startswith("📋"))
+    assert "Raised by Chen Jing, not the registered owner" in order
+    assert "李伟" not in order and PHONE not in order
+    await desk.send(TENANT, "/phone 13912345678")  # given later: the follow-up has it
+    await desk.press(HANDLER, "Record handling and result")
+    await desk.send(HANDLER, "Lift company called")
+    await desk.send(HANDLER, "Repaired the same afternoon")
+    await desk.press(RECEPTIONIST, "Confirm and tell the owner")
+    await desk.press(RECEPTIONIST, "Send the handler's result")
+    assert "Repaired the same afternoon" in desk.inbox(TENANT)[-1]
+    assert not any(ref in m for m in desk.inbox(OWNER))
+    task = next(m for m in desk.inbox(SUPERVISOR) if m.startswith("📞"))
+    assert "Raised by Chen Jing, not the registered owner, phone 13912345678" in task
+    # the landlord's own case carries no such line
+    own = await file_case(desk, text="Someone parks in my space")
+    assert own != ref and "Raised by" not in desk.unread(RECEPTIONIST)[0]

@@ -79,7 +79,9 @@ async def test_start_without_a_code_explains_how_to_get_one(desk: Desk) -> None:
     assert "验证码印在入住资料中" in replies[0] and "/start 验证码" in replies[0]
 
 
-@pytest.mark.parametrize("command", ["/repair", "/complain", "/vacancy", "/lost", "/my"])
+@pytest.mark.parametrize(
+    "command", ["/repair", "/complain", "/vacancy", "/lost", "/my", "/phone 13912345678"]
+)
 async def test_unbound_user_cannot_use_owner_services(desk: Desk, command: str) -> None:
     desk.emu.add_user(OTHER, "New", "en")
     replies = await desk.send(OTHER, command)
@@ -197,3 +199,46 @@ async def test_role_specific_commands_appear_only_for_their_roles(desk: Desk) ->
     assert "/weather_alert" in supervisor_help and "/cases" in supervisor_help
     assert "/weather_alert" not in technician_help and "/mark_unit" not in technician_help
     assert "/queue" in technician_help and "/found" in technician_help
+
+
+async def test_a_tenant_gives_the_office_a_phone_number_and_an_owner_keeps_the_register(
+    desk: Desk,
+) -> None:
+    # A tenant is not in the office's register: without /phone nobody could call them back.
+    desk.emu.add_user(OTHER, "Chen Jing", "en")
+    replies = await desk.send(OTHER, f"/start {await desk.invite('1-2-301', relation='tenant')}")
+    assert replies[0] == "Welcome, Chen Jing! You are now linked to unit 1-2-301."
+    assert replies[1] == (
+        "The office has no phone number for you. So that the technician and the front desk "
+        "can call you back, please send it like this: /phone 13912345678"
+    )
+    assert await desk.send(OTHER, "/phone call me at home") == [
+        "“call me at home” is not a phone number. Please send a mobile number (11 digits) or "
+        "a landline with its area code, like this: /phone 13912345678"
+    ]
+    assert await desk.send(OTHER, "/phone 1391234") == [
+        "“1391234” is not a phone number. Please send a mobile number (11 digits) or a "
+        "landline with its area code, like this: /phone 13912345678"
+    ]
+    async with desk.session() as s:
+        person = await person_by_telegram(s, OTHER)
+        assert person is not None and person.phone is None
+    assert await desk.send(OTHER, "/phone +86 139-1234-5678") == [
+        "Saved: the office will call you on 13912345678."
+    ]
+    assert await desk.send(OTHER, "/phone") == [
+        "The office calls you on 13912345678.",
+        "To change it, send: /phone 13912345678",
+    ]
+    async with desk.session() as s:
+        person = await person_by_telegram(s, OTHER)
+        assert person is not None and person.phone == "13912345678"
+    # The registered owner is greeted without the request; staff call the register's number.
+    desk.emu.add_user(OWNER, "Li", "en")
+    greeting = await desk.send(OWNER, f"/start {await desk.invite('1-2-301')}")
+    assert "/phone 13912345678" not in greeting[1]
+    assert await desk.send(OWNER, "/phone 13700000000") == [
+        "Saved: the office will call you on 13700000000.",
+        "For unit 1-2-301 the office's register has 13800000000; staff call that number. To "
+        "change it there, please tell the front desk.",
+    ]

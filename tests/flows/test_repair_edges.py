@@ -171,11 +171,17 @@ async def test_a_tenants_repair_tells_the_desk_and_technician_who_reported_it(
     desk.emu.add_user(TENANT, "Chen Jing", "en")
     await desk.send(TENANT, f"/start {await desk.invite('1-2-301', relation='tenant')}")
     desk.unread(RECEPTIONIST)
+    await desk.send(TENANT, "/phone 13912345678")  # the one the technician calls
     ref = await file_home_repair(desk, owner=TENANT, photos=0)
     new = desk.unread(RECEPTIONIST)[0]
-    assert "Owner: 李伟, phone 13800000000\nReported by Chen Jing, not the registered owner" in new
+    assert (
+        "Owner: 李伟, phone 13800000000\n"
+        "Reported by Chen Jing, not the registered owner, phone 13912345678"
+    ) in new
     await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
-    assert "Reported by Chen Jing, not the registered owner" in desk.unread(TECH)[0]
+    assert (
+        "Reported by Chen Jing, not the registered owner, phone 13912345678" in desk.unread(TECH)[0]
+    )
     # the owner's own request has no such line
     own = await file_home_repair(desk, owner=OWNER, text="The bathroom fan rattles", photos=0)
     assert own != ref and "Reported by" not in desk.unread(RECEPTIONIST)[0]
