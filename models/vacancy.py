@@ -73,6 +73,9 @@ ACTION_NAMES = {
     PASSED: N_("passed to the unit's other owner (the office ended the applicant's link)"),
     "term_ended": N_("vacancy period ended"),
     "occupied": N_("consumption found: the unit is in use"),
+    "used_before_end": N_(
+        "consumption found at the restore visit: counted as occupied from the previous reading"
+    ),
     "lapsed": N_("lapsed"),
     "reminded": N_("owner reminded of the end date"),
     "will_end": N_("owner will let it end"),

@@ -200,6 +200,62 @@ async def rate_change(
     await to_role(session, Role.CASHIER, ticket, v, body, now)
 
 
+async def tell_occupied(
+    session: AsyncSession,
+    ticket: Ticket,
+    v: Vacancy,
+    water: Decimal,
+    electricity: Decimal,
+    since: datetime | None,
+    now: datetime,
+    *,
+    at_restore: bool = False,
+) -> None:
+    """5.2.6: owner and cashier are told, with the numbers, that the fee is back to 100 %
+    (视为入住收费), found at a monthly inspection or, `at_restore`, at the restore visit that
+    ends the vacancy (the owner only while the unit is still theirs)."""
+    unit = ticket.unit.code if ticket.unit else "—"
+    numbers = msg(
+        N_(
+            "water {water} t and electricity {electricity} kWh used since {since} "
+            "(the limits are 1 t and 5 kWh a month)"
+        ),
+        water=water,
+        electricity=electricity,
+        since=since,
+    )
+    if not at_restore:
+        told = N_(
+            "The meter readings of {unit} show {numbers}. Under the vacancy rules the unit "
+            "counts as occupied: {ref} has ended and property fee and shared utilities are at "
+            "100 % as of {day}."
+        )
+    else:
+        told = N_(
+            "The meter readings taken when the water and electricity of {unit} were turned "
+            "back on show {numbers}. Under the vacancy rules the unit counts as occupied for "
+            "that time: property fee and shared utilities of {ref} are at 100 % as of {day}."
+        )
+    if not at_restore or await still_owner(session, ticket, v):
+        to_owner(
+            session,
+            ticket,
+            msg(told, unit=unit, numbers=numbers, ref=ticket.ref, day=v.half_until),
+            now,
+        )
+    await rate_change(
+        session,
+        ticket,
+        v,
+        msg(
+            N_("the unit is in use ({numbers}); 100 % again from {day}."),
+            numbers=numbers,
+            day=v.half_until,
+        ),
+        now,
+    )
+
+
 def half_rate(v: Vacancy) -> Msg:
     return msg(
         N_("property fee and shared utilities at 50 % as of {start}; 100 % again from {end}."),

@@ -77,7 +77,7 @@ async def record_visit(
     shutting = ticket.state == St.SHUTOFF
     if ticket.state not in {St.SHUTOFF, St.RESTORE}:
         raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
-    await meters.record(
+    _, previous = await meters.record(
         session,
         unit_id=v.unit_id,
         kind="shutoff" if shutting else "restore",
@@ -113,6 +113,11 @@ async def record_visit(
     else:
         await steps.restore(session, ticket, v, actor, water, electricity, now)
         text = N_("Water and electricity of {unit} are back on ({ref}). Meter readings: {values}.")
+        used = meters.usage(previous, water, electricity, now, env)
+        if used.occupied and steps.used_before_end(ticket, v, actor, used, now, env):
+            await notices.tell_occupied(
+                session, ticket, v, used.water, used.electricity, used.since, now, at_restore=True
+            )
     if shutting or await notices.still_owner(session, ticket, v):
         notices.to_owner(session, ticket, msg(text, unit=unit, ref=ticket.ref, values=values), now)
     return ticket

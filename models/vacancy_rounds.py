@@ -23,8 +23,7 @@ from models.deadline import Due, at_startup, ensure_pending, on_due, schedule
 from models.env import Env
 from models.notification import Msg, msg, notify_role
 from models.people import Person, Role
-from models.ticket import Ticket
-from models.vacancy import St, Vacancy, load
+from models.vacancy import St, load
 from models.vacancy_dates import add_months, close_of, days_in_month, opening_of
 
 MONTHLY = "vacancy.monthly_round"
@@ -301,7 +300,9 @@ async def record(
         if live and used.occupied:
             data = {"water": str(used.water), "electricity": str(used.electricity)}
             await steps.mark_occupied(session, ticket, v, actor, data, now, env, used.since)
-            await _tell_occupied(session, ticket, v, used, now)
+            await notices.tell_occupied(
+                session, ticket, v, used.water, used.electricity, used.since, now
+            )
             ended = ticket.ref
     elif used.occupied:
         body = msg(
@@ -313,49 +314,6 @@ async def record(
         )
         await notify_role(session, Role.SUPERVISOR, body, now, building=task.building)
     return task, used, ended
-
-
-async def _tell_occupied(
-    session: AsyncSession, ticket: Ticket, v: Vacancy, used: meters.Usage, now: datetime
-) -> None:
-    """5.2.6: owner and cashier are told, with the numbers, that the fee is back to 100 %."""
-    unit = ticket.unit.code if ticket.unit else "—"
-    numbers = msg(
-        N_(
-            "water {water} t and electricity {electricity} kWh used since {since} "
-            "(the limits are 1 t and 5 kWh a month)"
-        ),
-        water=used.water,
-        electricity=used.electricity,
-        since=used.since,
-    )
-    notices.to_owner(
-        session,
-        ticket,
-        msg(
-            N_(
-                "The meter readings of {unit} show {numbers}. Under the vacancy rules the unit "
-                "counts as occupied: {ref} has ended and property fee and shared utilities are at "
-                "100 % as of {day}."
-            ),
-            unit=unit,
-            numbers=numbers,
-            ref=ticket.ref,
-            day=v.half_until,
-        ),
-        now,
-    )
-    await notices.rate_change(
-        session,
-        ticket,
-        v,
-        msg(
-            N_("the unit is in use ({numbers}); 100 % again from {day}."),
-            numbers=numbers,
-            day=v.half_until,
-        ),
-        now,
-    )
 
 
 async def spot_check(

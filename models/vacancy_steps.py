@@ -20,6 +20,7 @@ from models.people import Person, Role
 from models.ticket import Ticket
 from models.vacancy import ACTIVE, PENDING, UNLINKED, St, Vacancy
 from models.vacancy_dates import business_days_after, opening_of, start_of_day
+from models.vacancy_meters import Usage
 
 STEP_KINDS = {"vacancy.opinion", "vacancy.approval", "vacancy.shutoff", "vacancy.restore"}
 
@@ -340,6 +341,27 @@ async def mark_occupied(
     v.end_reason = "occupied"
     ticket.closed_at = now
     await settle(session, now, ticket_id=ticket.id)
+
+
+def used_before_end(
+    ticket: Ticket, v: Vacancy, actor: Person, used: Usage, now: datetime, env: Env
+) -> bool:
+    """5.2.6 at the restore visit: more than the limits was used since the previous reading
+    while the water and electricity were meant to be off, so the unit counts as occupied from
+    that reading. True when that shortens the 50 % period (the owner and cashier are told)."""
+    if used.since is None or v.half_until is None or v.half_from is None:
+        return False
+    day = max(v.half_from, _today(used.since, env))
+    if day >= v.half_until:
+        return False
+    _cut_half_rate(v, day)
+    ticket.record(
+        "used_before_end",
+        actor,
+        now,
+        data={"water": str(used.water), "electricity": str(used.electricity)},
+    )
+    return True
 
 
 def answer_reminder(ticket: Ticket, actor: Person, now: datetime) -> None:

@@ -268,3 +268,43 @@ async def test_withdrawing_before_approval_tells_the_officer_and_stops_the_deadl
     assert (await desk.press_data(OWNER, question, f"v:cxy:{t.id}"))[0] == (
         f"{ref} is now in a state where this is no longer possible (cancelled)."
     )
+
+
+async def test_heavy_use_found_at_the_restore_visit_counts_as_occupied_from_the_last_reading(
+    desk: Desk,
+) -> None:
+    # 5.2.6: more than 1 t of water a month used while the water was meant to be off. The
+    # restore visit is the last reading of the vacancy, so it is checked like a monthly one.
+    ref = await _vacant(desk)  # shut off on 27 Nov at 120.50 t / 3050.2 kWh
+    await desk.at(local(2026, 12, 15, 10))
+    await desk.send(OWNER, "/my")
+    await desk.press(OWNER, ref)
+    await desk.press(OWNER, "Cancel application")
+    await desk.press(OWNER, "Yes, cancel it")
+    clear(desk)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    await desk.press(TECH, "Record restore")
+    await desk.send(TECH, "126.5")
+    await desk.send(TECH, "3051")
+    await desk.press(TECH, "Water and electricity are ON: save")
+    numbers = (
+        "water 6 t and electricity 0.8 kWh used since 27 Nov 2026, 10:00 (the limits are 1 t "
+        "and 5 kWh a month)"
+    )
+    assert desk.unread(OWNER) == [
+        "The meter readings taken when the water and electricity of 1-2-301 were turned back "
+        f"on show {numbers}. Under the vacancy rules the unit counts as occupied for that time: "
+        f"property fee and shared utilities of {ref} are at 100 % as of 1 Dec 2026.",
+        f"Water and electricity of 1-2-301 are back on ({ref}). Meter readings: water 126.5 t, "
+        "electricity 3,051 kWh.",
+    ]
+    assert desk.unread(CASHIER) == [
+        f"💰 Fee rate change, unit 1-2-301 ({ref}): the unit is in use ({numbers}); 100 % "
+        "again from 1 Dec 2026."
+    ]
+    assert (await desk.send(CASHIER, "/fee_rate 1-2-301 2026-12-14"))[0] == (
+        "Unit 1-2-301 on 14 Dec 2026: property fee and shared utilities at 100 %."
+    )
+    t = await ticket(desk, ref)
+    assert t.state == "cancelled"
+    assert [e.action for e in t.events][-2:] == ["restored", "used_before_end"]
