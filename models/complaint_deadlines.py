@@ -162,17 +162,34 @@ async def _handling_due(session: AsyncSession, d: Due, now: datetime, env: Env) 
             )
             enqueue(session, ticket.assignee, nudge, now, ticket_id=ticket.id)
         return
-    body = msg(
-        N_(
-            "🚨🚨 {ref} ({what}): still no reply {days} after the work-contact order was sent "
-            "to {name}, {late} past its deadline. Reported to the executive directly (4.2.4)."
-        ),
-        ref=ticket.ref,
-        what=notices.what(ticket, complaint),
-        days=notices.duration(now - (complaint.order_sent_at or d.created_at)),
-        name=holder,
-        late=notices.duration(now - due),
-    )
+    since = d.data.get("since")  # given to someone else meanwhile: the wait runs on
+    if since is None:
+        body = msg(
+            N_(
+                "🚨🚨 {ref} ({what}): still no reply {days} after the work-contact order was "
+                "sent to {name}, {late} past its deadline. Reported to the executive directly "
+                "(4.2.4)."
+            ),
+            ref=ticket.ref,
+            what=notices.what(ticket, complaint),
+            days=notices.duration(now - (complaint.order_sent_at or d.created_at)),
+            name=holder,
+            late=notices.duration(now - due),
+        )
+    else:
+        body = msg(
+            N_(
+                "🚨🚨 {ref} ({what}): still no reply {days} after the first work-contact order; "
+                "given to {name} on {time}, due by {due}. Reported to the executive directly "
+                "(4.2.4)."
+            ),
+            ref=ticket.ref,
+            what=notices.what(ticket, complaint),
+            days=notices.duration(now - datetime.fromisoformat(since)),
+            name=holder,
+            time=complaint.order_sent_at or d.created_at,
+            due=due,
+        )
     body.button_row(notices.open_button(ticket))
     await _tell(session, Role.EXECUTIVE, complaint, body, now)
     await _tell(session, Role.RECEPTIONIST, complaint, body, now)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import DomainError
@@ -31,7 +32,7 @@ from models.complaint import (
     require,
     require_state,
 )
-from models.deadline import schedule, settle
+from models.deadline import Deadline, schedule, settle
 from models.env import Env
 from models.people import Person, Role
 from models.property import Unit
@@ -143,8 +144,13 @@ def _send_order(
     due: datetime,
     now: datetime,
     env: Env,
+    *,
+    waiting: tuple[datetime, datetime] | bool | None = None,
 ) -> None:
-    """Issue the 工作联系单: the responsible person holds the case until they reply."""
+    """Issue the 工作联系单: the responsible person holds the case until they reply.
+    `waiting` (reassignment without a reply, see `_unanswered`): the case's executive
+    deadline and the moment its wait began, kept as they were, as 4.2.4 counts two days
+    without any reply; False when the executive has already been told."""
     complaint.responsible_id = responsible.id
     complaint.order_sent_at = now
     complaint.asked_superior_at = None  # (asked about this order: see asked_on_this_order)
@@ -152,9 +158,41 @@ def _send_order(
     ticket.assignee_id = responsible.id
     ticket.assignee = responsible
     schedule(session, "complaint.due", due, now, ticket_id=ticket.id, level=1)
+    if waiting is False:
+        return
+    if isinstance(waiting, tuple):
+        at, since = waiting
+        data = {"since": since.isoformat()}
+        schedule(session, "complaint.due", at, now, ticket_id=ticket.id, level=2, data=data)
+        return
     schedule(
         session, "complaint.due", executive_due(now, due, env), now, ticket_id=ticket.id, level=2
     )
+
+
+async def _unanswered(
+    session: AsyncSession, ticket: Ticket, complaint: Complaint
+) -> tuple[datetime, datetime] | bool | None:
+    """The executive deadline of the order in hand and when the wait began: (due, since);
+    False when the executive has already been told of this order; None when there is no
+    such deadline (kept: a new one is set)."""
+    row = await session.scalar(
+        select(Deadline)
+        .where(
+            Deadline.ticket_id == ticket.id,
+            Deadline.kind == "complaint.due",
+            Deadline.level == 2,
+        )
+        .order_by(Deadline.id.desc())
+        .limit(1)
+    )
+    if row is None or row.done_at is not None:
+        return None
+    if row.fired_at is not None:
+        return False
+    since = row.data.get("since")
+    began = datetime.fromisoformat(since) if since else complaint.order_sent_at or row.created_at
+    return row.due_at, began
 
 
 async def classify(
@@ -326,6 +364,9 @@ async def reassign(
     previous = (
         await session.get(Person, complaint.responsible_id) if complaint.responsible_id else None
     )
+    # Still no reply: the two days to the executive run on (4.2.4). After a reply, the new
+    # order starts its own.
+    waiting = await _unanswered(session, ticket, complaint) if ticket.state == St.IN_HAND else None
     ticket.transition(
         {St.IN_HAND, St.ANSWERED},
         St.IN_HAND,
@@ -343,7 +384,7 @@ async def reassign(
     due = complaint.due_at
     if due is None or due <= now:
         due = handling_due(complaint.klass, now, env)
-    _send_order(session, ticket, complaint, responsible, due, now, env)
+    _send_order(session, ticket, complaint, responsible, due, now, env, waiting=waiting)
     return previous
 
 

@@ -395,3 +395,37 @@ async def test_a_case_sent_back_is_a_new_order_with_its_own_report_to_chase(desk
     assert alerts(desk.unread(HANDLER))[0].startswith(
         f"⏰ {ref}: you asked your superior for instructions."
     )
+
+
+async def test_giving_an_unanswered_case_to_someone_else_keeps_the_two_days_to_the_executive(
+    desk: Desk,
+) -> None:
+    # 4.2.4: two days without any reply go to the executive; a new holder does not restart
+    # the owner's wait. The executive is told once, not again after a further change.
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    ref = await file_case(desk)
+    await record(desk, ref)  # Friday 27 Nov 10:00, due 14:00; executive on 29 Nov 10:00
+    await desk.at(local(28, 10, 0))
+    await desk.send(RECEPTIONIST, f"/ticket {ref}")
+    await desk.press(RECEPTIONIST, "Give to someone else")
+    given = await desk.press(RECEPTIONIST, "Chen Lead · team lead")
+    assert given[0].startswith(f"{ref}: work-contact order sent to Chen Lead, due by ")
+    desk.unread(EXECUTIVE)
+    await desk.at(local(29, 9, 59))
+    assert desk.unread(EXECUTIVE) == []
+    await desk.at(local(29, 10, 1))
+    told = desk.unread(EXECUTIVE)
+    assert len(told) == 1 and told[0].startswith(
+        f"🚨🚨 {ref} ({CLASS1}): still no reply 2 d after the first work-contact order; given "
+        "to Chen Lead on 28 Nov 2026, 10:00, due by "
+    ), told
+    # given on again: the executive already knows; nothing more to them
+    await desk.send(RECEPTIONIST, f"/ticket {ref}")
+    await desk.press(RECEPTIONIST, "Give to someone else")
+    await desk.press(RECEPTIONIST, "Hu Area · service officer")
+    await desk.tick(timedelta(days=5))
+    assert desk.unread(EXECUTIVE) == []
+    executive = [d for d in await deadlines(desk, ref) if d.level == 2]
+    assert len([d for d in executive if d.fired_at is not None]) == 1
+    assert all(d.fired_at is not None or d.done_at is not None for d in executive)
