@@ -25,6 +25,7 @@ from bot.clock import Clock
 from bot.i18n import I18n, Rendered
 from models.notification import N_, Msg, Notification, Status, enqueue, msg, notify_role
 from models.people import Person, Role, staff_with_role
+from models.ticket import Ticket
 
 log = logging.getLogger(__name__)
 
@@ -367,6 +368,16 @@ class Delivery:
                 handed.lines.insert(
                     0, (N_("(Forwarded: {name} cannot be reached.)"), {"name": person.name})
                 )
+                if handed.buttons:  # they act for the holder only: pressing would be refused
+                    handed.buttons = []
+                    handed.add(
+                        N_(
+                            "The job is still {name}'s: the front desk has been asked to give "
+                            "it to you or to someone else."
+                        ),
+                        name=person.name,
+                    )
+                    await self._ask_desk(session, row, person, colleague, building, now)
                 enqueue(session, colleague, handed, now, ticket_id=row.ticket_id)
                 return
         await notify_role(
@@ -378,6 +389,34 @@ class Delivery:
                 what=Msg.from_json(row.body),
             ),
             now,
+        )
+
+    @staticmethod
+    async def _ask_desk(
+        session: AsyncSession,
+        row: Notification,
+        person: Person,
+        colleague: Person,
+        building: str | None,
+        now: datetime,
+    ) -> None:
+        """The front desk decides who does the work (派单): tell them which job is stuck with
+        an unreachable holder, with a button to open it and give it to someone else."""
+        ticket = await session.get(Ticket, row.ticket_id) if row.ticket_id else None
+        if ticket is None:
+            return
+        body = msg(
+            N_(
+                "⚠️ {ref} could not be delivered to {name}, who cannot be reached; {colleague} "
+                "has a copy for information. Please give it to someone who can act on it."
+            ),
+            ref=ticket.ref,
+            name=person.name,
+            colleague=colleague.name,
+        )
+        body.button_row((N_("Open {ref}"), {"ref": ticket.ref}, f"t:{ticket.id}"))
+        await notify_role(
+            session, Role.RECEPTIONIST, body, now, building=building, ticket_id=ticket.id
         )
 
 

@@ -217,3 +217,36 @@ async def test_a_warranty_repairs_history_names_its_complaint_in_the_readers_lan
     card = "\n".join(await desk.send(OWNER, "/ticket R-20261127-001"))
     assert "linked_complaint" not in card
     assert "由投诉转来" in card
+
+
+async def test_a_work_order_for_an_unreachable_technician_goes_to_a_colleague_and_the_desk(
+    desk: Desk,
+) -> None:
+    # The colleague's copy cannot carry Zhang's buttons (they would be refused); the front
+    # desk, who dispatches, is told which job is stuck and can give it on.
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    desk.emu.block(TECH)
+    ref = await file_home_repair(desk, photos=0)
+    desk.unread(RECEPTIONIST)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    copy = desk.unread(TECH2)
+    assert len(copy) == 1 and copy[0].startswith(
+        f"(Forwarded: Zhang Wei cannot be reached.)\n📋 Work order (维修单) {ref}"
+    )
+    assert copy[0].endswith(
+        "The job is still Zhang Wei's: the front desk has been asked to give it to you or to "
+        "someone else."
+    )
+    assert desk.emu.buttons(desk.emu.last(TECH2)) == []
+    stuck = [m for m in desk.unread(RECEPTIONIST) if m.startswith(f"⚠️ {ref}")]
+    assert stuck == [
+        f"⚠️ {ref} could not be delivered to Zhang Wei, who cannot be reached; Liu Qiang has a "
+        "copy for information. Please give it to someone who can act on it."
+    ]
+    await desk.press(RECEPTIONIST, f"Open {ref}")
+    await desk.press(RECEPTIONIST, "Dispatch / reassign")
+    await desk.press(RECEPTIONIST, "Dispatch → Liu Qiang")
+    assert desk.unread(TECH2)[0].startswith(f"📋 Work order (维修单) {ref} — assigned to you")
+    await desk.press(TECH2, "Arrived")
+    assert (await ticket(desk, ref)).state == "on_site"
