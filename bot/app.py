@@ -184,6 +184,27 @@ class Webhook:
         return urlsplit(self.url).path.strip("/")
 
 
+class Redact(logging.Filter):
+    """Keeps the bot token out of the log: python-telegram-bot writes it into InvalidToken's
+    message, and a request URL (``…/bot<token>/getMe``) can appear in a network error."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secret:
+            return True
+        message = record.getMessage()
+        if self.secret in message:
+            record.msg, record.args = message.replace(self.secret, "<token>"), ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text and self.secret in record.exc_text:
+            record.exc_text = record.exc_text.replace(self.secret, "<token>")
+        return True
+
+
 def run_bot(settings: Settings, webhook: Webhook | None = None) -> None:
     """`propdesk run`: long polling (default) or a webhook, until interrupted.
 
@@ -195,6 +216,10 @@ def run_bot(settings: Settings, webhook: Webhook | None = None) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    if settings.token is not None:
+        redact = Redact(settings.token.get_secret_value())
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(redact)
     if settings.database_url.startswith("sqlite"):
         upgrade(settings.database_url)
     else:

@@ -429,7 +429,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         if exc.name != "bot.app":
             raise
         raise CliError("this installation has no bot application (bot.app)") from None
-    run_bot(settings, webhook)
+    from telegram.error import InvalidToken
+
+    try:
+        run_bot(settings, webhook)
+    except InvalidToken:  # (its message and traceback carry the token itself)
+        raise CliError(
+            "the Bot API refused PROPDESK_TOKEN; check the token from @BotFather and "
+            "PROPDESK_API_BASE_URL",
+            status=1,
+        ) from None
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 from datetime import date, datetime, time
 from pathlib import Path
@@ -11,7 +12,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 from telegram import Bot
-from telegram.error import TelegramError
 
 from bot.config import Settings
 from bot.db import current_revision, head_revision, make_engine
@@ -26,19 +26,35 @@ TICKET_COLUMNS = [
 EVENT_COLUMNS = ["ref", "at", "actor", "action", "from_state", "to_state", "note"]
 
 
-async def health(settings: Settings) -> tuple[bool, list[str]]:
-    """Check the database (reachable, schema current) and the Bot API (getMe)."""
-    ok = True
-    lines: list[str] = []
-    engine = make_engine(settings.database_url)
+HEALTH_TIMEOUT_S = 10.0  # per part: a check that hangs is as bad as one that fails
+
+
+def _why(exc: BaseException, secret: str | None = None) -> str:
+    """An error as one short line for the operator's monitoring: never the bot token (PTB puts
+    it in InvalidToken's message), never several lines of SQL."""
+    text = " ".join(str(exc).split())
+    if secret:
+        text = text.replace(secret, "<token>")
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+
+
+async def _database(settings: Settings) -> list[str]:
+    engine = make_engine(
+        settings.database_url,
+        **(
+            {"connect_args": {"timeout": HEALTH_TIMEOUT_S, "command_timeout": HEALTH_TIMEOUT_S}}
+            if settings.database_url.startswith("postgresql+asyncpg")
+            else {}
+        ),
+    )
     try:
         revision = await current_revision(engine)
         head = head_revision()
-        if revision == head:
-            lines.append(f"database: ok (schema {revision})")
-        else:
-            ok = False
-            lines.append(f"database: schema {revision or '(none)'} but {head} is needed")
+        lines = (
+            [f"database: ok (schema {revision})"]
+            if revision == head
+            else [f"database: schema {revision or '(none)'} but {head} is needed"]
+        )
         async with engine.connect() as conn:
             pending, oldest = (
                 await conn.execute(
@@ -48,25 +64,47 @@ async def health(settings: Settings) -> tuple[bool, list[str]]:
                 )
             ).one()
         lines.append(f"outbox: {pending} pending" + (f" since {oldest}" if oldest else ""))
+        return lines
+    finally:
+        try:
+            await asyncio.wait_for(engine.dispose(), HEALTH_TIMEOUT_S)
+        except Exception:  # (a connection stuck in a lock, a timeout: let it go)
+            pass
+
+
+async def _telegram(settings: Settings, token: str) -> str:
+    bot = Bot(token, base_url=settings.api_base_url, base_file_url=settings.file_url)
+    async with bot:
+        me = await bot.get_me()
+    return f"telegram: ok (@{me.username})"
+
+
+async def health(settings: Settings) -> tuple[bool, list[str]]:
+    """Check the database (reachable, schema current) and the Bot API (getMe), each within
+    HEALTH_TIMEOUT_S: a database locked by a restore or a proxy that never answers is
+    reported as such, not waited on."""
+    ok = True
+    lines: list[str] = []
+    try:
+        lines += await asyncio.wait_for(_database(settings), HEALTH_TIMEOUT_S)
+        ok = not lines[0].startswith("database: schema")
+    except TimeoutError:
+        ok = False
+        lines.append(f"database: no answer within {HEALTH_TIMEOUT_S:g} s")
     except Exception as exc:
         ok = False
-        lines.append(f"database: unreachable ({type(exc).__name__}: {str(exc)[:200]})")
-    finally:
-        await engine.dispose()
-    if settings.token is None:
+        lines.append(f"database: unreachable ({_why(exc)})")
+    token = settings.token.get_secret_value() if settings.token is not None else ""
+    if not token:
         return False, [*lines, "telegram: not checked, PROPDESK_TOKEN is not set"]
-    bot = Bot(
-        settings.token.get_secret_value(),
-        base_url=settings.api_base_url,
-        base_file_url=settings.file_url,
-    )
     try:
-        async with bot:
-            me = await bot.get_me()
-        lines.append(f"telegram: ok (@{me.username})")
-    except (TelegramError, OSError) as exc:
+        lines.append(await asyncio.wait_for(_telegram(settings, token), HEALTH_TIMEOUT_S))
+    except TimeoutError:
         ok = False
-        lines.append(f"telegram: unreachable ({type(exc).__name__}: {str(exc)[:200]})")
+        lines.append(f"telegram: no answer within {HEALTH_TIMEOUT_S:g} s")
+    except Exception as exc:
+        ok = False
+        lines.append(f"telegram: unreachable ({_why(exc, token)})")
     return ok, lines
 
 

@@ -38,6 +38,49 @@ async def test_health_is_ok_when_database_and_bot_api_answer_and_fails_otherwise
     assert "database: unreachable" in capsys.readouterr().out
 
 
+async def test_health_never_prints_the_token_when_the_bot_api_refuses_it(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # python-telegram-bot puts the token in InvalidToken's message; monitoring keeps the output
+    emu = BotApiEmulator(token=TOKEN)
+    async with EmulatorServer(emu) as server:
+        monkeypatch.setenv("PROPDESK_TOKEN", TOKEN)
+        monkeypatch.setenv("PROPDESK_DATABASE_URL", database_url)
+        monkeypatch.setenv("PROPDESK_API_BASE_URL", server.base_url.replace("/bot", "/wrong/bot"))
+        assert await _cli("health") == 1
+        out = capsys.readouterr().out
+        assert "telegram: unreachable (InvalidToken: The token `<token>` was rejected" in out
+        assert TOKEN not in out and TOKEN.split(":")[1] not in out
+        monkeypatch.setenv("PROPDESK_TOKEN", "")
+        assert await _cli("health") == 1
+        assert "telegram: not checked, PROPDESK_TOKEN is not set" in capsys.readouterr().out
+
+
+async def test_health_gives_up_on_a_database_and_a_bot_api_that_never_answer(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a server that accepts the connection and says nothing (a stuck proxy, a locked table)
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    monkeypatch.setattr("bot.ops.HEALTH_TIMEOUT_S", 0.5)
+    monkeypatch.setenv("PROPDESK_TOKEN", TOKEN)
+    monkeypatch.setenv("PROPDESK_DATABASE_URL", f"postgresql+asyncpg://x@127.0.0.1:{port}/db")
+    monkeypatch.setenv("PROPDESK_API_BASE_URL", f"http://127.0.0.1:{port}/bot")
+    try:
+        started = asyncio.get_running_loop().time()
+        assert await _cli("health") == 1
+        took = asyncio.get_running_loop().time() - started
+    finally:
+        server.close()
+    out = capsys.readouterr().out
+    assert "database: no answer within 0.5 s" in out
+    assert "telegram: no answer within 0.5 s" in out
+    assert took < 5, took
+
+
 async def test_export_writes_tickets_and_their_signed_history_without_phone_numbers(
     database_url: str, clock: ManualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -494,3 +494,30 @@ def test_python_m_bot_help() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage: propdesk")
+
+
+def test_the_run_log_never_shows_the_bot_token() -> None:
+    # python-telegram-bot logs InvalidToken (with the token in its message) before it raises
+    import io
+    import logging
+
+    from telegram.error import InvalidToken
+
+    from bot.app import Redact
+
+    token = "123456:SECRET-PART"
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(Redact(token))
+    log = logging.getLogger("test.redact")
+    log.addHandler(handler)
+    try:
+        try:
+            raise InvalidToken(f"The token `{token}` was rejected by the server.")
+        except InvalidToken:
+            log.exception("Network Retry Loop: %s", f"GET /bot{token}/getMe failed")
+    finally:
+        log.removeHandler(handler)
+    out = stream.getvalue()
+    assert "SECRET-PART" not in out
+    assert "GET /bot<token>/getMe failed" in out and "The token `<token>` was rejected" in out
