@@ -124,6 +124,15 @@ class Ctx:
             raise DomainError("stale")
         return parts[3]
 
+    @property
+    def target_number(self) -> int:
+        """`target_arg` as an id (a technician, a fee): anything else is a forged or stale
+        button, refused as such, never an error carrying the data into the log."""
+        arg = self.target_arg
+        if not arg.isdigit() or len(arg) > 18:
+            raise DomainError("stale")
+        return int(arg)
+
 
 Handler = Callable[[Ctx], Awaitable[None]]
 TgCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]

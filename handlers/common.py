@@ -12,6 +12,7 @@ from telegram.ext import ContextTypes
 
 from handlers import forms
 from handlers.base import Ctx, desk, runtime
+from models.base import trace
 from models.notification import N_
 from models.property import units_of
 
@@ -95,7 +96,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             f"update={update.update_id} user={user.id if user else '-'} "
             f"chat={chat.id if chat else '-'}"
         )
-    log.error("error %s while handling %s", error_id, summary, exc_info=context.error)
+    log.error("error %s while handling %s\n%s", error_id, summary, trace(context.error))
 
     if not isinstance(update, Update) or update.effective_chat is None:
         return

@@ -31,7 +31,7 @@ async def _begin(ctx: Ctx, form: Form, action: str, **extra: Any) -> None:
 async def dispatch(ctx: Ctx) -> None:
     """A receptionist dispatches (派单) a new repair to the technician on the button."""
     ticket = await flow.dispatch(
-        ctx.session, ctx.target_id, int(ctx.target_arg), ctx.person, ctx.now, ctx.rt.env
+        ctx.session, ctx.target_id, ctx.target_number, ctx.person, ctx.now, ctx.rt.env
     )
     name = ticket.assignee.name if ticket.assignee else "—"
     ctx.clear_buttons = True
@@ -45,7 +45,7 @@ async def reassign(ctx: Ctx) -> None:
     ticket = await flow.dispatch(
         ctx.session,
         ctx.target_id,
-        int(ctx.target_arg),
+        ctx.target_number,
         ctx.person,
         ctx.now,
         ctx.rt.env,
@@ -388,11 +388,8 @@ async def report(ctx: Ctx) -> None:
 @desk
 async def invoice(ctx: Ctx) -> None:
     """The cashier: the owner has the invoice for a fee (seed ch.3 step 5)."""
-    fee_id = ctx.target_arg
-    if not fee_id.isdigit() or len(fee_id) > 18:
-        raise DomainError("stale")
     ticket = await flow.invoice_delivered(
-        ctx.session, ctx.target_id, int(fee_id), ctx.person, ctx.now
+        ctx.session, ctx.target_id, ctx.target_number, ctx.person, ctx.now
     )
     ctx.clear_buttons = True
     ctx.answer(N_("The invoice for {ref} is marked as delivered."), ref=ticket.ref)

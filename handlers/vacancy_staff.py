@@ -114,7 +114,7 @@ async def reject(ctx: Ctx) -> None:
 async def dispatch(ctx: Ctx) -> None:
     """A receptionist sends the shut-off or restore order to the technician on the button."""
     ticket = await orders.dispatch(
-        ctx.session, ctx.target_id, int(ctx.target_arg), ctx.person, ctx.now
+        ctx.session, ctx.target_id, ctx.target_number, ctx.person, ctx.now
     )
     name = ticket.assignee.name if ticket.assignee else "—"
     ctx.clear_buttons = True

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import traceback
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, TypeDecorator
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, MappedColumn, orm_insert_sentinel
 
 
@@ -76,3 +78,37 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+# Errors whose message says what went wrong in the code, not what someone typed: SQLAlchemy's
+# (the engine hides statement parameters), attribute and type errors. The message of any
+# other (int() of a forged button's value, a library quoting its input) is left out.
+SAFE_MESSAGES: tuple[type[BaseException], ...] = (
+    SQLAlchemyError, AttributeError, TypeError, NameError, ImportError, AssertionError,
+)  # fmt: skip
+
+
+def trace(error: BaseException | None) -> str:
+    """A traceback for the log, with each exception's message only if it is SAFE_MESSAGES."""
+    if error is None:
+        return ""
+    out: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        name = f"{type(current).__module__}.{type(current).__qualname__}"
+        said = " ".join(str(current).split())[:500]
+        head = (
+            f"{name}: {said}"
+            if isinstance(current, SAFE_MESSAGES)
+            else f"{name} (message withheld)"
+        )
+        out.insert(
+            0,
+            "Traceback (most recent call last):\n"
+            + "".join(traceback.format_tb(current.__traceback__))
+            + head,
+        )
+        current = current.__cause__ or current.__context__
+    return "\n\nwhich led to:\n".join(out)

@@ -18,7 +18,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Table, Text, func, se
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, BigId, JSONType, UTCDateTime, insert_order
+from models.base import Base, BigId, JSONType, UTCDateTime, insert_order, trace
 from models.env import Env
 
 log = logging.getLogger(__name__)
@@ -209,7 +209,7 @@ async def sweep(
                         async with session.begin_nested():
                             await _fire(session, row, now, env, result)
                     except Exception as exc:  # one broken handler must not block the others
-                        log.exception("deadline %s (%s) failed", row.id, row.kind)
+                        log.error("deadline %s (%s) failed\n%s", row.id, row.kind, trace(exc))
                         await _failed(session, row, f"{type(exc).__name__}: {exc}")
                         result.failed += 1
         else:

@@ -145,15 +145,20 @@ async def test_unexpected_error_is_logged_with_an_id_the_user_is_given(
 ) -> None:
     await desk.owner(OWNER, lang="en")
 
+    typed = "ID 110101199003071234"  # as an error quoting its input would carry it
+
     async def broken(*_: object) -> list[object]:
-        raise RuntimeError("disk on fire")
+        raise RuntimeError(typed)
 
     monkeypatch.setattr("handlers.tickets.tickets_of_owner", broken)
     with caplog.at_level(logging.ERROR):
         replies = await desk.send(OWNER, "/my")
     assert len(replies) == 1 and replies[0].startswith("Sorry, something went wrong")
     error_id = replies[0].split("(error ")[1].split(")")[0]
-    assert any(error_id in r.getMessage() and r.exc_info for r in caplog.records)
+    logged = [r.getMessage() for r in caplog.records if error_id in r.getMessage()]
+    assert len(logged) == 1 and "RuntimeError (message withheld)" in logged[0]
+    assert "in broken" in logged[0]  # where it happened
+    assert "110101199003071234" not in caplog.text  # what an exception says may be typed
 
 
 async def test_staff_added_without_telegram_id_binds_with_a_code(desk: Desk) -> None:
