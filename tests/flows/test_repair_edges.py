@@ -2,7 +2,10 @@
 after Done, a pause resumed before the appointment, an appointment that passed while the form
 was open, a job given to another technician once work has started, who commented."""
 
+import logging
 from datetime import timedelta
+
+import pytest
 
 from tests.flows.harness import Desk
 from tests.flows.repair_steps import (
@@ -250,3 +253,18 @@ async def test_a_work_order_for_an_unreachable_technician_goes_to_a_colleague_an
     assert desk.unread(TECH2)[0].startswith(f"📋 Work order (维修单) {ref} — assigned to you")
     await desk.press(TECH2, "Arrived")
     assert (await ticket(desk, ref)).state == "on_site"
+
+
+async def test_a_forged_technician_in_a_dispatch_button_is_refused_as_out_of_date(
+    desk: Desk, caplog: pytest.LogCaptureFixture
+) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await file_home_repair(desk, photos=0)
+    t = await ticket(desk, ref)
+    message = desk.with_button(RECEPTIONIST, "Dispatch → Zhang Wei")
+    with caplog.at_level(logging.INFO):
+        replies = await desk.press_data(RECEPTIONIST, message, f"r:dsp:{t.id}:13812345678x")
+    assert replies == ["This button is out of date. Nothing was changed."]
+    assert "13812345678" not in caplog.text
+    assert (await ticket(desk, ref)).state == "new"
