@@ -23,7 +23,26 @@ TICKET_COLUMNS = [
     "ref", "kind", "state", "unit", "owner", "assignee", "created_at", "updated_at",
     "closed_at", "summary",
 ]  # fmt: skip
-EVENT_COLUMNS = ["ref", "at", "actor", "action", "from_state", "to_state", "note"]
+EVENT_COLUMNS = ["ref", "at", "actor", "action", "from_state", "to_state", "note", "details"]
+# What an event's data may show in the office's records: amounts, ratings, the follow-up's
+# answer, materials, meter readings, who it went to. Never the masked ID number (`id`) nor
+# internal ids.
+EVENT_DETAILS = (
+    "amount", "rating", "satisfied", "opinion", "prevention", "class", "major", "share_unit",
+    "scope", "channel", "received_at", "late", "on_the_spot", "technician", "responsible",
+    "delegate", "name", "spec", "model", "quantity", "unit_price", "water", "electricity",
+    "reason", "why", "approve", "by_owner", "from", "to", "unit", "repair", "complaint",
+    "claim", "claimant", "receipt", "document", "since",
+)  # fmt: skip
+
+
+def details(data: dict[str, object] | None) -> str:
+    """An event's data as ``key=value; …`` from EVENT_DETAILS, in the order recorded."""
+    if not data:
+        return ""
+    return "; ".join(
+        f"{k}={v}" for k, v in data.items() if k in EVENT_DETAILS and v not in (None, "")
+    )
 
 
 HEALTH_TIMEOUT_S = 10.0  # per part: a check that hangs is as bad as one that fails
@@ -140,18 +159,18 @@ async def export_rows(
             for e in t.events:
                 events.append([
                     t.ref, _local(e.at, tz), names.get(e.actor_id or 0, "system"), e.action,
-                    e.from_state or "", e.to_state or "", e.note or "",
+                    e.from_state or "", e.to_state or "", e.note or "", details(e.data),
                 ])  # fmt: skip
     return tickets, events
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
 def safe_cell(value: str) -> str:
     """A cell a spreadsheet shows as text: what owners type (a description, their Telegram
     name) must not run as a formula when the office opens the file (CSV injection)."""
-    if value.lstrip(" ").startswith(_FORMULA_START):
+    if value.lstrip(" \u3000").startswith(_FORMULA_START):
         return "'" + value
     return value
 

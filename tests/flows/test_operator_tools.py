@@ -10,7 +10,7 @@ from bot.cli import main
 from bot.clock import ManualClock
 from bot.emulator import BotApiEmulator, EmulatorServer
 from tests.flows.harness import TOKEN, Desk
-from tests.flows.repair_steps import OWNER, RECEPTIONIST, file_home_repair, staffed
+from tests.flows.repair_steps import OWNER, RECEPTIONIST, TECH, file_home_repair, staffed
 
 
 async def _cli(*argv: str) -> int:
@@ -89,6 +89,10 @@ async def test_export_writes_tickets_and_their_signed_history_without_phone_numb
         await desk.owner(OWNER, lang="en")
         ref = await file_home_repair(desk, photos=0)
         await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+        await desk.press(TECH, "Arrived")
+        await desk.press(TECH, "Record fee")
+        await desk.send(TECH, "50")
+        await desk.send(TECH, "labour")
     monkeypatch.setenv("PROPDESK_DATABASE_URL", database_url)
     assert await _cli("export", "--out", str(tmp_path / "out")) == 0
     raw = (tmp_path / "out" / "tickets.csv").read_bytes()
@@ -98,12 +102,16 @@ async def test_export_writes_tickets_and_their_signed_history_without_phone_numb
     events = list(csv.DictReader(events_text.splitlines()))
 
     assert [(t["ref"], t["state"], t["unit"], t["assignee"]) for t in tickets] == [
-        (ref, "dispatched", "1-2-301", "Zhang Wei")
+        (ref, "on_site", "1-2-301", "Zhang Wei")
     ]
     assert tickets[0]["created_at"] == "2026-11-27 10:00"
-    assert [(e["action"], e["actor"]) for e in events] == [
-        ("created", "Li"), ("dispatched", "Wang Fang"),
-    ]  # fmt: skip
+    # what the office's records need of each step: who it went to, the amount charged
+    assert [(e["action"], e["actor"], e["details"]) for e in events] == [
+        ("created", "Li", ""),
+        ("dispatched", "Wang Fang", "technician=Zhang Wei"),
+        ("arrived", "Zhang Wei", ""),
+        ("fee", "Zhang Wei", "amount=50"),
+    ]
     assert b"13800000000" not in raw
 
 
@@ -130,3 +138,12 @@ async def test_export_shows_what_owners_typed_as_text_never_as_a_formula(
     assert events[0]["actor"] == "'" + name
     cells = [cell for row in csv.reader((tickets_text + events_text).splitlines()) for cell in row]
     assert not [cell for cell in cells if cell.lstrip()[:1] in ("=", "+", "-", "@")]
+
+
+def test_full_width_and_ideographic_space_formula_starts_are_shown_as_text() -> None:
+    # a Chinese input method types ＝ and a full-width space as readily as =
+    from bot.ops import safe_cell
+
+    assert safe_cell("＝HYPERLINK(1)") == "'＝HYPERLINK(1)"
+    assert safe_cell("\u3000=1+1") == "'\u3000=1+1"
+    assert safe_cell("厨房水龙头漏水") == "厨房水龙头漏水"
