@@ -21,6 +21,7 @@ from telegram.ext import BaseUpdateProcessor
 # Enough to keep Telegram round trips of many people in flight; the database work is bounded
 # separately (the connection pool, and on SQLite the single-writer lock in Runtime.uow).
 MAX_CONCURRENT_UPDATES = 64
+WAITING_PER_SLOT = 64  # updates that may wait for their person's turn, per working slot
 
 
 def _turn_key(update: object) -> int | None:
@@ -37,19 +38,26 @@ class PerPersonOrder(BaseUpdateProcessor):
     """Concurrent across people, sequential within one person's (or chat's) updates."""
 
     def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
-        super().__init__(max_concurrent_updates)
+        # python-telegram-bot's own semaphore is taken before `do_process_update`, so it only
+        # bounds how many updates may wait; the real limit is `_slots`, taken after the turn.
+        super().__init__(max_concurrent_updates * WAITING_PER_SLOT)
+        self._slots = asyncio.Semaphore(max_concurrent_updates)
         # person -> (their lock, how many of their updates hold or wait for it)
         self._turns: dict[int, tuple[asyncio.Lock, int]] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """The person's turn first, then one of the working slots: a person's queued updates
+        wait on their own lock without holding a slot, so a burst from one user (a flood, or
+        a chat Telegram answers slowly) cannot take every slot from everyone else."""
         key = _turn_key(update)
         if key is None:
-            await coroutine
+            async with self._slots:
+                await coroutine
             return
         lock, users = self._turns.get(key) or (asyncio.Lock(), 0)
         self._turns[key] = (lock, users + 1)
         try:
-            async with lock:
+            async with lock, self._slots:
                 await coroutine
         finally:
             lock, users = self._turns[key]

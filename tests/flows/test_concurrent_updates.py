@@ -4,6 +4,7 @@ These run the real updater (long-poll getUpdates against the emulator), the path
 takes, rather than the harness's direct `process_update`.
 """
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.app import ALLOWED_UPDATES
 from bot.clock import ManualClock
+from bot.updates import MAX_CONCURRENT_UPDATES
 from models.draft import Draft
 from tests.flows.harness import Desk
 
@@ -58,6 +60,27 @@ async def test_telegram_slow_for_one_owner_does_not_hold_up_another(
             desk.emu.release(SLOW)
             late = await desk.emu.wait_for(lambda: desk.emu.new_messages(SLOW, slow_mark))
             assert "New repair request" in late[0].content
+
+
+async def test_a_burst_from_one_user_does_not_take_every_slot_from_another(
+    database_url: str, clock: ManualClock
+) -> None:
+    # More queued updates from one person (a forwarded batch, on a chat Telegram answers
+    # slowly) than there are working slots: they wait for that person's turn, not for a slot.
+    async with Desk(database_url, clock) as desk:
+        await desk.owner(SLOW, lang="en")
+        await desk.owner(OTHER, "1-2-302", lang="en")
+        async with polling(desk):
+            desk.emu.hold(SLOW)
+            for i in range(MAX_CONCURRENT_UPDATES + 6):
+                desk.emu.enqueue(desk.emu.text_update(SLOW, f"hello {i}"))
+            await desk.emu.wait_for(lambda: len(_sent_to(desk, SLOW)) > 0)
+            mark = desk.emu.mark(OTHER)
+            desk.emu.enqueue(desk.emu.text_update(OTHER, "/cancel"))
+            answer = await asyncio.wait_for(
+                desk.emu.wait_for(lambda: desk.emu.new_messages(OTHER, mark)), timeout=5
+            )
+            assert answer[0].content == "There is nothing to cancel."
 
 
 async def test_one_persons_updates_are_handled_one_at_a_time_in_order(
