@@ -73,6 +73,11 @@ def add_handlers(app: Application) -> None:
             app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, common.unknown_command))
     app.add_handler(MessageHandler(PRIVATE & ~filters.COMMAND, common.message))
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE, common.edited_message
+        )
+    )
     app.add_handler(CallbackQueryHandler(common.stale_button))
     app.add_handler(MessageHandler(filters.ChatType.GROUPS, common.group_message))
     app.add_error_handler(common.on_error)

@@ -8,11 +8,14 @@ the bot almost nothing and does not delay anyone else.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from handlers.base import log_update
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +69,12 @@ class FloodGuard:
         user = update.effective_user
         if user is None:
             return
+        started = time.perf_counter()
         allowed, first = self.allow(user.id)
         if allowed:
             return
         self.dropped += 1
+        log_update(update, "flood_guard", "flooded", started)
         if first:
             log.warning("flood: dropping updates from user %s", user.id)
             if self.notice is not None:

@@ -138,6 +138,17 @@ Handler = Callable[[Ctx], Awaitable[None]]
 TgCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
+def log_update(update: Update, handler: str, outcome: str, started: float) -> None:
+    """The one log line of an update (every path writes one: handled, refused, dropped by
+    the flood guard, a group's); ids only, never names, phones or what people typed."""
+    user = update.effective_user
+    updates_log.info(
+        "update=%s user=%s handler=%s outcome=%s ms=%.1f",
+        update.update_id, user.id if user else "-", handler, outcome,
+        (time.perf_counter() - started) * 1000,
+    )  # fmt: skip
+
+
 def desk(fn: Handler) -> TgCallback:
     """Run `fn` in a unit of work for a private-chat update; send its replies after commit."""
 
@@ -157,12 +168,7 @@ def desk(fn: Handler) -> TgCallback:
                 for job in ctx.after_commit:
                     await job()
         finally:
-            # One line per update; ids only, never names, phones or what people typed.
-            updates_log.info(
-                "update=%s user=%s handler=%s outcome=%s ms=%.1f",
-                update.update_id, user.id, fn.__name__, outcome,
-                (time.perf_counter() - started) * 1000,
-            )  # fmt: skip
+            log_update(update, fn.__name__, outcome, started)
 
     return wrapper
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -11,7 +12,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from handlers import forms
-from handlers.base import Ctx, desk, runtime
+from handlers.base import Ctx, desk, log_update, runtime
 from models.base import trace
 from models.notification import N_
 from models.property import units_of
@@ -70,11 +71,25 @@ async def stale_button(ctx: Ctx) -> None:
     ctx.answer(N_("This button is out of date. Nothing was changed."), alert=True)
 
 
+@desk
+async def edited_message(ctx: Ctx) -> None:
+    """An edit of a message already sent: what it said was read (or acted on) as it was."""
+    ctx.reply(
+        N_(
+            "I read new messages only, not edits, so nothing was changed. Please send the "
+            "corrected text as a new message."
+        )
+    )
+
+
 async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """In groups the bot only posts notices; commands there get a pointer to a private chat."""
+    started = time.perf_counter()
     message = update.effective_message
     if message is None or not (message.text or "").startswith("/"):
+        log_update(update, "group_message", "ignored", started)
         return
+    log_update(update, "group_message", "pointed_to_private", started)
     rt = runtime(context)
     try:
         await message.reply_text(

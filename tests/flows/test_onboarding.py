@@ -247,3 +247,35 @@ async def test_a_tenant_gives_the_office_a_phone_number_and_an_owner_keeps_the_r
         "For unit 1-2-301 the office's register has 13800000000; staff call that number. To "
         "change it there, please tell the front desk.",
     ]
+
+
+async def test_every_update_gets_one_log_line_and_an_edit_is_answered(
+    desk: Desk, caplog: pytest.LogCaptureFixture
+) -> None:
+    await desk.owner(OWNER, lang="en")
+    desk.emu.add_group(-100500, "Building 1 owners")
+    await desk.send(OWNER, "/repair")
+    desk.emu.add_user(OTHER, "Spammer", "en")
+    updates = [
+        desk.emu.text_update(OWNER, "The tap drips"),
+        desk.emu.text_update(OWNER, "The kitchen tap drips", edited=True),
+        desk.emu.text_update(OWNER, "/help", chat_id=-100500),
+        desk.emu.text_update(OWNER, "good morning", chat_id=-100500),
+    ] + [desk.emu.text_update(OTHER, f"spam {i}") for i in range(30)]
+    mark = desk.emu.mark(OWNER)
+    with caplog.at_level(logging.INFO, logger="propdesk.updates"):
+        for update in updates:
+            await desk.feed(update, pace=0)
+    lines = [r.getMessage() for r in caplog.records if r.name == "propdesk.updates"]
+    ids = [u["update_id"] for u in updates]
+    assert sorted(int(line.split()[0].removeprefix("update=")) for line in lines) == ids
+    assert any("outcome=flooded" in line for line in lines)
+    assert any("handler=group_message outcome=ignored" in line for line in lines)
+    # the edit is not taken as an answer to the form, and the owner is told why
+    assert [m.content for m in desk.emu.new_messages(OWNER, mark)] == [
+        "Please choose one of the buttons.",
+        "🔧 New repair request. Where is the problem?",
+        "I read new messages only, not edits, so nothing was changed. Please send the "
+        "corrected text as a new message.",
+    ]
+    assert "The kitchen tap drips" not in caplog.text and "spam" not in caplog.text
