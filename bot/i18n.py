@@ -119,14 +119,35 @@ class I18n:
         return Rendered(split_text("\n".join(lines)), buttons, list(message.photos))
 
 
+def units(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji such as 🔧 is two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _fit(text: str, limit: int) -> int:
+    """How many characters of `text` fit in `limit` UTF-16 units."""
+    if units(text) <= limit:
+        return len(text)
+    low, high = 0, min(len(text), limit)
+    while low < high:  # the longest prefix within the limit
+        mid = (low + high + 1) // 2
+        if units(text[:mid]) <= limit:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Cut text into Telegram-sized pieces at line breaks where possible."""
+    """Cut text into Telegram-sized pieces (measured as Telegram does, in UTF-16 units) at
+    line breaks where possible."""
     text = text.strip() or "…"
     chunks: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
+    while units(text) > limit:
+        fits = _fit(text, limit)
+        cut = text.rfind("\n", 0, fits)
         if cut <= 0:
-            cut = limit
+            cut = max(fits, 1)
         chunks.append(text[:cut].rstrip())
         text = text[cut:].lstrip("\n")
     chunks.append(text)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALES_DIR, I18n, load_catalogs, split_text
+from bot.i18n import LOCALES_DIR, I18n, load_catalogs, split_text, units
 from models.notification import Money, msg
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,6 +87,21 @@ def test_long_text_is_split_under_telegram_limit() -> None:
     chunks = split_text(text)
     assert all(len(c) <= 4096 for c in chunks) and len(chunks) == 3
     assert "".join(chunks).replace("\n", "") == text.replace("\n", "")
+
+
+def test_text_with_emoji_is_split_as_telegram_counts_it() -> None:
+    # Telegram's 4,096 are UTF-16 code units: 🔧 and 🚨 are two each
+    text = "\n".join(f"🔧🚨 line {i} " + "漏水" * 40 for i in range(60))
+    assert units(text) > len(text)
+    chunks = split_text(text)
+    assert all(units(c) <= 4096 for c in chunks) and len(chunks) == 2
+    assert "".join(chunks).replace("\n", "") == text.replace("\n", "")
+    # under 4,096 characters yet over 4,096 units: two messages, not one Telegram refuses
+    assert len(split_text("🔧 " * 1400)) == 2
+    # no line break to cut at: cut inside, never through an emoji
+    solid = "🔧" * 3000
+    pieces = split_text(solid)
+    assert [units(p) for p in pieces] == [4096, 6000 - 4096] and "".join(pieces) == solid
 
 
 def test_a_message_with_a_missing_parameter_is_still_rendered() -> None:
