@@ -16,10 +16,18 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot.clock import Clock
 from bot.i18n import I18n, Rendered
@@ -32,7 +40,8 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(minutes=1)  # a chat bot: retry at least every minute
 MARGIN = 0.02  # seconds kept in hand on Telegram's limits (timers wake a little late)
 
-MAX_ATTEMPTS = 50
+MAX_ATTEMPTS = 50  # of an error of unknown kind (network errors are retried for ever)
+RECORD_ATTEMPTS = 60  # writing a send's result: about five minutes of database trouble
 
 
 class Timer:
@@ -56,19 +65,40 @@ def keyboard(rendered: Rendered) -> InlineKeyboardMarkup | None:
     )
 
 
-async def send_rendered(bot: Bot, chat_id: int, rendered: Rendered) -> int:
-    """Send photos (if any) then the text; returns the id of the last message sent."""
-    if len(rendered.photos) == 1:
-        await bot.send_photo(chat_id, rendered.photos[0])
-    elif rendered.photos:
-        await bot.send_media_group(chat_id, [InputMediaPhoto(p) for p in rendered.photos[:10]])
+def part_count(rendered: Rendered) -> int:
+    """How many Telegram messages `rendered` is: its photos (one message or one album), then
+    each piece of its text."""
+    return (1 if rendered.photos else 0) + len(rendered.chunks)
+
+
+async def send_part(bot: Bot, chat_id: int, rendered: Rendered, index: int) -> int:
+    """Send part `index` (see `part_count`); returns the id of the (last) message sent. The
+    buttons go with the last piece of text."""
+    if rendered.photos:
+        if index == 0:
+            if len(rendered.photos) == 1:
+                return (await bot.send_photo(chat_id, rendered.photos[0])).message_id
+            album = [InputMediaPhoto(p) for p in rendered.photos[:10]]
+            return (await bot.send_media_group(chat_id, album))[-1].message_id
+        index -= 1
+    last = index == len(rendered.chunks) - 1
+    sent = await bot.send_message(
+        chat_id, rendered.chunks[index], reply_markup=keyboard(rendered) if last else None
+    )
+    return sent.message_id
+
+
+async def send_rendered(
+    bot: Bot, chat_id: int, rendered: Rendered, progress: list[int] | None = None
+) -> int:
+    """Send every part in order; returns the id of the last message sent. `progress[0]`
+    counts the parts Telegram took, for a caller that must not send them again after a
+    failure part-way."""
+    done = progress if progress is not None else [0]
     message_id = 0
-    for index, chunk in enumerate(rendered.chunks):
-        last = index == len(rendered.chunks) - 1
-        sent = await bot.send_message(
-            chat_id, chunk, reply_markup=keyboard(rendered) if last else None
-        )
-        message_id = sent.message_id
+    while done[0] < part_count(rendered):
+        message_id = await send_part(bot, chat_id, rendered, done[0])
+        done[0] += 1
     return message_id
 
 
@@ -172,28 +202,34 @@ class Delivery:
 
     async def _due_rows(self) -> list[tuple[int, int]]:
         now = self.clock.now()
+        # A retry is never set further ahead than MAX_BACKOFF: a row further ahead than that
+        # was scheduled before the clock stepped back (an NTP correction) and is due now.
+        stepped_back = now + MAX_BACKOFF + timedelta(seconds=5)
         async with self.sessions() as session:
             # Only the oldest pending row of each chat may go: per-chat order is kept even
-            # when an earlier message is waiting for a retry.
+            # when an earlier message is waiting for a retry. Every chat's oldest row is
+            # looked at, however long another chat's backlog is.
+            first = (
+                select(func.min(Notification.id).label("id"))
+                .where(Notification.status == Status.PENDING)
+                .group_by(Notification.chat_id)
+                .subquery()
+            )
             rows = (
                 await session.execute(
                     select(Notification.id, Notification.chat_id, Notification.next_attempt_at)
-                    .where(Notification.status == Status.PENDING)
+                    .join(first, Notification.id == first.c.id)
+                    .where(
+                        or_(
+                            Notification.next_attempt_at <= now,
+                            Notification.next_attempt_at > stepped_back,
+                        )
+                    )
                     .order_by(Notification.id)
-                    .limit(self.batch * 5)
+                    .limit(self.batch)
                 )
             ).all()
-        seen: set[int] = set()
-        due: list[tuple[int, int]] = []
-        for row_id, chat_id, next_at in rows:
-            if chat_id in seen:
-                continue
-            seen.add(chat_id)
-            if next_at <= now:
-                due.append((row_id, chat_id))
-            if len(due) >= self.batch:
-                break
-        return due
+        return [(row_id, chat_id) for row_id, chat_id, _ in rows]
 
     async def _deliver(self, row_id: int) -> str:
         """Try one row: 'sent', 'retry' (still pending) or 'final' (failed/undeliverable).
@@ -219,6 +255,7 @@ class Delivery:
             locale = self.i18n.locale_for(chosen)
             rendered = self.i18n.render(Msg.from_json(row.body), locale)
             chat_id = row.chat_id
+            part, parts = row.parts_sent, part_count(rendered)
             target: tuple[int, int] | None = None  # the message this row edits, if it edits
             if row.edit_of_id is not None:
                 original = await session.get(Notification, row.edit_of_id)
@@ -239,26 +276,43 @@ class Delivery:
         try:
             if target is not None:
                 message_id = await edit_rendered(self.bot, *target, rendered)
-            else:
-                message_id = await send_rendered(self.bot, chat_id, rendered)
+                part, parts = 0, 1
+            else:  # one part at a time, each within the limits and recorded
+                message_id = await send_part(self.bot, chat_id, rendered, min(part, parts - 1))
         except TelegramError as exc:
             error = exc
-        async with self.sessions() as session:
-            row = await session.get(Notification, row_id)
-            if row is None:
-                return "final"
-            person = (
-                await session.get(Person, row.person_id)
-                if row.person_id and error is not None
-                else None
-            )
-            outcome = await self._record(session, row, person, error, message_id)
-            await session.commit()
+        outcome = await self._record_result(row_id, error, message_id, part + 1 == parts)
         if outcome == "sent":
             self.sent += 1
             if self.on_sent:
                 await self.on_sent(row)
         return outcome
+
+    async def _record_result(
+        self, row_id: int, error: TelegramError | None, message_id: int | None, last: bool
+    ) -> str:
+        """Write what Telegram answered. Once Telegram has taken a part, only the writing is
+        retried (the database may be restarting): the part is never sent a second time."""
+        for attempt in range(RECORD_ATTEMPTS):
+            try:
+                async with self.sessions() as session:
+                    row = await session.get(Notification, row_id)
+                    if row is None:
+                        return "final"
+                    person = (
+                        await session.get(Person, row.person_id)
+                        if row.person_id and error is not None
+                        else None
+                    )
+                    outcome = await self._record(session, row, person, error, message_id, last)
+                    await session.commit()
+                    return outcome
+            except (DBAPIError, OSError) as exc:
+                if attempt + 1 == RECORD_ATTEMPTS or self._stopping:
+                    raise
+                log.warning("could not record notification %s yet: %s", row_id, type(exc))
+                await self.timer.sleep(min(0.1 * 2**attempt, 5.0))
+        raise AssertionError("unreachable")
 
     async def _record(
         self,
@@ -267,15 +321,30 @@ class Delivery:
         person: Person | None,
         error: TelegramError | None,
         message_id: int | None,
+        last: bool = True,
     ) -> str:
         now = self.clock.now()
         row.attempts += 1
         if error is None:
-            row.status = Status.SENT
-            row.sent_at = now
             row.message_id = message_id
             row.error = None
+            if not last:  # the next part goes on its own turn (1 a second in a chat)
+                row.parts_sent += 1
+                row.next_attempt_at = now
+                return "partial"
+            row.parts_sent += 1
+            row.status = Status.SENT
+            row.sent_at = now
             return "sent"
+        if isinstance(error, ChatMigrated):  # a group became a supergroup: its new id
+            log.warning(
+                "chat %s is now %s (update PROPDESK_NOTICE_CHAT if it is the notice chat)",
+                row.chat_id,
+                error.new_chat_id,
+            )
+            row.chat_id = error.new_chat_id
+            row.next_attempt_at = now
+            return "retry"
         if isinstance(error, RetryAfter):
             seconds = _seconds(error.retry_after)
             self._paused_until = self.timer.monotonic() + seconds
@@ -317,8 +386,11 @@ class Delivery:
             self._chat_last = {c: t for c, t in self._chat_last.items() if t >= horizon}
 
     def _retry_later(self, row: Notification, now: datetime, exc: Exception) -> None:
+        """Try again later. A network error or a Telegram outage is waited out however long
+        it lasts (at most a minute between tries): what is queued is never lost to it. Only an
+        error of an unknown kind, repeated MAX_ATTEMPTS times, fails the row."""
         row.error = f"{type(exc).__name__}: {exc}"[:500]
-        if row.attempts >= MAX_ATTEMPTS:
+        if not isinstance(exc, NetworkError) and row.attempts >= MAX_ATTEMPTS:
             row.status = Status.FAILED
             log.error("notification %s given up after %s attempts: %s", row.id, row.attempts, exc)
             return

@@ -629,6 +629,10 @@ class BotApiEmulator:
 
     # ------------------------------------------------------------ failure injection
 
+    def clear_failures(self) -> None:
+        """Telegram is back: drop every failure still waiting to be injected."""
+        self._rules.clear()
+
     def fail(
         self,
         method: str | None = None,

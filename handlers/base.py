@@ -260,16 +260,19 @@ async def send_replies(ctx: Ctx) -> None:
     if chat is None:
         return
     for index, out in enumerate(ctx.replies):
+        progress = [0]  # parts Telegram took: the outbox goes on from the next one
         try:
-            await send_rendered(ctx.context.bot, chat.id, ctx.rt.i18n.render(out, ctx.locale))
+            rendered = ctx.rt.i18n.render(out, ctx.locale)
+            await send_rendered(ctx.context.bot, chat.id, rendered, progress)
         except (RetryAfter, NetworkError) as exc:
             if isinstance(exc, BadRequest):
                 raise
-            log.warning("reply to %s deferred to the outbox: %s", chat.id, exc)
+            log.warning("reply to %s deferred to the outbox: %s", chat.id, type(exc).__name__)
             async with ctx.rt.uow() as session:
                 person = await session.get(Person, ctx.person_id)
 
                 if person is not None:
-                    for later in ctx.replies[index:]:
-                        enqueue(session, person, later, ctx.rt.clock.now())
+                    for offset, later in enumerate(ctx.replies[index:]):
+                        done = progress[0] if offset == 0 else 0
+                        enqueue(session, person, later, ctx.rt.clock.now(), parts_sent=done)
             return

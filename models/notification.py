@@ -179,6 +179,9 @@ class Notification(Base):
     # Set on a row that edits the message another row sent (e.g. a notice marked expired):
     # delivery edits that message instead of sending a new one.
     edit_of_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Parts of this row Telegram has taken (photos, then the pieces of a long text): delivery
+    # goes on from the next one and never sends one twice.
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 _OUTBOX = cast(Table, Notification.__table__)
@@ -261,6 +264,7 @@ def enqueue(
     fallback_building: str | None = None,
     for_role: Role | None = None,
     for_building: str | None = None,
+    parts_sent: int = 0,
 ) -> Notification | None:
     """Queue `message` for `person`; None if they have no Telegram chat yet.
 
@@ -287,6 +291,7 @@ def enqueue(
         attempts=0,
         created_at=now,
         next_attempt_at=now,
+        parts_sent=parts_sent,
     )
     session.add(row)
     session.info[OUTBOX_TOUCHED] = True
