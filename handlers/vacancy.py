@@ -19,7 +19,8 @@ from models import vacancy_notices as notices
 from models.base import N_, DomainError
 from models.notification import Msg, msg
 from models.property import Unit
-from models.ticket import Ticket
+from models.queries import VIEW_ROLES
+from models.ticket import Kind, Ticket
 from models.vacancy_dates import (
     add_months,
     check_period,
@@ -36,6 +37,10 @@ labels.register("V", {k.value: v for k, v in vc.STATE_NAMES.items()}, vc.ACTION_
 REFUSALS.update(
     {
         "vacancy_not_your_unit": N_("You can only apply for a unit you own."),
+        "vacancy_own_case": N_(
+            "This is your own application: a colleague checks the ID, signs the opinion and "
+            "decides on it."
+        ),
         "vacancy_unrenovated": N_(
             "Unit {unit} is recorded at the office as not yet renovated: it is already looked "
             "after as a vacant home and inspected every month, so it needs no application "
@@ -370,8 +375,9 @@ async def card_details(ctx: Ctx, ticket: Ticket) -> Msg:
     is the unit's, whoever's application makes it: a former owner (``units unbind``) sees only
     their own application's dates, not whether the new owner's flat stands empty."""
     _, v = await vc.load(ctx.session, ticket.id)
-    if not ctx.person.is_staff and not await notices.still_owner(ctx.session, ticket, v):
-        return notices.rate_lines(v, None)
+    works_on_it = any(ctx.person.has_role(r, v.building) for r in VIEW_ROLES[Kind.VACANCY])
+    if not works_on_it and not await notices.still_owner(ctx.session, ticket, v):
+        return notices.rate_lines(v, None)  # (a guard who once owned the flat: no more)
     today = ctx.rt.env.calendar.local_date(ctx.now)
     rate, _, _ = await vc.fee_rate(ctx.session, v.unit_id, today, ctx.rt.env)
     return notices.rate_lines(v, rate)

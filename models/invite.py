@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, BigId, DomainError, UTCDateTime
 from models.people import Person, StaffRole
-from models.property import Unit, bind
+from models.property import Unit, bind, relation_to
 
 # No 0/O, 1/I/L: codes are read aloud at the desk and typed from paper.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -161,8 +161,16 @@ async def redeem(session: AsyncSession, raw: str, person: Person, now: datetime)
 
 
 async def used_by(session: AsyncSession, raw: str, person: Person) -> bool:
-    """True when `person` is the one who already redeemed this code."""
+    """True when `person` redeemed this code and still holds what it gave them (the unit's
+    link, or a staff role): a former owner's old link is not a welcome back."""
     invite = (
         await session.execute(select(InviteCode).where(InviteCode.code_hash == hash_code(raw)))
     ).scalar_one_or_none()
-    return invite is not None and invite.used_by_id == person.id
+    if invite is None or invite.used_by_id != person.id:
+        return False
+    if invite.purpose == "unit":
+        return (
+            invite.unit_id is not None
+            and (await relation_to(session, person.id, invite.unit_id)) is not None
+        )
+    return person.is_staff

@@ -87,6 +87,8 @@ async def bind(
         )
     ).scalar_one_or_none()
     if existing is not None:
+        if relation == "owner" and existing.relation != "owner":
+            existing.relation = "owner"  # a tenant who bought the flat: the office's owner code
         return existing
     binding = UnitBinding(person_id=person.id, unit_id=unit.id, relation=relation, created_at=now)
     session.add(binding)
@@ -122,11 +124,11 @@ class ImportReport:
 async def contact_for(
     session: AsyncSession, person: Person, unit: Unit | None
 ) -> tuple[str, str | None]:
-    """The name and phone the office goes by for someone acting for a unit. The unit's owner
-    is the owner in the directory (the name on their ID card, the phone on file); a tenant or
-    anyone else is themselves: the landlord's name would not match the ID they show at the
-    desk (seed 物品拾遗 4.4), nor the landlord's phone reach them."""
-    if unit is not None and await relation_to(session, person.id, unit.id) == "owner":
+    """The name and phone the office goes by for someone acting for a unit. The registered
+    owner is the owner in the directory (the name on their ID card, the phone on file); a
+    co-owner, a tenant or anyone else is themselves: the register's name would not match the
+    ID they show at the desk (seed 物品拾遗 4.4), nor its phone reach them."""
+    if unit is not None and await is_registered_owner(session, person.id, unit.id):
         return unit.owner_name or person.name, unit.owner_phone or person.phone
     return person.name, person.phone
 
@@ -146,9 +148,23 @@ async def reporter_for(
     """Who filed a case for `unit`, when that is not its registered owner; None otherwise."""
     if person is None or unit is None:
         return None
-    if await relation_to(session, person.id, unit.id) == "owner":
+    if await is_registered_owner(session, person.id, unit.id):
         return None
     return Reporter(person.name, person.phone)
+
+
+async def is_registered_owner(session: AsyncSession, person_id: int, unit_id: int) -> bool:
+    """Whether the person is the owner in the office's register (`units import`): the first
+    owner linked to the unit. A co-owner linked later (a spouse, a joint buyer) has the same
+    rights but goes by their own name and phone: the register's would not match the ID they
+    show at the desk, nor reach them."""
+    first = await session.scalar(
+        select(UnitBinding.person_id)
+        .where(UnitBinding.unit_id == unit_id, UnitBinding.relation == "owner")
+        .order_by(UnitBinding.id)
+        .limit(1)
+    )
+    return first == person_id
 
 
 async def relation_to(session: AsyncSession, person_id: int, unit_id: int) -> str | None:

@@ -49,13 +49,13 @@ def describe(
             building=repair.building,
         )
     if contact and ticket.owner is not None:
-        name = ticket.unit.owner_name if ticket.unit and ticket.unit.owner_name else None
-        phone = ticket.unit.owner_phone if ticket.unit else None
-        out.add(
-            N_("Owner: {name}, phone {phone}"),
-            name=name or ticket.owner.name,
-            phone=phone or ticket.owner.phone or "—",
-        )
+        # The register's owner; the one who filed stands in only when they are that owner
+        # (a tenant's name or phone must not pass for the landlord's).
+        stand_in = ticket.owner if reporter is None else None
+        unit = ticket.unit
+        name = (unit.owner_name if unit else None) or (stand_in.name if stand_in else None)
+        phone = (unit.owner_phone if unit else None) or (stand_in.phone if stand_in else None)
+        out.add(N_("Owner: {name}, phone {phone}"), name=name or "—", phone=phone or "—")
         if reporter is not None:
             out.lines += reported_by(reporter).lines
     if repair.scope == "home":

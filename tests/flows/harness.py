@@ -92,7 +92,7 @@ class Desk:
     # --- people -------------------------------------------------------------------------------
 
     async def add_unit(
-        self, code: str, owner_name: str = "李伟", phone: str = "13800000000"
+        self, code: str, owner_name: str = "李伟", phone: str | None = "13800000000"
     ) -> None:
         async with self.rt.uow() as s:
             row = UnitRow(0, code, code.split("-")[0], None, owner_name, phone)
