@@ -143,3 +143,17 @@ async def test_a_former_owner_on_the_staff_does_not_see_the_new_owners_vacancy(
         assert old in mine and "Fee rate in force today" not in mine
         # the cashier, whose work it is, still sees it
         assert "Fee rate in force today: 50 %" in (await desk.send(vs.CASHIER, f"/ticket {new}"))[0]
+
+
+async def test_every_receptionist_told_of_a_claim_may_open_it(desk: Desk) -> None:
+    # One desk holds the estate's found items: a receptionist of building 2 who is told of a
+    # building-1 owner's claim (with their phone) must be able to open it and act on it.
+    await lf.staffed(desk)
+    await desk.staff(2002, "receptionist", name="Sun Desk", buildings=("2",), lang="en")
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    claim_ref = await lf.claim(desk, OWNER, await lf.register(desk))
+    told = [m for m in desk.inbox(2002) if claim_ref in m]
+    assert told, desk.inbox(2002)
+    card = (await desk.send(2002, f"/ticket {claim_ref}"))[0]
+    assert card.startswith(claim_ref) or claim_ref in card.split("\n")[0], card
+    assert "No ticket" not in card and "not found" not in card
