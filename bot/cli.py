@@ -197,7 +197,10 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write tickets and events to CSV files")
     export.add_argument("--out", required=True, type=Path, metavar="DIR")
     export.add_argument(
-        "--since", type=date.fromisoformat, metavar="YYYY-MM-DD", help="tickets filed from"
+        "--since",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="what happened from that day: tickets filed or changed, and their steps from then",
     )
     return parser
 

@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 from telegram import Bot
@@ -139,6 +139,9 @@ async def export_rows(
     tickets: list[list[str]] = []
     events: list[list[str]] = []
     async with sessions() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # One snapshot for every query: the bot may write while the export reads.
+            await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
         names = {
             pid: name for pid, name in (await session.execute(select(Person.id, Person.name))).all()
         }
@@ -147,8 +150,9 @@ async def export_rows(
             .options(selectinload(Ticket.events))
             .order_by(Ticket.created_at, Ticket.id)
         )
-        if since is not None:
-            query = query.where(Ticket.created_at >= datetime.combine(since, time(), tz))
+        start = datetime.combine(since, time(), tz) if since is not None else None
+        if start is not None:  # what happened since: new tickets, and steps on older ones
+            query = query.where(or_(Ticket.created_at >= start, Ticket.updated_at >= start))
         for t in (await session.execute(query)).scalars():
             tickets.append([
                 t.ref, t.kind, t.state, t.unit.code if t.unit else "",
@@ -157,6 +161,8 @@ async def export_rows(
                 t.summary,
             ])  # fmt: skip
             for e in t.events:
+                if start is not None and e.at < start:
+                    continue
                 events.append([
                     t.ref, _local(e.at, tz), names.get(e.actor_id or 0, "system"), e.action,
                     e.from_state or "", e.to_state or "", e.note or "", details(e.data),

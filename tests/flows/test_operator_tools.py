@@ -2,6 +2,7 @@
 
 import asyncio
 import csv
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,25 @@ def test_full_width_and_ideographic_space_formula_starts_are_shown_as_text() -> 
     assert safe_cell("＝HYPERLINK(1)") == "'＝HYPERLINK(1)"
     assert safe_cell("\u3000=1+1") == "'\u3000=1+1"
     assert safe_cell("厨房水龙头漏水") == "厨房水龙头漏水"
+
+
+async def test_export_since_a_day_has_what_happened_from_then_on_older_tickets_too(
+    database_url: str, clock: ManualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a weekly export must not miss the steps taken this week on last week's tickets
+    async with Desk(database_url, clock) as desk:
+        await staffed(desk)
+        await desk.owner(OWNER, lang="en")
+        old = await file_home_repair(desk, photos=0)  # 27 Nov
+        await desk.tick(timedelta(days=2))
+        await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")  # 29 Nov
+        untouched = await file_home_repair(desk, text="The fan rattles", photos=0)
+    monkeypatch.setenv("PROPDESK_DATABASE_URL", database_url)
+    out = tmp_path / "week"
+    assert await _cli("export", "--out", str(out), "--since", "2026-11-28") == 0
+    tickets = list(csv.DictReader((out / "tickets.csv").read_text("utf-8-sig").splitlines()))
+    events = list(csv.DictReader((out / "events.csv").read_text("utf-8-sig").splitlines()))
+    assert [t["ref"] for t in tickets] == [old, untouched]
+    assert [(e["ref"], e["action"]) for e in events] == [
+        (old, "dispatched"), (untouched, "created"),
+    ]  # fmt: skip
