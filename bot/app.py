@@ -26,7 +26,14 @@ import models.all  # noqa: F401  (every table, deadline handler and start-up hoo
 from bot import sweep
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.db import make_engine, make_sessions, schema_is_current, upgrade
+from bot.db import (
+    lock_postgresql,
+    lock_sqlite,
+    make_engine,
+    make_sessions,
+    schema_is_current,
+    upgrade,
+)
 from bot.delivery import Delivery, Timer
 from bot.flood import FloodGuard
 from bot.i18n import I18n, load_catalogs
@@ -225,11 +232,22 @@ def run_bot(settings: Settings, webhook: Webhook | None = None) -> None:
         redact = Redact(settings.token.get_secret_value())
         for handler in logging.getLogger().handlers:
             handler.addFilter(redact)
+    held: list[Any] = []  # the single-instance lock, kept for as long as the bot runs
     if settings.database_url.startswith("sqlite"):
+        held.append(lock_sqlite(settings.database_url))
         upgrade(settings.database_url)
     else:
         asyncio.run(_prepare_database(settings))
     app, _ = build_application(settings)
+    if not settings.database_url.startswith("sqlite"):
+        started = app.post_init
+
+        async def locked(app: Application) -> None:
+            held.append(await lock_postgresql(settings.database_url))  # on the bot's loop
+            if started is not None:
+                await started(app)
+
+        app.post_init = locked
     if webhook is None:
         app.run_polling(allowed_updates=ALLOWED_UPDATES)
         return

@@ -434,8 +434,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise CliError("this installation has no bot application (bot.app)") from None
     from telegram.error import InvalidToken
 
+    from bot.db import AlreadyRunning
+
     try:
         run_bot(settings, webhook)
+    except AlreadyRunning:
+        raise CliError(
+            "another PropDesk is already running on this database; stop it first (two would "
+            "send every notification twice)",
+            status=1,
+        ) from None
     except InvalidToken:  # (its message and traceback carry the token itself)
         raise CliError(
             "the Bot API refused PROPDESK_TOKEN; check the token from @BotFather and "

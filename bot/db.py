@@ -102,3 +102,50 @@ def upgrade_in_thread(url: str) -> None:
     thread.join()
     if errors:
         raise errors[0]
+
+
+# --- one bot per database ------------------------------------------------------------------
+#
+# Two `propdesk run` on one database (a second started by mistake, an old one not yet stopped
+# during a deployment) would both deliver the outbox, and every message would go out twice.
+# The first to start holds a lock for as long as it runs; the second refuses to start.
+
+LOCK_KEY = 0x50_72_6F_70_44_65_73_6B  # "PropDesk": the PostgreSQL advisory lock's key
+
+
+class AlreadyRunning(RuntimeError):
+    """Another PropDesk process is running on this database."""
+
+
+def lock_sqlite(url: str) -> Any:
+    """Hold an exclusive lock on ``<database>.lock`` (released when the process ends);
+    returns the open file to keep, or None for an in-memory database."""
+    import fcntl
+
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    if not path or path.startswith(":memory:"):
+        return None
+    handle = open(path + ".lock", "a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise AlreadyRunning(path) from None
+    return handle
+
+
+async def lock_postgresql(url: str) -> Any:
+    """Take PostgreSQL's session advisory lock on a connection of its own, held until the
+    process ends (or its connection does); returns the connection to keep."""
+    from sqlalchemy import text
+    from sqlalchemy.pool import NullPool
+
+    engine = make_engine(url, poolclass=NullPool)
+    conn = await engine.connect()
+    got = await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY})
+    await conn.commit()  # (the lock belongs to the session, not to a transaction left open)
+    if not got:
+        await conn.close()
+        await engine.dispose()
+        raise AlreadyRunning(url.rsplit("/", 1)[-1])
+    return conn

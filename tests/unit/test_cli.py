@@ -521,3 +521,25 @@ def test_the_run_log_never_shows_the_bot_token() -> None:
     out = stream.getvalue()
     assert "SECRET-PART" not in out
     assert "GET /bot<token>/getMe failed" in out and "The token `<token>` was rejected" in out
+
+
+async def test_a_second_bot_on_the_same_database_refuses_to_start(database_url: str) -> None:
+    from bot.db import AlreadyRunning, lock_postgresql, lock_sqlite
+
+    if database_url.startswith("sqlite"):
+        first = lock_sqlite(database_url)
+        with pytest.raises(AlreadyRunning):
+            lock_sqlite(database_url)
+        first.close()
+        lock_sqlite(database_url).close()
+        return
+    held = await lock_postgresql(database_url)
+    try:
+        with pytest.raises(AlreadyRunning):
+            await lock_postgresql(database_url)
+    finally:
+        await held.close()
+        await held.engine.dispose()
+    again = await lock_postgresql(database_url)  # free once the first has stopped
+    await again.close()
+    await again.engine.dispose()
