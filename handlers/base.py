@@ -28,7 +28,12 @@ from models.people import Person, touch_person
 
 log = logging.getLogger(__name__)
 updates_log = logging.getLogger("propdesk.updates")
-DB_ATTEMPTS = 4
+DB_ATTEMPTS = 4  # an update that met a concurrent change is handled again this often
+# A database that does not answer (PostgreSQL restarting, a failover, SQLite's writer busy)
+# is waited for about seven seconds before the user is told to try again: Telegram has
+# already been told the update was received, so giving up at once would lose it.
+OUTAGE_ATTEMPTS = 8
+OUTAGE_WAIT_MAX = 2.0
 
 
 # Domain refusals, by code, as the user reads them.
@@ -189,7 +194,7 @@ async def _run_unit(
 ) -> tuple[Ctx, str]:
     """The handler in one unit of work, retried whole when the database connection drops or
     a concurrent change to the same ticket made this one stale."""
-    for attempt in range(DB_ATTEMPTS):
+    for attempt in range(OUTAGE_ATTEMPTS):
         ctx: Ctx | None = None
         locale = rt.settings.locale
         try:
@@ -221,11 +226,14 @@ async def _run_unit(
             if attempt + 1 >= DB_ATTEMPTS:
                 raise
             log.info("update %s met a concurrent change; handling it again", update.update_id)
-        except DBAPIError as exc:
-            if attempt + 1 >= DB_ATTEMPTS or not _retryable(exc):
+        except (DBAPIError, OSError) as exc:
+            if isinstance(exc, DBAPIError) and not _retryable(exc):
                 raise
-            log.warning("database unavailable (%s); retrying the update", type(exc.orig).__name__)
-            await asyncio.sleep(0.1 * 2**attempt)
+            if attempt + 1 >= OUTAGE_ATTEMPTS:
+                raise
+            cause = type(exc.orig if isinstance(exc, DBAPIError) else exc).__name__
+            log.warning("database unavailable (%s); retrying the update", cause)
+            await asyncio.sleep(min(0.1 * 2**attempt, OUTAGE_WAIT_MAX))
     raise AssertionError("unreachable")
 
 

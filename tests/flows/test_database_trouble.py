@@ -63,3 +63,27 @@ async def test_a_busy_sqlite_writer_makes_the_update_wait_not_fail(
         blocker.close()
         assert released.is_set()
         assert replies == ["There is nothing to cancel."]
+
+
+async def test_a_database_away_for_several_tries_is_waited_for_not_reported_as_an_error(
+    database_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PostgreSQL restarting: connections refused for a few seconds. The update was already
+    # confirmed to Telegram, so it is handled once the database is back, not dropped.
+    import handlers.base as base
+
+    real = base.touch_person
+    calls = {"n": 0}
+
+    async def refused_five_times(*a: object, **kw: object) -> object:
+        calls["n"] += 1
+        if calls["n"] <= 5:
+            raise ConnectionRefusedError(111, "Connect call failed")
+        return await real(*a, **kw)  # type: ignore[arg-type]
+
+    async with Desk(database_url, clock) as desk:
+        await desk.owner(OWNER, lang="en")
+        monkeypatch.setattr(base, "touch_person", refused_five_times)
+        monkeypatch.setattr(base, "OUTAGE_WAIT_MAX", 0.01)  # (the waits, not their length)
+        replies = await desk.send(OWNER, "/cancel")
+        assert replies == ["There is nothing to cancel."] and calls["n"] == 6
