@@ -7,6 +7,7 @@ the deadline sweep runs when the test moves the clock.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -230,3 +231,11 @@ class Desk:
 
 
 __all__ = ["TOKEN", "Desk", "EmulatedReset", "FakeTimer"]
+
+
+async def run_cli(*argv: str) -> int:
+    """`propdesk ARGV…` as the operator runs it. The CLI runs its own event loop
+    (asyncio.run), so it gets a thread of its own here."""
+    from bot.cli import main
+
+    return await asyncio.to_thread(main, list(argv))

@@ -2,34 +2,21 @@
 bought the flat, a landlord with no phone on file, a former owner re-sending their old link,
 staff who own a flat in their own building."""
 
-import asyncio
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import select
 
-from bot.cli import main
 from bot.clock import ManualClock
 from models.property import UnitBinding
 from tests.flows import lost_found_steps as lf
 from tests.flows import repair_steps as rs
 from tests.flows import vacancy_steps as vs
-from tests.flows.harness import Desk
+from tests.flows.harness import Desk, run_cli
 
 OWNER, OWNER2, TENANT = 1001, 1002, 1003
 OWN_CASE = (
     "This is your own application: a colleague checks the ID, signs the opinion and decides on it."
 )
-
-
-async def _cli(*argv: str) -> int:
-    return await asyncio.to_thread(main, list(argv))
-
-
-@pytest.fixture
-def office(database_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PROPDESK_DATABASE_URL", database_url)
-    monkeypatch.setattr("bot.cli.SystemClock", lambda: clock)
 
 
 async def test_a_co_owner_goes_by_their_own_name_at_the_desk_and_in_repairs(desk: Desk) -> None:
@@ -88,7 +75,7 @@ async def test_a_former_owner_resending_their_old_link_is_not_welcomed_back(
         code = await desk.invite("1-2-301")
         await desk.send(OWNER, f"/start {code}")
         assert (await desk.send(OWNER, f"/start {code}"))[0] == "Welcome back, Li."
-        assert await _cli("units", "unbind", "--unit", "1-2-301") == 0
+        assert await run_cli("units", "unbind", "--unit", "1-2-301") == 0
         await desk.deliver()
         assert await desk.send(OWNER, f"/start {code}") == [
             "This code has already been used. Please ask the property office for a new one."
@@ -128,7 +115,7 @@ async def test_a_former_owner_on_the_staff_does_not_see_the_new_owners_vacancy(
         await vs.shut_off(desk)
         await desk.staff(OWNER, "guard", name="Li", lang="en")  # also works the gate
         await desk.at(datetime(2027, 2, 16, 0, 30, tzinfo=UTC))
-        assert await _cli("units", "unbind", "--unit", "1-2-301") == 0
+        assert await run_cli("units", "unbind", "--unit", "1-2-301") == 0
         await desk.deliver()
         await desk.owner(OWNER2, name="Zhao", lang="en")
         await desk.send(OWNER2, "/vacancy")

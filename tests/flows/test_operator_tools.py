@@ -7,16 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from bot.clock import ManualClock
 from bot.emulator import BotApiEmulator, EmulatorServer
-from tests.flows.harness import TOKEN, Desk
+from tests.flows.harness import TOKEN, Desk, run_cli
 from tests.flows.repair_steps import OWNER, RECEPTIONIST, TECH, file_home_repair, staffed
-
-
-async def _cli(*argv: str) -> int:
-    # The CLI runs its own event loop (asyncio.run), so it gets a thread of its own here.
-    return await asyncio.to_thread(main, list(argv))
 
 
 async def test_health_is_ok_when_database_and_bot_api_answer_and_fails_otherwise(
@@ -27,15 +21,15 @@ async def test_health_is_ok_when_database_and_bot_api_answer_and_fails_otherwise
         monkeypatch.setenv("PROPDESK_TOKEN", TOKEN)
         monkeypatch.setenv("PROPDESK_DATABASE_URL", database_url)
         monkeypatch.setenv("PROPDESK_API_BASE_URL", server.base_url)
-        assert await _cli("health") == 0
+        assert await run_cli("health") == 0
         out = capsys.readouterr().out
         assert "database: ok" in out and "telegram: ok (@propdesk_test_bot)" in out
         monkeypatch.setenv("PROPDESK_TOKEN", "999:WRONG")
-        assert await _cli("health") == 1
+        assert await run_cli("health") == 1
         assert "telegram: unreachable" in capsys.readouterr().out
     monkeypatch.setenv("PROPDESK_TOKEN", TOKEN)
     monkeypatch.setenv("PROPDESK_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
-    assert await _cli("health") == 1
+    assert await run_cli("health") == 1
     assert "database: unreachable" in capsys.readouterr().out
 
 
@@ -48,12 +42,12 @@ async def test_health_never_prints_the_token_when_the_bot_api_refuses_it(
         monkeypatch.setenv("PROPDESK_TOKEN", TOKEN)
         monkeypatch.setenv("PROPDESK_DATABASE_URL", database_url)
         monkeypatch.setenv("PROPDESK_API_BASE_URL", server.base_url.replace("/bot", "/wrong/bot"))
-        assert await _cli("health") == 1
+        assert await run_cli("health") == 1
         out = capsys.readouterr().out
         assert "telegram: unreachable (InvalidToken: The token `<token>` was rejected" in out
         assert TOKEN not in out and TOKEN.split(":")[1] not in out
         monkeypatch.setenv("PROPDESK_TOKEN", "")
-        assert await _cli("health") == 1
+        assert await run_cli("health") == 1
         assert "telegram: not checked, PROPDESK_TOKEN is not set" in capsys.readouterr().out
 
 
@@ -72,7 +66,7 @@ async def test_health_gives_up_on_a_database_and_a_bot_api_that_never_answer(
     monkeypatch.setenv("PROPDESK_API_BASE_URL", f"http://127.0.0.1:{port}/bot")
     try:
         started = asyncio.get_running_loop().time()
-        assert await _cli("health") == 1
+        assert await run_cli("health") == 1
         took = asyncio.get_running_loop().time() - started
     finally:
         server.close()
@@ -95,7 +89,7 @@ async def test_export_writes_tickets_and_their_signed_history_without_phone_numb
         await desk.send(TECH, "50")
         await desk.send(TECH, "labour")
     monkeypatch.setenv("PROPDESK_DATABASE_URL", database_url)
-    assert await _cli("export", "--out", str(tmp_path / "out")) == 0
+    assert await run_cli("export", "--out", str(tmp_path / "out")) == 0
     raw = (tmp_path / "out" / "tickets.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # Excel needs the BOM for Chinese text
     tickets = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
@@ -128,7 +122,7 @@ async def test_export_shows_what_owners_typed_as_text_never_as_a_formula(
         await desk.owner(OWNER, name=name, lang="en")
         await file_home_repair(desk, text=text, photos=0)
     monkeypatch.setenv("PROPDESK_DATABASE_URL", database_url)
-    assert await _cli("export", "--out", str(tmp_path / "out")) == 0
+    assert await run_cli("export", "--out", str(tmp_path / "out")) == 0
     tickets_text = (tmp_path / "out" / "tickets.csv").read_text(encoding="utf-8-sig")
     events_text = (tmp_path / "out" / "events.csv").read_text(encoding="utf-8-sig")
     tickets = list(csv.DictReader(tickets_text.splitlines()))
@@ -163,7 +157,7 @@ async def test_export_since_a_day_has_what_happened_from_then_on_older_tickets_t
         untouched = await file_home_repair(desk, text="The fan rattles", photos=0)
     monkeypatch.setenv("PROPDESK_DATABASE_URL", database_url)
     out = tmp_path / "week"
-    assert await _cli("export", "--out", str(out), "--since", "2026-11-28") == 0
+    assert await run_cli("export", "--out", str(out), "--since", "2026-11-28") == 0
     tickets = list(csv.DictReader((out / "tickets.csv").read_text("utf-8-sig").splitlines()))
     events = list(csv.DictReader((out / "events.csv").read_text("utf-8-sig").splitlines()))
     assert [t["ref"] for t in tickets] == [old, untouched]

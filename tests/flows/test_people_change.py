@@ -1,19 +1,17 @@
 """People change: a flat changes hands (`propdesk units unbind`), a staff member leaves or
 changes post (`propdesk staff remove`)."""
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from bot.clock import ManualClock
 from bot.sweep import run_sweep
 from models.notification import Notification, enqueue, msg
 from tests.flows.complaint_steps import HANDLER, HANDLER2, answer, case, file_case, record
 from tests.flows.complaint_steps import staffed as complaint_office
-from tests.flows.harness import Desk
+from tests.flows.harness import Desk, run_cli
 from tests.flows.repair_steps import (
     OWNER,
     OWNER2,
@@ -41,18 +39,6 @@ HIRE = 1091
 NOT_LINKED = "You are not linked to a unit yet."
 
 
-async def _cli(*argv: str) -> int:
-    # The CLI runs its own event loop (asyncio.run), so it gets a thread of its own here.
-    return await asyncio.to_thread(main, list(argv))
-
-
-@pytest.fixture
-def office(database_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The CLI against the test's database, on the test's clock."""
-    monkeypatch.setenv("PROPDESK_DATABASE_URL", database_url)
-    monkeypatch.setattr("bot.cli.SystemClock", lambda: clock)
-
-
 async def test_a_former_owner_is_told_can_no_longer_file_for_the_flat_and_keeps_their_requests(
     database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -62,7 +48,7 @@ async def test_a_former_owner_is_told_can_no_longer_file_for_the_flat_and_keeps_
         ref = await file_home_repair(desk, photos=0)
         desk.unread(OWNER)
 
-        assert await _cli("units", "unbind", "--unit", "1-2-301") == 0
+        assert await run_cli("units", "unbind", "--unit", "1-2-301") == 0
         out = capsys.readouterr().out.splitlines()
         assert out[0] == (
             f"Unit 1-2-301: Li (owner, Telegram id {OWNER}) unlinked; told through the bot"
@@ -101,11 +87,12 @@ async def test_only_the_person_named_is_unlinked(
         assert unused
         capsys.readouterr()
 
-        assert await _cli("units", "unbind", "--unit", "1-2-301", "--telegram-id", "4242") == 1
+        assert await run_cli("units", "unbind", "--unit", "1-2-301", "--telegram-id", "4242") == 1
         err = capsys.readouterr().err
         assert "Telegram id 4242 is linked to unit 1-2-301; nothing changed" in err
 
-        assert await _cli("units", "unbind", "--unit", "1-2-301", "--telegram-id", str(TENANT)) == 0
+        unbind = ("units", "unbind", "--unit", "1-2-301", "--telegram-id", str(TENANT))
+        assert await run_cli(*unbind) == 0
         out = capsys.readouterr().out
         assert f"Qian (owner, Telegram id {TENANT}) unlinked" in out
         assert "Li" not in out
@@ -122,9 +109,9 @@ async def test_unbinding_nobody_or_an_unknown_unit_changes_nothing(
 ) -> None:
     async with Desk(database_url, clock) as desk:
         await desk.add_unit("1-2-302")
-        assert await _cli("units", "unbind", "--unit", "1-2-302") == 1
+        assert await run_cli("units", "unbind", "--unit", "1-2-302") == 1
         assert "nobody is linked to unit 1-2-302; nothing changed" in capsys.readouterr().err
-        assert await _cli("units", "unbind", "--unit", "9-9-999") == 1
+        assert await run_cli("units", "unbind", "--unit", "9-9-999") == 1
         assert "unknown unit '9-9-999'" in capsys.readouterr().err
 
 
@@ -140,13 +127,13 @@ async def test_an_import_that_changes_a_linked_units_owner_points_at_unbind(
     first.write_text(header + "1-2-301,1,88.5,李四,13800000000\n", encoding="utf-8")
     sold = tmp_path / "b.csv"
     sold.write_text(header + "1-2-301,1,88.5,王五,13900000000\n", encoding="utf-8")
-    assert await _cli("units", "import", str(first)) == 0
+    assert await run_cli("units", "import", str(first)) == 0
     async with Desk(database_url, clock) as desk:
         await desk.owner(OWNER, lang="en")
     capsys.readouterr()
-    assert await _cli("units", "import", str(first)) == 0
+    assert await run_cli("units", "import", str(first)) == 0
     assert "Note:" not in capsys.readouterr().out  # same owner: nothing to say
-    assert await _cli("units", "import", str(sold)) == 0
+    assert await run_cli("units", "import", str(sold)) == 0
     assert capsys.readouterr().out.splitlines()[-1] == (
         "Note: unit 1-2-301 has a new owner in the file and 1 person is still linked to it "
         "through the bot; if the flat changed hands, run `propdesk units unbind --unit 1-2-301`"
@@ -164,7 +151,7 @@ async def test_a_leaving_technician_must_hand_over_their_jobs_then_loses_every_s
         capsys.readouterr()
 
         # a job dispatched to them by name would be stranded: refused, nothing changed
-        assert await _cli("staff", "remove", "--telegram-id", str(TECH)) == 1
+        assert await run_cli("staff", "remove", "--telegram-id", str(TECH)) == 1
         assert (
             f"they still hold open work by name: {ref} (dispatched); reassign it in the bot "
             "or let it finish, then run this again; nothing changed"
@@ -183,7 +170,7 @@ async def test_a_leaving_technician_must_hand_over_their_jobs_then_loses_every_s
             assert row is not None
         desk.unread(TECH)
 
-        assert await _cli("staff", "remove", "--telegram-id", str(TECH)) == 0
+        assert await run_cli("staff", "remove", "--telegram-id", str(TECH)) == 0
         assert capsys.readouterr().out.splitlines() == [
             f"Zhang Wei (Telegram id {TECH}): technician (building 1) taken away",
             "Zhang Wei is no longer staff",
@@ -214,11 +201,11 @@ async def test_a_job_done_and_waiting_for_the_owner_does_not_keep_a_technician_o
         ref = await dispatched_to_zhang(desk)
         await desk.press(TECH, "Accept")
         await desk.press(TECH, "Arrived")
-        assert await _cli("staff", "remove", "--telegram-id", str(TECH)) == 1
+        assert await run_cli("staff", "remove", "--telegram-id", str(TECH)) == 1
         assert f"{ref} (on_site)" in capsys.readouterr().err
         await desk.press(TECH, "Done")
         # now it waits for the owner's signature and the front desk's follow-up call
-        assert await _cli("staff", "remove", "--telegram-id", str(TECH)) == 0
+        assert await run_cli("staff", "remove", "--telegram-id", str(TECH)) == 0
         assert "Zhang Wei is no longer staff" in capsys.readouterr().out
         await desk.press(OWNER, "Confirm and rate")
         await desk.press(OWNER, "★★★★★")
@@ -233,7 +220,7 @@ async def test_taking_one_role_leaves_the_others(
         desk.unread(RECEPTIONIST)
         capsys.readouterr()
         argv = ("staff", "remove", "--telegram-id", str(RECEPTIONIST))
-        assert await _cli(*argv, "--role", "supervisor") == 0
+        assert await run_cli(*argv, "--role", "supervisor") == 0
         assert capsys.readouterr().out.splitlines() == [
             f"Wang Fang (Telegram id {RECEPTIONIST}): supervisor (all buildings) taken away",
             "Still holds: receptionist (all buildings)",
@@ -248,9 +235,9 @@ async def test_taking_one_role_leaves_the_others(
         assert (await desk.send(RECEPTIONIST, "/queue")) == ["You have no open work."]
 
         # refusals change nothing
-        assert await _cli(*argv, "--role", "supervisor") == 1
+        assert await run_cli(*argv, "--role", "supervisor") == 1
         assert "they do not hold the role supervisor; nothing changed" in capsys.readouterr().err
-        assert await _cli("staff", "remove", "--telegram-id", str(SUPERVISOR)) == 1
+        assert await run_cli("staff", "remove", "--telegram-id", str(SUPERVISOR)) == 1
         assert (
             f"Telegram id {SUPERVISOR} is not a staff member; nothing changed"
             in capsys.readouterr().err
@@ -279,14 +266,14 @@ async def test_a_role_taken_away_withdraws_its_queued_messages_about_tickets_no_
         argv = ("staff", "remove", "--telegram-id", str(GUARD_SUP))
 
         # taking guard duty leaves a role that may open the repair: nothing withdrawn
-        assert await _cli(*argv, "--role", "guard") == 0
+        assert await run_cli(*argv, "--role", "guard") == 0
         assert "withdrawn" not in capsys.readouterr().out
         await desk.staff(GUARD_SUP, "guard", name="Ma Jun", lang="en")
         async with desk.session() as s:
             assert (await s.get(Notification, about.id)).status == "pending"  # type: ignore[union-attr]
 
         # a guard has no business with an owner's repair: that message is withdrawn
-        assert await _cli(*argv, "--role", "supervisor") == 0
+        assert await run_cli(*argv, "--role", "supervisor") == 0
         assert capsys.readouterr().out.splitlines() == [
             f"Ma Jun (Telegram id {GUARD_SUP}): supervisor (all buildings) taken away",
             "Still holds: guard (all buildings)",
@@ -314,19 +301,19 @@ async def test_a_hire_that_fell_through_is_removed_by_name_and_their_code_stops_
 ) -> None:
     async with Desk(database_url, clock) as desk:
         await staffed(desk)
-        assert await _cli("staff", "add", "--name", "Chen Gong", "--role", "technician") == 0
+        assert await run_cli("staff", "add", "--name", "Chen Gong", "--role", "technician") == 0
         code = capsys.readouterr().out.splitlines()[-1]
 
-        assert await _cli("staff", "remove", "--name", "Chen Gon") == 1
+        assert await run_cli("staff", "remove", "--name", "Chen Gon") == 1
         assert (
             "nobody named 'Chen Gon' was added without a Telegram id and is waiting to use "
             "their code; for someone who has opened the bot, use --telegram-id; nothing changed"
         ) in capsys.readouterr().err
         # someone who already opened the bot is removed by Telegram id, not by name
-        assert await _cli("staff", "remove", "--name", "Zhang Wei") == 1
+        assert await run_cli("staff", "remove", "--name", "Zhang Wei") == 1
         assert "nobody named 'Zhang Wei'" in capsys.readouterr().err
 
-        assert await _cli("staff", "remove", "--name", "Chen Gong") == 0
+        assert await run_cli("staff", "remove", "--name", "Chen Gong") == 0
         assert capsys.readouterr().out.splitlines() == [
             "Chen Gong (code not used yet): technician (all buildings) taken away",
             "Chen Gong is no longer staff",
@@ -357,7 +344,7 @@ async def test_an_answer_from_someone_who_has_left_is_not_sent_back_to_them(
         ref = await _recorded_case(desk)
         await answer(desk)
         # answered, so nothing held by name: they may leave
-        assert await _cli("staff", "remove", "--telegram-id", str(HANDLER)) == 0
+        assert await run_cli("staff", "remove", "--telegram-id", str(HANDLER)) == 0
         await desk.press(RECEPTIONIST, "Send back")
         assert await desk.send(RECEPTIONIST, "Please apologise in person") == [
             "Hu Area cannot be made responsible for this case."
@@ -381,7 +368,7 @@ async def test_a_complaint_in_the_hands_of_a_leaver_is_given_to_someone_else_fir
     async with Desk(database_url, clock) as desk:
         ref = await _recorded_case(desk)
         capsys.readouterr()
-        assert await _cli("staff", "remove", "--telegram-id", str(HANDLER)) == 1
+        assert await run_cli("staff", "remove", "--telegram-id", str(HANDLER)) == 1
         assert f"{ref} (in_hand)" in capsys.readouterr().err
         # only the front desk may move it, and not to the person who has it
         await desk.send(HANDLER, f"/ticket {ref}")
@@ -404,7 +391,7 @@ async def test_a_complaint_in_the_hands_of_a_leaver_is_given_to_someone_else_fir
         assert desk.unread(HANDLER) == [
             f"{ref} has been given to Chen Lead; you no longer need to handle it."
         ]
-        assert await _cli("staff", "remove", "--telegram-id", str(HANDLER)) == 0
+        assert await run_cli("staff", "remove", "--telegram-id", str(HANDLER)) == 0
         history = "\n".join(await desk.send(RECEPTIONIST, f"/ticket {ref}"))
         assert "given to another person responsible · Wang Fang" in history
 
@@ -417,7 +404,7 @@ async def test_unbinding_lists_the_former_owners_open_complaints_too(
         await desk.owner(OWNER, "1-2-301", lang="en")
         ref = await file_case(desk)
         capsys.readouterr()
-        assert await _cli("units", "unbind", "--unit", "1-2-301") == 0
+        assert await run_cli("units", "unbind", "--unit", "1-2-301") == 0
         assert (
             capsys.readouterr()
             .out.splitlines()[1]
@@ -444,7 +431,7 @@ async def test_a_former_owners_vacancy_ends_with_the_link_and_the_flat_is_no_lon
         vacancy_clear(desk)
         capsys.readouterr()
 
-        assert await _cli("units", "unbind", "--unit", "1-2-301") == 0
+        assert await run_cli("units", "unbind", "--unit", "1-2-301") == 0
         out = capsys.readouterr().out.splitlines()
         assert out[1] == (
             f"  vacancy {ref} ended with the link (now restore); the service officers or the "
@@ -486,7 +473,7 @@ async def test_a_vacancy_application_not_yet_approved_is_withdrawn_with_the_link
         await desk.owner(OWNER, lang="en")
         ref = await vacancy_apply(desk)
         vacancy_clear(desk)
-        assert await _cli("units", "unbind", "--unit", "1-2-301") == 0
+        assert await run_cli("units", "unbind", "--unit", "1-2-301") == 0
         await desk.deliver()
         assert desk.unread(V_SERVICE) == [
             f"{ref} has ended: the office ended the owner's link to the unit."
@@ -512,7 +499,7 @@ async def test_a_role_taken_away_withdraws_the_queued_round_of_empty_flats_too(
         await run_sweep(desk.rt)
         capsys.readouterr()
         argv = ("staff", "remove", "--telegram-id", str(V_SERVICE), "--role", "service")
-        assert await _cli(*argv) == 0
+        assert await run_cli(*argv) == 0
         assert "1 undelivered message to them withdrawn" in capsys.readouterr().out
         await desk.deliver()
         assert desk.unread(V_SERVICE) == [
@@ -528,7 +515,7 @@ async def test_a_former_owner_sees_their_old_vacancy_but_not_the_flats_rate_toda
         # the end-date reminder reached them before the sale
         await desk.at(datetime(2027, 2, 16, 0, 30, tzinfo=UTC))
         assert desk.with_button(OWNER, "Apply again")
-        assert await _cli("units", "unbind", "--unit", "1-2-301") == 0
+        assert await run_cli("units", "unbind", "--unit", "1-2-301") == 0
         await desk.deliver()
         # a flat no longer theirs: refused before the form opens
         assert await desk.press(OWNER, "Apply again") == ["You can only apply for a unit you own."]
@@ -564,7 +551,7 @@ async def test_a_co_owners_vacancy_goes_on_under_the_other_owners_name(
         capsys.readouterr()
 
         argv = ("units", "unbind", "--unit", "1-2-301", "--telegram-id", str(OWNER))
-        assert await _cli(*argv) == 0
+        assert await run_cli(*argv) == 0
         assert capsys.readouterr().out.splitlines()[1] == (
             f"  vacancy {ref} (vacant) goes on under the name of Zhao, who still owns the unit; "
             "told through the bot"
