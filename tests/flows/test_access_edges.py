@@ -117,14 +117,7 @@ async def test_a_former_owner_on_the_staff_does_not_see_the_new_owners_vacancy(
         await desk.at(datetime(2027, 2, 16, 0, 30, tzinfo=UTC))
         assert await run_cli("units", "unbind", "--unit", "1-2-301") == 0
         await desk.deliver()
-        await desk.owner(OWNER2, name="Zhao", lang="en")
-        await desk.send(OWNER2, "/vacancy")
-        await desk.send(OWNER2, "2027-02-18")
-        await desk.send(OWNER2, "2027-06-01")
-        await desk.send(OWNER2, "Abroad")
-        await desk.press(OWNER2, "I have read and accept")
-        new = (await desk.press(OWNER2, "Submit"))[0].rsplit(" ", 1)[1]
-        await vs.approve(desk, new)
+        new = await vs.new_owner_approved(desk, OWNER2)
         await desk.at(datetime(2027, 2, 20, 2, tzinfo=UTC))
         mine = (await desk.send(OWNER, "/my"))[0]
         assert old in mine and "Fee rate in force today" not in mine

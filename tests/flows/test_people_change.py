@@ -30,6 +30,7 @@ from tests.flows.vacancy_steps import TECH2 as V_TECH2
 from tests.flows.vacancy_steps import apply as vacancy_apply
 from tests.flows.vacancy_steps import approve as vacancy_approve
 from tests.flows.vacancy_steps import clear as vacancy_clear
+from tests.flows.vacancy_steps import new_owner_approved
 from tests.flows.vacancy_steps import shut_off as vacancy_shut_off
 from tests.flows.vacancy_steps import staffed as vacancy_office
 
@@ -520,14 +521,7 @@ async def test_a_former_owner_sees_their_old_vacancy_but_not_the_flats_rate_toda
         # a flat no longer theirs: refused before the form opens
         assert await desk.press(OWNER, "Apply again") == ["You can only apply for a unit you own."]
         # the new owner applies and is approved for the same flat
-        await desk.owner(OWNER2, name="Zhao", lang="en")
-        await desk.send(OWNER2, "/vacancy")
-        await desk.send(OWNER2, "2027-02-18")
-        await desk.send(OWNER2, "2027-06-01")
-        await desk.send(OWNER2, "Abroad")
-        await desk.press(OWNER2, "I have read and accept")
-        new = (await desk.press(OWNER2, "Submit"))[0].rsplit(" ", 1)[1]
-        await vacancy_approve(desk, new)
+        await new_owner_approved(desk, OWNER2)
         await desk.at(datetime(2027, 2, 20, 2, tzinfo=UTC))
         assert "Fee rate in force today: 50 %" in (await desk.send(OWNER2, "/my"))[0]
         mine = (await desk.send(OWNER, "/my"))[0]

@@ -66,6 +66,20 @@ async def apply(
     return replies[0].rsplit(" ", 1)[1]
 
 
+async def new_owner_approved(desk: Desk, owner: int, name: str = "Zhao") -> str:
+    """The flat's new owner links with a code and applies, typing the dates (18 Feb to
+    1 Jun 2027); approved. Returns the reference."""
+    await desk.owner(owner, name=name, lang="en")
+    await desk.send(owner, "/vacancy")
+    await desk.send(owner, "2027-02-18")
+    await desk.send(owner, "2027-06-01")
+    await desk.send(owner, "Abroad")
+    await desk.press(owner, "I have read and accept")
+    ref = (await desk.press(owner, "Submit"))[0].rsplit(" ", 1)[1]
+    await approve(desk, ref)
+    return ref
+
+
 async def approve(desk: Desk, ref: str, opinion: str = "Owner known, ID matches") -> None:
     """ID seen, opinion signed, supervisor approves."""
     await desk.press(SERVICE, "Original ID seen", desk.with_button(SERVICE, "Original ID seen"))
