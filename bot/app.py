@@ -27,6 +27,7 @@ from bot import sweep
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import (
+    keep_postgresql_lock,
     lock_postgresql,
     lock_sqlite,
     make_engine,
@@ -143,6 +144,9 @@ def build_application(
             rt.extras["delivery_task"] = asyncio.create_task(rt.delivery.run_forever())
 
     async def post_shutdown(app: Application) -> None:
+        watch: asyncio.Task[Any] | None = rt.extras.pop("lock_watch", None)
+        if watch is not None:
+            watch.cancel()
         task: asyncio.Task[Any] | None = rt.extras.pop("delivery_task", None)
         if rt.delivery is not None:
             rt.delivery.stop()
@@ -244,6 +248,15 @@ def run_bot(settings: Settings, webhook: Webhook | None = None) -> None:
 
         async def locked(app: Application) -> None:
             held.append(await lock_postgresql(settings.database_url))  # on the bot's loop
+
+            def lost() -> None:
+                rt = app.bot_data["runtime"]
+                if rt.delivery is not None:
+                    rt.delivery.stop()
+                app.stop_running()
+
+            watch = keep_postgresql_lock(settings.database_url, held, lost)
+            app.bot_data["runtime"].extras["lock_watch"] = asyncio.create_task(watch)
             if started is not None:
                 await started(app)
 

@@ -149,3 +149,35 @@ async def lock_postgresql(url: str) -> Any:
         await engine.dispose()
         raise AlreadyRunning(url.rsplit("/", 1)[-1])
     return conn
+
+
+async def keep_postgresql_lock(url: str, held: Any, on_lost: Any, every: float = 30.0) -> None:
+    """Watch the advisory lock's connection: PostgreSQL restarting, a failover or a killed
+    backend ends the session and releases the lock. It is taken again at once; if another
+    PropDesk took it meanwhile, `on_lost()` is called (this one stops: two would send every
+    notification twice) and the watch ends. `held` is a one-item list with the connection."""
+    import logging
+
+    from sqlalchemy import text
+
+    log = logging.getLogger(__name__)
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await held[0].scalar(text("SELECT 1"))
+            await held[0].commit()
+            continue
+        except Exception:  # the session is gone, and the lock with it
+            log.warning("the single-instance lock's connection was lost; taking it again")
+        try:
+            await held[0].close()
+        except Exception:  # (already closed)
+            pass
+        try:
+            held[0] = await lock_postgresql(url)
+        except AlreadyRunning:
+            log.critical("another PropDesk took this database's lock: stopping this one")
+            on_lost()
+            return
+        except Exception:  # the database is not back yet: try again next round
+            log.warning("could not take the single-instance lock again yet")

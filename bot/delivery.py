@@ -256,6 +256,12 @@ class Delivery:
             rendered = self.i18n.render(Msg.from_json(row.body), locale)
             chat_id = row.chat_id
             part, parts = row.parts_sent, part_count(rendered)
+            if part >= parts:
+                # Rendered again with fewer pieces than were sent (the reader changed their
+                # language meanwhile, a new translation): nothing is left to send.
+                row.status, row.sent_at = Status.SENT, self.clock.now()
+                await session.commit()
+                return "sent"
             target: tuple[int, int] | None = None  # the message this row edits, if it edits
             if row.edit_of_id is not None:
                 original = await session.get(Notification, row.edit_of_id)
@@ -281,7 +287,7 @@ class Delivery:
                 message_id = await send_part(self.bot, chat_id, rendered, min(part, parts - 1))
         except TelegramError as exc:
             error = exc
-        outcome = await self._record_result(row_id, error, message_id, part + 1 == parts)
+        outcome = await self._record_result(row_id, error, message_id, part + 1 >= parts)
         if outcome == "sent":
             self.sent += 1
             if self.on_sent:

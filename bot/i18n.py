@@ -24,6 +24,7 @@ from models.notification import Localized, Money, Msg
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 MAX_TEXT = 4096
+CONTINUED = "    "  # the indent of a typed text's further lines in a message
 DATETIME_PATTERN = {"zh_CN": "yyyy年M月d日 HH:mm", "en": "d MMM yyyy, HH:mm"}
 DATE_PATTERN = {"zh_CN": "yyyy年M月d日", "en": "d MMM yyyy"}
 
@@ -106,6 +107,10 @@ class I18n:
             return "\n".join(self.text(m, loc, **p) for m, p in value.lines)
         if value is None:
             return "—"
+        if isinstance(value, str):
+            # What people typed keeps its line breaks, but its further lines are indented:
+            # a description cannot fake a line of the message around it ("Owner: …").
+            return value.replace("\n", "\n" + CONTINUED)
         return str(value)
 
     def datetime(self, value: datetime, locale: str) -> str:

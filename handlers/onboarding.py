@@ -11,7 +11,7 @@ from handlers.menu import help_message, publish_chat_commands
 from models.base import DomainError
 from models.invite import looks_like_code, redeem, used_by
 from models.notification import N_, Msg
-from models.property import contact_for, normalize_phone, relation_to, units_of
+from models.property import contact_for, is_registered_owner, normalize_phone, units_of
 from models.system import blocked_until, clear, count_failure
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
@@ -128,7 +128,7 @@ async def phone(ctx: Ctx) -> None:
         ctx.reply(ASK_PHONE)
     for unit in await units_of(ctx.session, ctx.person):
         registered = unit.owner_phone
-        if registered and await relation_to(ctx.session, ctx.person.id, unit.id) == "owner":
+        if registered and await is_registered_owner(ctx.session, ctx.person.id, unit.id):
             ctx.reply(
                 N_(
                     "For unit {unit} the office's register has {phone}; staff call that "

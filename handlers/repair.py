@@ -135,7 +135,7 @@ async def take_appointment(ctx: Ctx, data: dict[str, Any], answer: Answer) -> st
     else:
         try:
             moment = datetime.fromtimestamp(int(answer.choice or "x") * 60, UTC)
-        except ValueError:
+        except (ValueError, OverflowError, OSError):  # (a forged button: any number at all)
             raise Invalid(N_("Please choose one of the buttons.")) from None
         if not rp.slot_ok(moment, ctx.now, ctx.rt.env):
             raise Invalid(N_("That time is no longer available. Please choose another."))

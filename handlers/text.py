@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
@@ -10,15 +9,13 @@ from typing import Any
 
 from handlers.base import Ctx
 from handlers.forms import DONE, Answer, Form, Invalid, Step, choice, register
-from models.base import N_
+from models.base import INVISIBLE, N_
 from models.notification import Msg, msg
-
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
 
 def clean_text(raw: str) -> str:
     """Drop control and zero-width characters, keep line breaks, trim each line."""
-    text = _INVISIBLE.sub("", raw)
+    text = INVISIBLE.sub("", raw)
     text = "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch)[0] != "C")
     lines = [" ".join(line.split()) for line in text.splitlines()]
     return "\n".join(line for line in lines if line).strip()
@@ -44,16 +41,19 @@ def take_decimal(
     """A number with at most two decimals within [low, high]."""
     if answer.text is None:
         raise Invalid(N_("Please send a number, for example 12.50."))
-    raw = clean_text(answer.text).replace(",", "").replace("，", "").replace("¥", "").strip()
-    raw = raw.replace("元", "").strip()
+    raw = unicodedata.normalize("NFKC", clean_text(answer.text))  # full-width digits too
+    raw = raw.replace(",", "").replace("¥", "").replace("元", "").strip()
     try:
         value = Decimal(raw)
     except InvalidOperation:
         raise Invalid(N_("Please send a number, for example 12.50.")) from None
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
-        raise Invalid(N_("Please use at most two decimal places."))
+    if not value.is_finite():
+        raise Invalid(N_("Please send a number, for example 12.50."))
+    # (the range first: quantizing 1e30 to cents is beyond Decimal's precision)
     if value < low or value > high or (value == 0 and not allow_zero):
         raise Invalid(N_("Please send a number between {low} and {high}."), low=low, high=high)
+    if value != value.quantize(Decimal("0.01")):
+        raise Invalid(N_("Please use at most two decimal places."))
     return value
 
 

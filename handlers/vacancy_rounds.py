@@ -19,7 +19,7 @@ from models import vacancy as vc
 from models import vacancy_inspection as insp
 from models import vacancy_notices as notices
 from models import vacancy_rounds as rounds
-from models.base import N_, DomainError
+from models.base import N_, DomainError, one_line
 from models.notification import Msg, msg
 from models.people import Role
 from models.property import unit_by_code
@@ -213,7 +213,7 @@ async def weather_alert(ctx: Ctx) -> None:
     """/weather_alert [note]: a supervisor orders a full inspection round today (5.1.3)."""
     if not require_staff(ctx):
         return
-    note = " ".join(ctx.args)[:200] or None
+    note = one_line(" ".join(ctx.args))[:200] or None
     rnd, tasks = await rounds.weather_alert(ctx.session, ctx.person, note, ctx.now, ctx.rt.env)
     if not tasks:
         ctx.reply(N_("There are no vacant, unsold, unrenovated or basement units to inspect."))

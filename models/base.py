@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import traceback
+import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
@@ -112,3 +114,16 @@ def trace(error: BaseException | None) -> str:
         )
         current = current.__cause__ or current.__context__
     return "\n\nwhich led to:\n".join(out)
+
+
+# Zero-width and direction-override characters: invisible, they can make a line read as
+# something else in a staff message (a name spelled backwards into a fake phone number).
+INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+def one_line(raw: str) -> str:
+    """A name or other one-line field as staff read it: no control, zero-width or direction
+    characters, no line breaks, single spaces."""
+    text = INVISIBLE.sub("", raw).replace("\n", " ").replace("\r", " ")
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
+    return " ".join(text.split())

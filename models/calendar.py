@@ -131,6 +131,6 @@ def parse_moment(raw: str, now: datetime, cal: BusinessCalendar) -> datetime | N
         hour, minute = int(m.group(2)), int(m.group(3))
     try:
         local = datetime.combine(date(*day_parts), time(hour, minute), cal.tz)
-    except ValueError:
+        return local.astimezone(UTC)
+    except (ValueError, OverflowError):  # (no such date; year 1 is before UTC's year 1)
         return None
-    return local.astimezone(UTC)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import (
     relationship,
 )
 
-from models.base import N_, Base, BigId, DomainError, UTCDateTime
+from models.base import N_, Base, BigId, DomainError, UTCDateTime, one_line
 
 SEEN_RESOLUTION = timedelta(minutes=5)
 
@@ -130,7 +130,7 @@ async def touch_person(
     if person is None:
         person = Person(
             telegram_id=telegram_id,
-            name=(name or str(telegram_id))[:100],
+            name=(one_line(name or "") or str(telegram_id))[:100],
             locale=_locale_from_telegram(language_code),
             created_at=now,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -15,8 +16,8 @@ from models.base import Base, BigId, DomainError, UTCDateTime
 from models.people import Person
 
 UNIT_CODE = re.compile(r"^[0-9A-Za-z]{1,10}(-[0-9A-Za-z]{1,10}){1,3}$")
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
-LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
+MOBILE = re.compile(r"^1[3-9][0-9]{9}$")  # ([0-9], not \d: any script's digits would match)
+LANDLINE = re.compile(r"^0[0-9]{2,3}[0-9]{7,8}$")
 
 
 class Building(Base):
@@ -88,8 +89,12 @@ async def bind(
     ).scalar_one_or_none()
     if existing is not None:
         if relation == "owner" and existing.relation != "owner":
-            existing.relation = "owner"  # a tenant who bought the flat: the office's owner code
-        return existing
+            # A tenant who bought the flat, given the office's owner code: linked as an owner
+            # from now on, after any owner linked before (see `is_registered_owner`).
+            await session.delete(existing)
+            await session.flush()
+        else:
+            return existing
     binding = UnitBinding(person_id=person.id, unit_id=unit.id, relation=relation, created_at=now)
     session.add(binding)
     await session.flush()
@@ -178,7 +183,7 @@ async def relation_to(session: AsyncSession, person_id: int, unit_id: int) -> st
 
 def normalize_phone(raw: str) -> str | None:
     """Digits of a mainland mobile or landline number, or None when it is not one."""
-    digits = re.sub(r"[\s\-()]", "", raw)
+    digits = re.sub(r"[\s\-()]", "", unicodedata.normalize("NFKC", raw))  # full-width too
     if digits.startswith("+86"):
         digits = digits[3:]
     elif digits.startswith("0086"):

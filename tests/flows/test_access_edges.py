@@ -137,3 +137,38 @@ async def test_every_receptionist_told_of_a_claim_may_open_it(desk: Desk) -> Non
     card = (await desk.send(2002, f"/ticket {claim_ref}"))[0]
     assert card.startswith(claim_ref) or claim_ref in card.split("\n")[0], card
     assert "No ticket" not in card and "not found" not in card
+
+
+async def test_a_tenant_given_an_owner_code_later_does_not_displace_the_registered_owner(
+    desk: Desk,
+) -> None:
+    await lf.staffed(desk)
+    await desk.staff(rs.TECH, "technician", name="Zhang Wei", buildings=("1",), lang="en")
+    desk.emu.add_user(TENANT, "Chen Jing", "en")
+    await desk.send(TENANT, f"/start {await desk.invite('1-2-301', relation='tenant')}")
+    await desk.owner(OWNER, "1-2-301", name="Li", lang="en")
+    await desk.send(TENANT, f"/start {await desk.invite('1-2-301')}")  # bought a share
+    desk.unread(lf.RECEPTIONIST)
+    await rs.file_home_repair(desk, owner=OWNER, photos=0)
+    assert "Reported by" not in desk.unread(lf.RECEPTIONIST)[0]
+    claim_ref = await lf.claim(desk, TENANT, await lf.register(desk))
+    assert (await lf.claim_of(desk, claim_ref))[1].claimant_name == "Chen Jing"
+
+
+async def test_a_co_owner_is_not_told_staff_call_the_registers_number(desk: Desk) -> None:
+    await desk.owner(OWNER, "1-2-301", name="Li", lang="en")
+    desk.emu.add_user(OWNER2, "Zhao Min", "en")
+    await desk.send(OWNER2, f"/start {await desk.invite('1-2-301')}")
+    assert await desk.send(OWNER2, "/phone 13700000001") == [
+        "Saved: the office will call you on 13700000001."
+    ]
+
+
+async def test_a_supervisor_of_another_building_does_not_open_a_claim(desk: Desk) -> None:
+    # the desk is estate-wide; other roles keep to their buildings
+    await lf.staffed(desk)
+    await desk.staff(3302, "supervisor", name="Sun Two", buildings=("2",), lang="en")
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    claim_ref = await lf.claim(desk, OWNER, await lf.register(desk))
+    refused = (await desk.send(3302, f"/ticket {claim_ref}"))[0]
+    assert refused.startswith(f"No ticket {claim_ref}")

@@ -201,3 +201,33 @@ async def test_the_database_failing_after_telegram_took_a_message_does_not_send_
     await delivery.drain()
     assert desk.inbox(TECH) == ["Dispatch R-20261127-001"]
     assert [r.status for r in await _rows(desk)] == [Status.SENT]
+
+
+async def test_a_reader_changing_language_between_pieces_gets_no_piece_twice(
+    desk: Desk,
+) -> None:
+    # the rest is rendered in the new language, which may be fewer pieces than were sent
+    await desk.staff(TECH, "technician", lang="en")
+    long = Msg()
+    for i in range(150):
+        long.add("(Forwarded: {name} cannot be reached.)", name=f"N{i:03d}")
+    await _queue(desk, TECH, long)
+    sends: list[int] = []
+
+    def switch_after_first(original: Any) -> Any:
+        async def send(chat_id: int, *a: object, **kw: object) -> object:
+            sends.append(chat_id)
+            if len(sends) == 1:  # /language 中文 after the first piece
+                async with desk.rt.uow() as s:
+                    person = await person_by_telegram(s, TECH)
+                    assert person is not None
+                    person.locale = "zh_CN"
+            if len(sends) > 4:
+                raise AssertionError("the last piece is being sent again and again")
+            return await original(chat_id, *a, **kw)
+
+        return send
+
+    _spy_send(desk, switch_after_first)
+    await desk.deliver()
+    assert len(sends) <= 2 and [r.status for r in await _rows(desk)] == [Status.SENT]

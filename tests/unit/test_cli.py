@@ -543,3 +543,60 @@ async def test_a_second_bot_on_the_same_database_refuses_to_start(database_url: 
     again = await lock_postgresql(database_url)  # free once the first has stopped
     await again.close()
     await again.engine.dispose()
+
+
+async def test_the_postgresql_lock_is_taken_again_when_its_connection_is_lost(
+    database_url: str,
+) -> None:
+    # a PostgreSQL restart ends the lock's session: taken again at once, or, when another
+    # PropDesk took it meanwhile, this one stops
+    import asyncio
+
+    import asyncpg
+
+    from bot.db import keep_postgresql_lock, lock_postgresql
+    from tests.conftest import PG_SERVER
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL-only: an advisory lock on a server session")
+    admin_url = PG_SERVER.replace("postgresql+asyncpg://", "postgresql://") + "/test"
+    dbname = database_url.rsplit("/", 1)[1]
+
+    async def kill_sessions() -> None:
+        admin = await asyncpg.connect(admin_url)
+        try:
+            await admin.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = $1 AND pid <> pg_backend_pid()",
+                dbname,
+            )
+        finally:
+            await admin.close()
+
+    held = [await lock_postgresql(database_url)]
+    stopped: list[bool] = []
+    watch = asyncio.create_task(
+        keep_postgresql_lock(database_url, held, lambda: stopped.append(True), every=0.3)
+    )
+    first = held[0]
+    await kill_sessions()
+    for _ in range(100):
+        await asyncio.sleep(0.05)
+        if held[0] is not first:
+            break
+    assert held[0] is not first and not stopped  # taken again by this one
+    # now another process takes it in the gap
+    await kill_sessions()
+    other = await lock_postgresql(database_url)
+    try:
+        await asyncio.wait_for(watch, timeout=5)
+        assert stopped == [True]
+    finally:
+        await other.close()
+        await other.engine.dispose()
+        for conn in held:
+            try:
+                await conn.close()
+                await conn.engine.dispose()
+            except Exception:
+                pass
