@@ -23,6 +23,10 @@ labels.register("R", {k.value: v for k, v in rp.STATE_NAMES.items()}, rp.ACTION_
 
 REFUSALS.update(
     {
+        "repair_own_followup": N_(
+            "This is your own repair request: a colleague at the front desk makes the "
+            "follow-up call (回访)."
+        ),
         "repair_daily_limit": N_(
             "You have filed {limit} repair requests today, the most allowed "
             "in one day. Please call the front desk if it is urgent."

@@ -709,6 +709,8 @@ async def follow_up(
     Only for an in-home repair still waiting for its call: a public one closed unsigned has no
     owner to call (seed ch.3 step 7) and stays closed."""
     require(actor, Role.RECEPTIONIST, repair.building)
+    if ticket.owner_id == actor.id:  # the call asks the one who reported it: not themselves
+        raise DomainError("repair_own_followup")
     if ticket.closed_at is not None:
         raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
     repair.followup_at = now

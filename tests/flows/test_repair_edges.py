@@ -268,3 +268,24 @@ async def test_a_forged_technician_in_a_dispatch_button_is_refused_as_out_of_dat
     assert replies == ["This button is out of date. Nothing was changed."]
     assert "13812345678" not in caplog.text
     assert (await ticket(desk, ref)).state == "new"
+
+
+async def test_a_receptionist_does_not_make_the_follow_up_call_on_their_own_repair(
+    desk: Desk,
+) -> None:
+    # 回访 asks the one who reported it; a receptionist who lives on the estate is asked by
+    # a colleague, not by themselves
+    await staffed(desk)
+    await desk.send(RECEPTIONIST, f"/start {await desk.invite('1-2-301')}")
+    ref = await file_home_repair(desk, owner=RECEPTIONIST, photos=0)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    await desk.press(TECH, "Arrived")
+    await desk.press(TECH, "Done")
+    await desk.press(RECEPTIONIST, "Confirm and rate")
+    await desk.press(RECEPTIONIST, "★★★★")
+    task = desk.with_button(RECEPTIONIST, "Satisfied")
+    assert await desk.press(RECEPTIONIST, "Satisfied", task) == [
+        "This is your own repair request: a colleague at the front desk makes the follow-up "
+        "call (回访)."
+    ]
+    assert (await ticket(desk, ref)).state == "confirmed"
