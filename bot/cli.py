@@ -188,8 +188,15 @@ def build_parser() -> argparse.ArgumentParser:
         "invite", help="issue a one-time code binding an owner or tenant to a unit"
     )
     invite.add_argument("--unit", required=True, metavar="UNIT", help="unit code, e.g. 1-2-301")
-    invite.add_argument(
+    who = invite.add_mutually_exclusive_group()
+    who.add_argument(
         "--tenant", action="store_true", help="the code binds a tenant instead of the owner"
+    )
+    who.add_argument(
+        "--co-owner",
+        action="store_true",
+        help="the code binds another owner (same rights; goes by their own name and phone, "
+        "not the register's)",
     )
     commands.add_parser(
         "health", help="check the database and the Bot API; exit 1 if either is unreachable"
@@ -748,7 +755,7 @@ def _removal_refused(exc: DomainError, telegram_id: int | None, name: str | None
 
 def cmd_invite(args: argparse.Namespace) -> int:
     settings = _settings()
-    relation = "tenant" if args.tenant else "owner"
+    relation = "tenant" if args.tenant else "co_owner" if args.co_owner else "owner"
 
     from models.invite import issue_unit_code
     from models.property import unit_by_code

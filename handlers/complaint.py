@@ -27,7 +27,7 @@ from models.complaint import (
     work_for,
 )
 from models.notification import Msg, msg
-from models.property import Unit, unit_by_code, units_of
+from models.property import OWNER_RELATIONS, Unit, unit_by_code, units_of
 
 OWNER_FORM, STAFF_FORM = "complaint", "c_staff"
 MAX_WHO = 8  # people offered as the one who raised a logged complaint
@@ -79,7 +79,8 @@ async def ask_who(ctx: Ctx, data: dict[str, Any]) -> Msg:
     tenant, a former owner not yet unlinked); guessing would tell the wrong one."""
     out = msg(N_("Who raised it? The person you choose is told it was recorded."))
     for b in (await bindings_of_unit(ctx.session, data["unit_id"]))[:MAX_WHO]:
-        label = N_("{name} (owner)") if b.relation == "owner" else N_("{name} (tenant)")
+        owner = b.relation in OWNER_RELATIONS
+        label = N_("{name} (owner)") if owner else N_("{name} (tenant)")
         out.button_row((label, {"name": b.person.name[:40]}, _c(data, "who", str(b.person_id))))
     return out.button_row((N_("Someone not using the bot"), _c(data, "who", "none")))
 

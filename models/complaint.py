@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import N_, Base, DomainError, JSONType, UTCDateTime
 from models.env import Env
 from models.people import Person, Role
-from models.property import Unit, UnitBinding
+from models.property import OWNER_RELATIONS, Unit, UnitBinding
 from models.queries import VIEW_CHECKS
 from models.ticket import Kind, Ticket
 
@@ -266,7 +266,7 @@ async def bindings_of_unit(session: AsyncSession, unit_id: int) -> list[UnitBind
         select(UnitBinding).where(UnitBinding.unit_id == unit_id).order_by(UnitBinding.id)
     )
     bindings = list(rows.scalars().all())
-    return sorted(bindings, key=lambda b: b.relation != "owner")
+    return sorted(bindings, key=lambda b: b.relation not in OWNER_RELATIONS)
 
 
 async def complainant_of(session: AsyncSession, unit: Unit, person_id: int | None) -> Person | None:

@@ -26,7 +26,7 @@ from models.env import Env
 from models.invite import InviteCode
 from models.notification import enqueue, msg
 from models.people import Person
-from models.property import Unit, UnitBinding
+from models.property import OWNER_RELATIONS, Unit, UnitBinding
 from models.ticket import Ticket
 from models.vacancy import ACTIVE as VACANCY_RUNNING
 from models.vacancy import PASSED, Vacancy
@@ -64,7 +64,7 @@ async def unbind_unit(
         bindings = [b for b in everyone if b.person.telegram_id == telegram_id]
     if not bindings:
         raise DomainError("unit_not_linked", unit=unit.code)
-    staying = [b.person for b in everyone if b not in bindings and b.relation == "owner"]
+    staying = [b.person for b in everyone if b not in bindings and b.relation in OWNER_RELATIONS]
     successor = staying[0] if staying else None
     report = UnbindReport(unit, [], [])
     complaints = select(Complaint.ticket_id).where(Complaint.unit_id == unit.id)

@@ -16,6 +16,10 @@ from models.base import Base, BigId, DomainError, UTCDateTime
 from models.people import Person
 
 UNIT_CODE = re.compile(r"^[0-9A-Za-z]{1,10}(-[0-9A-Za-z]{1,10}){1,3}$")
+# How someone is linked to a unit. "owner" is the owner in the office's register (`units
+# import`); "co_owner" another owner (a spouse, a joint buyer) with the same rights, who goes
+# by their own name and phone; "tenant" a tenant or family member.
+OWNER_RELATIONS = ("owner", "co_owner")
 MOBILE = re.compile(r"^1[3-9][0-9]{9}$")  # ([0-9], not \d: any script's digits would match)
 LANDLINE = re.compile(r"^0[0-9]{2,3}[0-9]{7,8}$")
 
@@ -88,7 +92,7 @@ async def bind(
         )
     ).scalar_one_or_none()
     if existing is not None:
-        if relation == "owner" and existing.relation != "owner":
+        if relation in OWNER_RELATIONS and existing.relation not in OWNER_RELATIONS:
             # A tenant who bought the flat, given the office's owner code: linked as an owner
             # from now on, after any owner linked before (see `is_registered_owner`).
             await session.delete(existing)
@@ -160,9 +164,9 @@ async def reporter_for(
 
 async def is_registered_owner(session: AsyncSession, person_id: int, unit_id: int) -> bool:
     """Whether the person is the owner in the office's register (`units import`): the first
-    owner linked to the unit. A co-owner linked later (a spouse, a joint buyer) has the same
-    rights but goes by their own name and phone: the register's would not match the ID they
-    show at the desk, nor reach them."""
+    linked as "owner". A co-owner (linked with a co-owner code, or as "owner" after the first)
+    has the same rights but goes by their own name and phone: the register's would not match
+    the ID they show at the desk, nor reach them."""
     first = await session.scalar(
         select(UnitBinding.person_id)
         .where(UnitBinding.unit_id == unit_id, UnitBinding.relation == "owner")

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import N_, Base, DomainError, UTCDateTime
 from models.env import Env
 from models.people import Person
-from models.property import Unit, UnitBinding
+from models.property import OWNER_RELATIONS, Unit, UnitBinding
 from models.ticket import Kind, Ticket, new_ticket
 from models.vacancy_dates import check_period
 
@@ -133,7 +133,7 @@ async def owned_units(session: AsyncSession, person: Person) -> list[Unit]:
     rows = await session.execute(
         select(Unit)
         .join(UnitBinding, UnitBinding.unit_id == Unit.id)
-        .where(UnitBinding.person_id == person.id, UnitBinding.relation == "owner")
+        .where(UnitBinding.person_id == person.id, UnitBinding.relation.in_(OWNER_RELATIONS))
         .order_by(Unit.code)
     )
     return list(rows.scalars().all())

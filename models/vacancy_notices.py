@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.base import N_
 from models.notification import Msg, enqueue, msg, notify_role
 from models.people import Person, Role, staff_with_role
-from models.property import relation_to
+from models.property import OWNER_RELATIONS, relation_to
 from models.ticket import Ticket
 from models.vacancy import STATE_NAMES, St, Vacancy
 
@@ -84,7 +84,7 @@ async def still_owner(session: AsyncSession, ticket: Ticket, v: Vacancy) -> bool
     ended the link (``units unbind``), what happens in the flat is the new owner's business."""
     if ticket.owner_id is None:
         return False
-    return await relation_to(session, ticket.owner_id, v.unit_id) == "owner"
+    return await relation_to(session, ticket.owner_id, v.unit_id) in OWNER_RELATIONS
 
 
 def to_owner(session: AsyncSession, ticket: Ticket, body: Msg, now: datetime) -> None:

@@ -4,6 +4,7 @@ staff who own a flat in their own building."""
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from bot.clock import ManualClock
@@ -172,3 +173,27 @@ async def test_a_supervisor_of_another_building_does_not_open_a_claim(desk: Desk
     claim_ref = await lf.claim(desk, OWNER, await lf.register(desk))
     refused = (await desk.send(3302, f"/ticket {claim_ref}"))[0]
     assert refused.startswith(f"No ticket {claim_ref}")
+
+
+async def test_a_co_owner_code_keeps_the_register_right_whoever_links_first(
+    desk: Desk, office: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the office knows who is who: a co-owner code (`invite --co-owner`) redeemed before the
+    # registered owner's own still leaves 李伟 the register's owner, and Zhao Min an owner
+    await lf.staffed(desk)
+    await desk.staff(rs.TECH, "technician", name="Zhang Wei", buildings=("1",), lang="en")
+    await desk.add_unit("1-2-301")
+    assert await run_cli("invite", "--unit", "1-2-301", "--co-owner") == 0
+    code = capsys.readouterr().out.strip().splitlines()[-1]
+    desk.emu.add_user(OWNER2, "Zhao Min", "en")
+    assert (await desk.send(OWNER2, f"/start {code}"))[0] == (
+        "Welcome, Zhao Min! You are now linked to unit 1-2-301."
+    )
+    await desk.owner(OWNER, "1-2-301", name="Li", lang="en")
+    desk.unread(lf.RECEPTIONIST)
+    await rs.file_home_repair(desk, owner=OWNER, photos=0)
+    assert "Reported by" not in desk.unread(lf.RECEPTIONIST)[0]
+    await rs.file_home_repair(desk, owner=OWNER2, text="The fan rattles", photos=0)
+    assert "Reported by Zhao Min, not the registered owner" in desk.unread(lf.RECEPTIONIST)[0]
+    # an owner's rights: she may apply for the vacancy
+    assert (await desk.send(OWNER2, "/vacancy"))[0] != "You can only apply for a unit you own."
