@@ -370,6 +370,21 @@ class Delivery:
         self._retry_later(row, now, error)  # NetworkError, TimedOut, anything else transient
         return "retry"
 
+    def note_direct(self, chat_id: int, sends: int) -> None:
+        """A handler's reply went to Telegram directly (not through the outbox): count its
+        messages against the overall and per-chat limits the outbox keeps to."""
+        now = self.timer.monotonic()
+        for _ in range(sends):
+            self._window.append(now)
+        if sends:
+            self._chat_last[chat_id] = now
+
+    def note_retry_after(self, retry_after: Any) -> None:
+        """Telegram told a handler's reply to wait (RetryAfter.retry_after): the outbox waits
+        too."""
+        until = self.timer.monotonic() + _seconds(retry_after)
+        self._paused_until = max(self._paused_until, until)
+
     def _ready_at(self) -> float:
         """When the next send may go: after a RetryAfter pause and within the overall limit."""
         ready = self._paused_until

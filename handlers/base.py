@@ -269,12 +269,17 @@ async def send_replies(ctx: Ctx) -> None:
         return
     for index, out in enumerate(ctx.replies):
         progress = [0]  # parts Telegram took: the outbox goes on from the next one
+        delivery = ctx.rt.delivery
         try:
             rendered = ctx.rt.i18n.render(out, ctx.locale)
             await send_rendered(ctx.context.bot, chat.id, rendered, progress)
         except (RetryAfter, NetworkError) as exc:
             if isinstance(exc, BadRequest):
                 raise
+            if delivery is not None:
+                delivery.note_direct(chat.id, progress[0])
+                if isinstance(exc, RetryAfter):
+                    delivery.note_retry_after(exc.retry_after)
             log.warning("reply to %s deferred to the outbox: %s", chat.id, type(exc).__name__)
             async with ctx.rt.uow() as session:
                 person = await session.get(Person, ctx.person_id)
@@ -284,3 +289,5 @@ async def send_replies(ctx: Ctx) -> None:
                         done = progress[0] if offset == 0 else 0
                         enqueue(session, person, later, ctx.rt.clock.now(), parts_sent=done)
             return
+        if delivery is not None:
+            delivery.note_direct(chat.id, progress[0])

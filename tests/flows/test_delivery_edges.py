@@ -231,3 +231,32 @@ async def test_a_reader_changing_language_between_pieces_gets_no_piece_twice(
     _spy_send(desk, switch_after_first)
     await desk.deliver()
     assert len(sends) <= 2 and [r.status for r in await _rows(desk)] == [Status.SENT]
+
+
+async def test_a_pause_telegram_asks_of_a_direct_reply_holds_the_outbox_too(
+    desk: Desk,
+) -> None:
+    # a handler's reply meets 429 (retry after 30 s): the outbox, sending on the same bot
+    # token, waits the same 30 s instead of meeting 429 itself
+    await desk.owner(1001, lang="en")
+    await desk.staff(TECH, "technician")
+    await _queue(desk, TECH, msg("Dispatch R-20261127-001"))
+    desk.emu.fail("sendMessage", status=429, retry_after=30, chat_id=1001)
+    sent_at: dict[int, float] = {}
+
+    def spy(original: Any) -> Any:
+        async def send(chat_id: int, *a: object, **kw: object) -> object:
+            result = await original(chat_id, *a, **kw)
+            sent_at.setdefault(chat_id, desk.timer.t)
+            return result
+
+        return send
+
+    _spy_send(desk, spy)
+    start = desk.timer.t
+    await desk.send(1001, "/cancel")  # the reply meets 429 and goes to the outbox
+    await desk.deliver()
+    assert desk.inbox(TECH) == ["Dispatch R-20261127-001"]
+    assert sent_at[TECH] - start >= 30
+    assert desk.inbox(1001)[-1] == "There is nothing to cancel."
+    assert [c["status"] for c in desk.emu.calls("sendMessage")].count(429) == 1
