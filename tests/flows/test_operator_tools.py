@@ -2,6 +2,8 @@
 
 import asyncio
 import csv
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,14 +15,23 @@ from tests.flows.harness import TOKEN, Desk, run_cli
 from tests.flows.repair_steps import OWNER, RECEPTIONIST, TECH, file_home_repair, staffed
 
 
+@asynccontextmanager
+async def _bot_api(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, path: str = ""
+) -> AsyncIterator[None]:
+    """The CLI's settings pointed at the test's database and an emulated Bot API (under an
+    extra `path`, e.g. a proxy's wrong prefix)."""
+    async with EmulatorServer(BotApiEmulator(token=TOKEN)) as server:
+        monkeypatch.setenv("PROPDESK_TOKEN", TOKEN)
+        monkeypatch.setenv("PROPDESK_DATABASE_URL", database_url)
+        monkeypatch.setenv("PROPDESK_API_BASE_URL", server.base_url.replace("/bot", path + "/bot"))
+        yield
+
+
 async def test_health_is_ok_when_database_and_bot_api_answer_and_fails_otherwise(
     database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    emu = BotApiEmulator(token=TOKEN)
-    async with EmulatorServer(emu) as server:
-        monkeypatch.setenv("PROPDESK_TOKEN", TOKEN)
-        monkeypatch.setenv("PROPDESK_DATABASE_URL", database_url)
-        monkeypatch.setenv("PROPDESK_API_BASE_URL", server.base_url)
+    async with _bot_api(monkeypatch, database_url):
         assert await run_cli("health") == 0
         out = capsys.readouterr().out
         assert "database: ok" in out and "telegram: ok (@propdesk_test_bot)" in out
@@ -37,11 +48,7 @@ async def test_health_never_prints_the_token_when_the_bot_api_refuses_it(
     database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # python-telegram-bot puts the token in InvalidToken's message; monitoring keeps the output
-    emu = BotApiEmulator(token=TOKEN)
-    async with EmulatorServer(emu) as server:
-        monkeypatch.setenv("PROPDESK_TOKEN", TOKEN)
-        monkeypatch.setenv("PROPDESK_DATABASE_URL", database_url)
-        monkeypatch.setenv("PROPDESK_API_BASE_URL", server.base_url.replace("/bot", "/wrong/bot"))
+    async with _bot_api(monkeypatch, database_url, path="/wrong"):
         assert await run_cli("health") == 1
         out = capsys.readouterr().out
         assert "telegram: unreachable (InvalidToken: The token `<token>` was rejected" in out
