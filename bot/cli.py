@@ -568,7 +568,7 @@ def cmd_units_unbind(args: argparse.Namespace) -> int:
             person = gone.person
             told = "told through the bot" if gone.told else "not told: never opened the bot"
             print(
-                f"Unit {unit.code}: {person.name} ({gone.relation}, Telegram id "
+                f"Unit {unit.code}: {person.name} ({gone.relation.replace('_', '-')}, Telegram id "
                 f"{person.telegram_id}) unlinked; {told}"
             )
             for ticket in gone.vacancies_ended:
@@ -594,7 +594,7 @@ def cmd_units_unbind(args: argparse.Namespace) -> int:
                     f"({ticket.state}); {news}"
                 )
         for code in report.codes_still_valid:
-            relation = code.relation or "owner"
+            relation = (code.relation or "owner").replace("_", "-")
             print(
                 f"Note: an unused {relation} code for {unit.code} is valid until "
                 f"{_office_time(settings, code.expires_at)}"

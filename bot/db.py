@@ -153,31 +153,62 @@ async def lock_postgresql(url: str) -> Any:
 
 async def keep_postgresql_lock(url: str, held: Any, on_lost: Any, every: float = 30.0) -> None:
     """Watch the advisory lock's connection: PostgreSQL restarting, a failover or a killed
-    backend ends the session and releases the lock. It is taken again at once; if another
-    PropDesk took it meanwhile, `on_lost()` is called (this one stops: two would send every
-    notification twice) and the watch ends. `held` is a one-item list with the connection."""
+    backend ends the session and releases the lock. It is taken again at once. If the old
+    session still holds it on the server (only the client side of the connection broke), that
+    session is ended first. If another PropDesk holds it, `on_lost()` is called (this one
+    stops: two would send every notification twice) and the watch ends. `held` is a one-item
+    list with the connection."""
     import logging
 
     from sqlalchemy import text
 
     log = logging.getLogger(__name__)
+    holder = text(
+        "SELECT l.pid FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+        "AND d.datname = current_database() "
+        "AND ((l.classid::bigint << 32) | l.objid::bigint) = :key"
+    )
+    ours = await asyncio.wait_for(held[0].scalar(text("SELECT pg_backend_pid()")), every)
+    await held[0].commit()
     while True:
         await asyncio.sleep(every)
         try:
-            await held[0].scalar(text("SELECT 1"))
+            await asyncio.wait_for(held[0].scalar(text("SELECT 1")), every)
             await held[0].commit()
             continue
-        except Exception:  # the session is gone, and the lock with it
+        except Exception:  # the session is gone (and the lock with it), or does not answer
             log.warning("the single-instance lock's connection was lost; taking it again")
         try:
-            await held[0].close()
+            await asyncio.wait_for(held[0].close(), every)
+            await held[0].engine.dispose()
         except Exception:  # (already closed)
             pass
         try:
             held[0] = await lock_postgresql(url)
+            ours = await held[0].scalar(text("SELECT pg_backend_pid()"))
+            await held[0].commit()
         except AlreadyRunning:
+            engine = make_engine(url, poolclass=_null_pool())
+            try:
+                async with engine.connect() as conn:
+                    pid = await conn.scalar(holder, {"key": LOCK_KEY})
+                    if pid == ours:  # our own old session, lingering on the server
+                        await conn.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                        log.warning("ended this bot's old lock session %s; retaking", pid)
+                        continue
+                    if pid is None:  # released meanwhile: take it next round
+                        continue
+            finally:
+                await engine.dispose()
             log.critical("another PropDesk took this database's lock: stopping this one")
             on_lost()
             return
         except Exception:  # the database is not back yet: try again next round
             log.warning("could not take the single-instance lock again yet")
+
+
+def _null_pool() -> Any:
+    from sqlalchemy.pool import NullPool
+
+    return NullPool

@@ -8,6 +8,7 @@ never break a message.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,6 +25,7 @@ from models.notification import Localized, Money, Msg
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 MAX_TEXT = 4096
+_WHOLE_LINE = re.compile(r"\{\w+\}")
 CONTINUED = "    "  # the indent of a typed text's further lines in a message
 DATETIME_PATTERN = {"zh_CN": "yyyy年M月d日 HH:mm", "en": "d MMM yyyy, HH:mm"}
 DATE_PATTERN = {"zh_CN": "yyyy年M月d日", "en": "d MMM yyyy"}
@@ -79,7 +81,10 @@ class I18n:
     def text(self, msgid: str, locale: str, **params: Any) -> str:
         """Translate one message id and fill in its parameters."""
         template = self.gettext(msgid, locale)
-        values = {k: self.format_value(v, locale) for k, v in params.items()}
+        # A line that is only someone's own words ("{text}") has nothing around it to fake:
+        # its further lines stay as they were written.
+        indent = _WHOLE_LINE.fullmatch(template) is None
+        values = {k: self.format_value(v, locale, indent=indent) for k, v in params.items()}
         try:
             return template.format(**values)
         except (KeyError, IndexError, ValueError):
@@ -91,7 +96,7 @@ class I18n:
             except (IndexError, ValueError):
                 return msgid
 
-    def format_value(self, value: Any, locale: str) -> str:
+    def format_value(self, value: Any, locale: str, *, indent: bool = True) -> str:
         loc = self.locale_for(locale)
         if isinstance(value, datetime):
             return format_datetime(value, DATETIME_PATTERN[loc], tzinfo=self.tz, locale=loc)
@@ -107,7 +112,7 @@ class I18n:
             return "\n".join(self.text(m, loc, **p) for m, p in value.lines)
         if value is None:
             return "—"
-        if isinstance(value, str):
+        if isinstance(value, str) and indent:
             # What people typed keeps its line breaks, but its further lines are indented:
             # a description cannot fake a line of the message around it ("Owner: …").
             return value.replace("\n", "\n" + CONTINUED)

@@ -23,7 +23,7 @@ from models.base import N_, Base, BigId, DomainError, JSONType, UTCDateTime
 from models.deadline import Deadline, schedule, settle
 from models.env import Env
 from models.people import Person, Role
-from models.property import Unit
+from models.property import Unit, relation_to
 from models.ticket import Kind, Ticket, new_ticket
 
 
@@ -709,8 +709,7 @@ async def follow_up(
     Only for an in-home repair still waiting for its call: a public one closed unsigned has no
     owner to call (seed ch.3 step 7) and stays closed."""
     require(actor, Role.RECEPTIONIST, repair.building)
-    if ticket.owner_id == actor.id:  # the call asks the one who reported it: not themselves
-        raise DomainError("repair_own_followup")
+    await require_not_own_home(session, ticket, actor)
     if ticket.closed_at is not None:
         raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
     repair.followup_at = now
@@ -730,6 +729,15 @@ async def follow_up(
     )
     ticket.record("reopened", actor, now)
     await _reopen(session, ticket, repair, now, env)
+
+
+async def require_not_own_home(session: AsyncSession, ticket: Ticket, actor: Person) -> None:
+    """The 回访 asks the household that reported it: a receptionist who filed the request,
+    or who lives in the flat, leaves the call to a colleague."""
+    if ticket.owner_id == actor.id:
+        raise DomainError("repair_own_followup")
+    if ticket.unit_id is not None and await relation_to(session, actor.id, ticket.unit_id):
+        raise DomainError("repair_own_followup")
 
 
 def urge(ticket: Ticket, repair: Repair, actor: Person, now: datetime, env: Env) -> None:

@@ -473,8 +473,8 @@ async def check(session: AsyncSession, ticket_id: int, actor: Person, action: st
         rp.require(actor, Role.TEAM_LEAD, repair.building)
     elif who == "receptionist":
         rp.require(actor, Role.RECEPTIONIST, repair.building)
-        if action == "fu" and ticket.owner_id == actor.id:
-            raise DomainError("repair_own_followup")
+        if action == "fu":
+            await rp.require_not_own_home(session, ticket, actor)
     elif not rp.may_confirm(ticket, repair, actor):
         raise DomainError("not_allowed")
     if ticket.state not in states or ticket.closed_at is not None:

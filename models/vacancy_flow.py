@@ -253,11 +253,11 @@ async def check(session: AsyncSession, ticket_id: int, actor: Person, action: st
     ticket, v = await load(session, ticket_id)
     if action == "op":
         steps.require(actor, Role.SERVICE, v.building)
-        steps.require_not_own(ticket, actor)
+        await steps.require_not_own(session, ticket, v, actor)
         states = {St.OPINION}
     elif action == "rj":
         steps.require(actor, Role.SUPERVISOR, v.building)
-        steps.require_not_own(ticket, actor)
+        await steps.require_not_own(session, ticket, v, actor)
         states = {St.APPROVAL}
     else:
         steps.require_assignee(ticket, actor)

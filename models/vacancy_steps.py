@@ -17,6 +17,7 @@ from models.base import DomainError
 from models.deadline import schedule, settle
 from models.env import Env
 from models.people import Person, Role
+from models.property import OWNER_RELATIONS, relation_to
 from models.ticket import Ticket
 from models.vacancy import ACTIVE, PENDING, UNLINKED, St, Vacancy
 from models.vacancy_dates import business_days_after, opening_of, start_of_day
@@ -30,10 +31,15 @@ def require(person: Person, role: Role, building: str) -> None:
         raise DomainError("not_allowed")
 
 
-def require_not_own(ticket: Ticket, person: Person) -> None:
-    """A member of staff who applied for their own flat does not sign their own application
-    (it halves their own fees): a colleague of the building checks the ID, signs, decides."""
+async def require_not_own(
+    session: AsyncSession, ticket: Ticket, v: Vacancy, person: Person
+) -> None:
+    """A member of staff who owns the flat (the applicant, or a co-owner) does not sign its
+    application (it halves their own fees): a colleague of the building checks the ID,
+    signs, decides."""
     if ticket.owner_id == person.id:
+        raise DomainError("vacancy_own_case")
+    if await relation_to(session, person.id, v.unit_id) in OWNER_RELATIONS:
         raise DomainError("vacancy_own_case")
 
 
@@ -85,7 +91,7 @@ async def confirm_id(
 ) -> None:
     """5.2.1: the building's service officer saw the owner's original ID at the office."""
     require(actor, Role.SERVICE, v.building)
-    require_not_own(ticket, actor)
+    await require_not_own(session, ticket, v, actor)
     ticket.transition({St.ID_CHECK}, St.OPINION, "id_seen", actor, now)
     v.id_seen_at, v.id_seen_by_id = now, actor.id
     await settle(session, now, ticket_id=ticket.id, kinds={"vacancy.lapse"})
@@ -104,7 +110,7 @@ async def sign_opinion(
 ) -> None:
     """5.2.3: the service officer signs the form with an opinion for the supervisor."""
     require(actor, Role.SERVICE, v.building)
-    require_not_own(ticket, actor)
+    await require_not_own(session, ticket, v, actor)
     ticket.transition(
         {St.OPINION}, St.APPROVAL, "opinion", actor, now, note=note, data={"approve": ok}
     )
@@ -120,7 +126,7 @@ async def approve(
     (5.2.7) that takes over from a vacancy whose water and electricity are off keeps them off:
     no shut-off order; returns the application it continues."""
     require(actor, Role.SUPERVISOR, v.building)
-    require_not_own(ticket, actor)
+    await require_not_own(session, ticket, v, actor)
     if ticket.state == St.APPROVAL and _today(now, env) >= v.end_date:
         raise DomainError("vacancy_period_over", end=v.end_date)
     continued = await _continued(session, v)
@@ -187,7 +193,7 @@ async def reject(
     session: AsyncSession, ticket: Ticket, v: Vacancy, actor: Person, note: str, now: datetime
 ) -> None:
     require(actor, Role.SUPERVISOR, v.building)
-    require_not_own(ticket, actor)
+    await require_not_own(session, ticket, v, actor)
     ticket.transition({St.APPROVAL}, St.REJECTED, "rejected", actor, now, note=note)
     v.decided_at, v.decided_by_id, v.decision_note = now, actor.id, note
     ticket.closed_at = now

@@ -197,3 +197,14 @@ async def test_a_co_owner_code_keeps_the_register_right_whoever_links_first(
     assert "Reported by Zhao Min, not the registered owner" in desk.unread(lf.RECEPTIONIST)[0]
     # an owner's rights: she may apply for the vacancy
     assert (await desk.send(OWNER2, "/vacancy"))[0] != "You can only apply for a unit you own."
+
+
+async def test_a_co_owner_on_the_staff_cannot_sign_off_the_flats_vacancy(desk: Desk) -> None:
+    # the application halves their own fees as much as the applicant's
+    await vs.staffed(desk)
+    await desk.owner(vs.OWNER, "1-2-301", lang="en")
+    await desk.send(vs.SERVICE, f"/start {await desk.invite('1-2-301', relation='co_owner')}")
+    ref = await vs.apply(desk)
+    seen = desk.with_button(vs.SERVICE, "Original ID seen")
+    assert await desk.press(vs.SERVICE, "Original ID seen", seen) == [OWN_CASE]
+    assert (await desk.ticket(ref)).state == "id_check"

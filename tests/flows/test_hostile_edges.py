@@ -116,3 +116,19 @@ async def test_typed_text_cannot_fake_a_line_of_a_staff_message(desk: Desk) -> N
         "Owner: 李伟, phone 13800000000"
     ]
     assert "Details: Tap drips\n    Owner: Zhang San, phone 13999999999" in notice
+
+
+async def test_a_multi_line_answer_on_a_line_of_its_own_keeps_its_lines(desk: Desk) -> None:
+    # the front desk's answer to the owner is the whole line: nothing around it to fake
+    from tests.flows import complaint_steps as cs
+
+    await cs.staffed(desk)
+    await desk.owner(cs.OWNER, "1-2-301", lang="en")
+    ref = await cs.file_case(desk)
+    await cs.record(desk, ref)
+    await cs.answer(desk)
+    await desk.press(cs.RECEPTIONIST, "Confirm and tell the owner")
+    answer = "We apologise.\nThe guard was retrained.\nCall 12345 if again."
+    await desk.send(cs.RECEPTIONIST, answer)
+    told = desk.unread(cs.OWNER)[-1]
+    assert told.startswith(f"✅ Your complaint {ref} has been resolved:\n{answer}\n"), told

@@ -600,3 +600,63 @@ async def test_the_postgresql_lock_is_taken_again_when_its_connection_is_lost(
                 await conn.engine.dispose()
             except Exception:
                 pass
+
+
+async def test_the_lock_watch_ends_its_own_lingering_session_rather_than_stop_the_bot(
+    database_url: str,
+) -> None:
+    # only the client side of the lock's connection broke (a NAT or firewall drop): the
+    # server still holds the lock for this bot's old session. Not "another PropDesk".
+    import asyncio
+
+    from bot.db import keep_postgresql_lock, lock_postgresql
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL-only: an advisory lock on a server session")
+    upstream: list[asyncio.StreamWriter] = []
+    clients: list[asyncio.StreamWriter] = []
+    pipes: list[asyncio.Task[None]] = []
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except Exception:
+            pass
+
+    async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        server_reader, server_writer = await asyncio.open_connection("127.0.0.1", 5432)
+        upstream.append(server_writer)
+        clients.append(writer)
+        pipes.append(asyncio.create_task(pipe(reader, server_writer)))  # (server side stays)
+        pipes.append(asyncio.create_task(pipe(server_reader, writer)))
+
+    proxy = await asyncio.start_server(relay, "127.0.0.1", 0)
+    port = proxy.sockets[0].getsockname()[1]
+    held = [await lock_postgresql(database_url.replace(":5432/", f":{port}/"))]
+    first = held[0]
+    stopped: list[bool] = []
+    watch = asyncio.create_task(
+        keep_postgresql_lock(database_url, held, lambda: stopped.append(True), every=0.2)
+    )
+    await asyncio.sleep(0.3)
+    clients[0].transport.abort()  # the client side only
+    try:
+        for _ in range(50):
+            await asyncio.sleep(0.1)
+            if held[0] is not first and not held[0].closed:
+                break
+        assert not stopped and held[0] is not first and not held[0].closed
+    finally:
+        watch.cancel()
+        for writer in upstream:
+            writer.transport.abort()
+        for task in pipes:
+            task.cancel()
+        proxy.close()
+        try:
+            await held[0].close()
+            await held[0].engine.dispose()
+        except Exception:
+            pass
