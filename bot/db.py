@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import NullPool
 
 import models
 
@@ -138,7 +139,6 @@ async def lock_postgresql(url: str) -> Any:
     """Take PostgreSQL's session advisory lock on a connection of its own, held until the
     process ends (or its connection does); returns the connection to keep."""
     from sqlalchemy import text
-    from sqlalchemy.pool import NullPool
 
     engine = make_engine(url, poolclass=NullPool)
     conn = await engine.connect()
@@ -189,7 +189,7 @@ async def keep_postgresql_lock(url: str, held: Any, on_lost: Any, every: float =
             ours = await held[0].scalar(text("SELECT pg_backend_pid()"))
             await held[0].commit()
         except AlreadyRunning:
-            engine = make_engine(url, poolclass=_null_pool())
+            engine = make_engine(url, poolclass=NullPool)
             try:
                 async with engine.connect() as conn:
                     pid = await conn.scalar(holder, {"key": LOCK_KEY})
@@ -206,9 +206,3 @@ async def keep_postgresql_lock(url: str, held: Any, on_lost: Any, every: float =
             return
         except Exception:  # the database is not back yet: try again next round
             log.warning("could not take the single-instance lock again yet")
-
-
-def _null_pool() -> Any:
-    from sqlalchemy.pool import NullPool
-
-    return NullPool

@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, BigId, DomainError, UTCDateTime
 from models.people import Person
+
+if TYPE_CHECKING:
+    from models.ticket import Ticket
 
 UNIT_CODE = re.compile(r"^[0-9A-Za-z]{1,10}(-[0-9A-Za-z]{1,10}){1,3}$")
 # How someone is linked to a unit. "owner" is the owner in the office's register (`units
@@ -174,6 +178,19 @@ async def is_registered_owner(session: AsyncSession, person_id: int, unit_id: in
         .limit(1)
     )
     return first == person_id
+
+
+async def own_case(
+    session: AsyncSession, person: Person, ticket: Ticket, *, owners_only: bool = False
+) -> bool:
+    """Whether a case is about `person`'s own home: they filed it, or are linked to its unit
+    (`owners_only`: as one of its owners). Staff leave such a case's sign-off to a colleague."""
+    if ticket.owner_id == person.id:
+        return True
+    if ticket.unit_id is None:
+        return False
+    relation = await relation_to(session, person.id, ticket.unit_id)
+    return relation in OWNER_RELATIONS if owners_only else relation is not None
 
 
 async def relation_to(session: AsyncSession, person_id: int, unit_id: int) -> str | None:

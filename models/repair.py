@@ -23,7 +23,7 @@ from models.base import N_, Base, BigId, DomainError, JSONType, UTCDateTime
 from models.deadline import Deadline, schedule, settle
 from models.env import Env
 from models.people import Person, Role
-from models.property import Unit, relation_to
+from models.property import Unit, own_case
 from models.ticket import Kind, Ticket, new_ticket
 
 
@@ -734,9 +734,7 @@ async def follow_up(
 async def require_not_own_home(session: AsyncSession, ticket: Ticket, actor: Person) -> None:
     """The 回访 asks the household that reported it: a receptionist who filed the request,
     or who lives in the flat, leaves the call to a colleague."""
-    if ticket.owner_id == actor.id:
-        raise DomainError("repair_own_followup")
-    if ticket.unit_id is not None and await relation_to(session, actor.id, ticket.unit_id):
+    if await own_case(session, actor, ticket):
         raise DomainError("repair_own_followup")
 
 

@@ -17,7 +17,7 @@ from models.base import DomainError
 from models.deadline import schedule, settle
 from models.env import Env
 from models.people import Person, Role
-from models.property import OWNER_RELATIONS, relation_to
+from models.property import own_case
 from models.ticket import Ticket
 from models.vacancy import ACTIVE, PENDING, UNLINKED, St, Vacancy
 from models.vacancy_dates import business_days_after, opening_of, start_of_day
@@ -37,9 +37,7 @@ async def require_not_own(
     """A member of staff who owns the flat (the applicant, or a co-owner) does not sign its
     application (it halves their own fees): a colleague of the building checks the ID,
     signs, decides."""
-    if ticket.owner_id == person.id:
-        raise DomainError("vacancy_own_case")
-    if await relation_to(session, person.id, v.unit_id) in OWNER_RELATIONS:
+    if await own_case(session, person, ticket, owners_only=True):
         raise DomainError("vacancy_own_case")
 
 
