@@ -91,11 +91,7 @@ async def test_a_photo_and_its_text_keep_to_one_message_a_second_in_the_chat(
 async def test_pieces_of_long_messages_count_toward_thirty_a_second(desk: Desk) -> None:
     for i in range(40):
         await desk.staff(5000 + i, "technician")
-    async with desk.rt.uow() as s:
-        for i in range(40):
-            person = await person_by_telegram(s, 5000 + i)
-            assert person is not None
-            enqueue(s, person, msg(TWO_PIECES), desk.clock.now())
+        await _queue(desk, 5000 + i, msg(TWO_PIECES))
     sends: list[float] = []
 
     def spy(original: Any) -> Any:
