@@ -159,7 +159,9 @@ def build_application(
 
     app = builder.post_init(post_init).post_shutdown(post_shutdown).build()
     app.bot_data["runtime"] = rt
-    flood = FloodGuard((timer or Timer()).monotonic, notice=common.flood_notice)
+    flood = FloodGuard(
+        (timer or Timer()).monotonic, notice=common.flood_notice, toast=common.flood_toast
+    )
     rt.extras["flood"] = flood
     app.add_handler(TypeHandler(Update, flood), group=-1)
     add_handlers(app)

@@ -1,7 +1,8 @@
 """Per-user flood control, checked before any handler and without touching the database.
 
 A token bucket per Telegram user: a burst of `capacity` updates, then `per_second` a second.
-Updates beyond it are dropped (the user is told once per burst), so one user's flood costs
+Updates beyond it are dropped (the user is told once per burst; every dropped button press is
+answered with a short toast), so one user's flood costs
 the bot almost nothing and does not delay anyone else.
 """
 
@@ -35,12 +36,14 @@ class FloodGuard:
         capacity: int = 20,
         per_second: float = 1.0,
         notice: Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]] | None = None,
+        toast: Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]] | None = None,
         max_users: int = 100_000,
     ) -> None:
         self.monotonic = monotonic
         self.capacity = capacity
         self.per_second = per_second
         self.notice = notice
+        self.toast = toast
         self.max_users = max_users
         self._buckets: dict[int, _Bucket] = {}
         self.dropped = 0
@@ -77,6 +80,11 @@ class FloodGuard:
         log_update(update, "flood_guard", "flooded", started)
         if first:
             log.warning("flood: dropping updates from user %s", user.id)
-            if self.notice is not None:
-                await self.notice(update, context)
+        if update.callback_query is not None:
+            # Every dropped press is answered (a toast, not a message): otherwise the button's
+            # spinner runs until Telegram gives up and the user cannot tell it was not taken.
+            if self.toast is not None:
+                await self.toast(update, context)
+        elif first and self.notice is not None:
+            await self.notice(update, context)
         raise ApplicationHandlerStop

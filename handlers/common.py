@@ -147,18 +147,33 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.warning("error %s: could not tell the user: %s", error_id, exc)
 
 
+def _flood_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """The flood warning, in the language Telegram reports (no database read while flooded)."""
+    rt = runtime(context)
+    code = (update.effective_user.language_code or "") if update.effective_user else ""
+    locale = "en" if code.startswith("en") else rt.settings.locale
+    return rt.i18n.text(
+        N_("You are sending messages faster than I can answer. Please wait a moment."), locale
+    )
+
+
 async def flood_notice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Told once when a user's updates are being dropped for coming too fast."""
-    rt = runtime(context)
     chat = update.effective_chat
     if chat is None or chat.type != ChatType.PRIVATE:
         return
-    code = (update.effective_user.language_code or "") if update.effective_user else ""
-    locale = "en" if code.startswith("en") else rt.settings.locale
-    text = rt.i18n.text(
-        N_("You are sending messages faster than I can answer. Please wait a moment."), locale
-    )
     try:
-        await context.bot.send_message(chat.id, text)
+        await context.bot.send_message(chat.id, _flood_text(update, context))
     except TelegramError as exc:
         log.info("could not send the flood notice: %s", exc)
+
+
+async def flood_toast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A dropped button press is answered, so its spinner stops and the user knows to wait."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.answer(_flood_text(update, context)[:200])
+    except TelegramError as exc:
+        log.info("could not answer a flooded button press: %s", exc)

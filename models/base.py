@@ -121,9 +121,29 @@ def trace(error: BaseException | None) -> str:
 INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
 
+ZWJ = "\u200d"
+
+
+def _emoji_joiner(text: str, i: int) -> bool:
+    """Whether the zero-width joiner at text[i] joins two pictographs (👨‍👩‍👧, 🏳️‍🌈): there it
+    is part of one visible symbol, not hidden text."""
+    before = text[i - 1] if i > 0 else ""
+    after = text[i + 1] if i + 1 < len(text) else ""
+    if before == "\ufe0f" or "\U0001f3fb" <= before <= "\U0001f3ff":  # emoji style, skin tone
+        before = text[i - 2] if i > 1 else ""
+    return bool(before and after) and all(
+        unicodedata.category(ch) == "So" and ord(ch) > 0x2000 for ch in (before, after)
+    )
+
+
 def one_line(raw: str) -> str:
     """A name or other one-line field as staff read it: no control, zero-width or direction
-    characters, no line breaks, single spaces."""
-    text = INVISIBLE.sub("", raw).replace("\n", " ").replace("\r", " ")
-    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
+    characters (a joiner inside an emoji sequence stays), no line breaks, single spaces."""
+    text = raw.replace("\n", " ").replace("\r", " ")
+    text = "".join(
+        ch
+        for i, ch in enumerate(text)
+        if (ch == ZWJ and _emoji_joiner(text, i))
+        or (not INVISIBLE.fullmatch(ch) and unicodedata.category(ch)[0] != "C")
+    )
     return " ".join(text.split())

@@ -160,6 +160,25 @@ async def test_a_flood_from_one_user_is_dropped_cheaply_and_others_are_served(
     assert await desk.send(1001, "/cancel") == ["There is nothing to cancel."]
 
 
+async def test_every_button_press_dropped_in_a_flood_is_answered(desk: Desk) -> None:
+    # A dropped press left unanswered keeps its button spinning until Telegram gives up, and
+    # the user cannot tell whether it was taken.
+    await desk.owner(1001, lang="en")
+    await desk.send(1001, "/repair")
+    menu = desk.with_button(1001, "In my home")
+    data = next(d for text, d in desk.emu.buttons(menu) if "In my home" in text)
+    desk.unread(1001)
+    presses = 40
+    for _ in range(presses):
+        await desk.feed(desk.emu.callback_update(1001, menu, data), pace=0)
+    answers = desk.emu.callback_answers
+    assert len(answers) == presses  # taken or dropped, every press has its answer
+    warning = "You are sending messages faster than I can answer. Please wait a moment."
+    dropped = [a for a in answers if a.get("text") == warning]
+    assert 10 <= len(dropped) < presses
+    assert warning not in desk.unread(1001)  # a toast each, no message per dropped press
+
+
 async def test_a_delivered_message_costs_four_statements_in_the_readers_language(
     desk: Desk,
 ) -> None:

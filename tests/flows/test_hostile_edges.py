@@ -105,6 +105,19 @@ async def test_a_name_with_direction_overrides_reaches_staff_as_plain_text(desk:
     assert "Reported by Li87654321 enohp, not the registered owner, phone 13911112222" in notice
 
 
+async def test_an_emoji_in_a_name_stays_whole_while_a_stray_joiner_goes(desk: Desk) -> None:
+    # The zero-width joiner is hidden between letters, but it is what makes 👨‍👩‍👧 one family
+    # rather than three people.
+    await staffed(desk)
+    desk.emu.add_user(1005, "Chen\u200dJing 👨\u200d👩\u200d👧", "en")
+    await desk.send(1005, f"/start {await desk.invite('1-2-301', relation='tenant')}")
+    await desk.send(1005, "/phone 13911112222")
+    desk.unread(RECEPTIONIST)
+    await file_home_repair(desk, 1005, photos=0)
+    notice = desk.unread(RECEPTIONIST)[0]
+    assert "Reported by ChenJing 👨\u200d👩\u200d👧, not the registered owner" in notice
+
+
 async def test_typed_text_cannot_fake_a_line_of_a_staff_message(desk: Desk) -> None:
     await staffed(desk)
     owner = await desk.owner(1001, lang="en")
