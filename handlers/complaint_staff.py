@@ -18,7 +18,9 @@ from models import complaint_classify as recording
 from models import complaint_handling as handling
 from models import complaint_notices as notices
 from models.base import N_, DomainError
+from models.complaint import Complaint, unit_of
 from models.notification import msg
+from models.ticket import Ticket
 
 T = TypeVar("T")
 
@@ -243,13 +245,29 @@ async def opinion(ctx: Ctx) -> None:
 
 
 async def _resolved(ctx: Ctx, data: dict[str, Any]) -> None:
-    async def op() -> object:
+    async def op() -> Ticket:
         return await handling.resolve(
             ctx.session, data["tid"], ctx.person, data["note"], ctx.now, ctx.rt.env
         )
 
-    if await attempt(ctx, op):
+    ticket = await attempt(ctx, op)
+    if ticket is None:
+        return
+    if ticket.owner_id is not None:
         ctx.reply(N_("{ref} is resolved and the owner has been told."), ref=data["ref"])
+        return
+    # Logged for someone not using the bot: nobody was messaged, the desk passes the answer on.
+    complaint = await ctx.session.get(Complaint, ticket.id)
+    unit = await unit_of(ctx.session, complaint) if complaint is not None else None
+    ctx.reply(
+        N_(
+            "{ref} is resolved. Nobody was messaged: the owner does not use the bot. Please "
+            "call them with the answer. Owner: {name}, phone {phone}."
+        ),
+        ref=data["ref"],
+        name=(unit.owner_name if unit else None) or "—",
+        phone=(unit.owner_phone if unit else None) or "—",
+    )
 
 
 RESOLVE_FORM = text_form(

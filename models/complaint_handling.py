@@ -230,7 +230,10 @@ async def resolve(
             session,
             responsible,
             msg(
-                N_("{ref} has been confirmed by the front desk and the owner told."), ref=ticket.ref
+                N_("{ref} has been confirmed by the front desk and the owner told.")
+                if ticket.owner is not None
+                else N_("{ref} has been confirmed by the front desk, who will tell the owner."),
+                ref=ticket.ref,
             ),
             now,
         )

@@ -480,3 +480,31 @@ async def test_a_case_resolved_on_the_spot_but_reopened_gets_a_work_contact_orde
     ticket, complaint = await case(desk, ref)
     assert ticket.state == St.IN_HAND and complaint.on_the_spot is None
     assert desk.unread(HANDLER)[0].startswith(f"📋 Work-contact order (工作联系单) {ref}")
+
+
+async def test_a_case_for_someone_not_using_the_bot_asks_the_desk_to_call_them(
+    desk: Desk,
+) -> None:
+    # Nobody can be messaged: the desk must not be told "the owner has been told".
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    replies = await log_case(
+        desk, RECEPTIONIST, "Neighbour's dog barks all night", who="Someone not using the bot"
+    )
+    assert replies[0].startswith("✅ Recorded C-20261127-001")
+    ref = "C-20261127-001"
+    await record(desk, ref)
+    await desk.press(HANDLER, "Record handling and result")
+    await desk.send(HANDLER, "Spoke to the neighbour")
+    await desk.send(HANDLER, "The dog sleeps indoors from now on")
+    desk.unread(OWNER)
+    desk.unread(HANDLER)
+    await desk.press(RECEPTIONIST, "Confirm and tell the owner")
+    assert await desk.press(RECEPTIONIST, "Send the handler's result") == [
+        f"{ref} is resolved. Nobody was messaged: the owner does not use the bot. Please call "
+        f"them with the answer. Owner: 李伟, phone {PHONE}."
+    ]
+    assert desk.unread(OWNER) == []
+    assert desk.unread(HANDLER) == [
+        f"{ref} has been confirmed by the front desk, who will tell the owner."
+    ]
