@@ -75,6 +75,24 @@ OWNER_FOLLOWUP_FORM = text_form(
     ],
     _followed_up,
 )
+OWNER_UNSATISFIED_FORM = text_form(
+    "c_ofn",
+    [
+        (
+            "opinion",
+            N_("We are sorry. {ref}: what was not right about how it was handled?"),
+            2,
+            None,
+        ),
+        (
+            "prevention",
+            N_("What should we do so that it does not happen again?"),
+            2,
+            N_("No suggestion"),
+        ),
+    ],
+    _followed_up,
+)
 
 
 def _yes_no(ctx: Ctx) -> bool:
@@ -91,9 +109,12 @@ async def record_followup(ctx: Ctx) -> None:
 
 @desk
 async def owner_followup(ctx: Ctx) -> None:
-    """The owner answers the follow-up question in the bot."""
-    await begin_action(ctx, OWNER_FOLLOWUP_FORM, "ofu", satisfied=_yes_no(ctx), by_owner=True)
-    ctx.clear_buttons = True
+    """The owner answers the follow-up question in the bot. An unsatisfied owner is asked
+    what was wrong (4.3.1 征询业主对投诉的处理意见). The question keeps its buttons until the
+    answer is recorded: an owner who leaves the form half-way can answer again."""
+    satisfied = _yes_no(ctx)
+    form = OWNER_FOLLOWUP_FORM if satisfied else OWNER_UNSATISFIED_FORM
+    await begin_action(ctx, form, "ofu", satisfied=satisfied, by_owner=True)
 
 
 @desk

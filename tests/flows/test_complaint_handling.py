@@ -135,6 +135,10 @@ async def test_class_one_complaint_from_filing_to_follow_up_and_case_list(desk: 
     ticket, complaint = await case(desk, ref)
     assert ticket.state == St.CLOSED and ticket.closed_at is not None
     assert complaint.case_study and complaint.followup_satisfied
+    # the question's buttons stay, but once answered they change nothing
+    again = await desk.press(OWNER, "Not satisfied")
+    assert again[0].startswith(f"{ref} is now in a state where this is no longer possible")
+    assert (await case(desk, ref))[0].state == St.CLOSED
 
     # Class 1, closed: in the case list for analysis and training (4.2.6).
     listed = (await desk.send(SUPERVISOR, "/cases"))[0]
@@ -275,18 +279,29 @@ async def test_an_unhappy_owner_at_follow_up_reopens_the_case_for_the_front_desk
     await desk.press(RECEPTIONIST, "Confirm and tell the owner")
     await desk.press(RECEPTIONIST, "Send the handler's result")
     await desk.press(SUPERVISOR, "Ask the owner in the bot")
-    await desk.press(OWNER, "Not satisfied")
+    question = desk.emu.last(OWNER)
+    # 4.3.1: an unhappy owner is asked what was wrong; leaving half-way loses nothing, the
+    # question keeps its buttons until an answer is recorded.
+    assert await desk.press(OWNER, "Not satisfied") == [
+        f"We are sorry. {ref}: what was not right about how it was handled?"
+    ]
+    await desk.send(OWNER, "/cancel")
+    assert (await case(desk, ref))[0].state == St.RESOLVED
+    await desk.press(OWNER, "Not satisfied", question)
+    await desk.send(OWNER, "Nobody apologised to my mother herself")
     assert await desk.press(OWNER, "No suggestion") == [
         f"We are sorry. {ref} has been reopened and the front desk will take it up again."
     ]
     reopened = desk.inbox(RECEPTIONIST)[-1]
     assert reopened.startswith(f"🔁 Reopened after the follow-up: {ref}\n")
+    assert "Nobody apologised to my mother herself" in reopened
     assert "1 · our management or service" in [
         t for t, _ in desk.emu.buttons(desk.emu.last(RECEPTIONIST))
     ]
     ticket, complaint = await case(desk, ref)
     assert ticket.state == St.RECORDING and not complaint.case_study
     assert complaint.followup_satisfied is False
+    assert complaint.followup_opinion == "Nobody apologised to my mother herself"
     # Recorded again, it goes back out with a fresh order.
     await record(desk, ref, responsible="Chen Lead")
     assert desk.inbox(3502)[-1].startswith(f"📋 Work-contact order (工作联系单) {ref}")
