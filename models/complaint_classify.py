@@ -80,12 +80,19 @@ async def major_menu(session: AsyncSession, ticket_id: int, actor: Person, code:
     return out.button_row((N_("Not major"), notices.data("maj", ticket, f"{code}.0")), major)
 
 
+MAX_PEOPLE = 20  # buttons in one menu; a chat keyboard taller than this is hard to use
+
+
 async def candidates(session: AsyncSession, building: str, env: Env) -> list[Person]:
-    """Who may be made responsible, least loaded first."""
+    """Who may be made responsible: reachable first, then by role in the office's order of
+    responsibility (the building's service officer before a guard), least loaded first within
+    a role. Load alone would let six idle guards push the service officer off the list."""
     people: dict[int, Person] = {}
-    for role in env.complaint.responsible_roles:
+    rank: dict[int, int] = {}
+    for index, role in enumerate(env.complaint.responsible_roles):
         for person in await staff_with_role(session, Role(role), building):
             people.setdefault(person.id, person)
+            rank.setdefault(person.id, index)
     rows = await session.execute(
         select(Ticket.assignee_id, func.count())
         .where(
@@ -98,7 +105,7 @@ async def candidates(session: AsyncSession, building: str, env: Env) -> list[Per
     loads = {person_id: int(count) for person_id, count in rows.all()}
     return sorted(
         people.values(),
-        key=lambda p: (p.unreachable_at is not None, loads.get(p.id, 0), p.id),
+        key=lambda p: (p.unreachable_at is not None, rank[p.id], loads.get(p.id, 0), p.id),
     )
 
 
@@ -122,7 +129,7 @@ def _people_buttons(
     out: Msg, people: list[Person], complaint: Complaint, env: Env, data: Callable[[Person], str]
 ) -> Msg:
     """One button per person who may be made responsible (name and role), or why there is none."""
-    for person in people[:10]:
+    for person in people[:MAX_PEOPLE]:
         role = _fallback_role(person, complaint, env)
         out.button_row(
             (
@@ -130,6 +137,15 @@ def _people_buttons(
                 {"name": person.name, "role": msg(ROLE_NAMES[role]) if role else "-"},
                 data(person),
             )
+        )
+    if len(people) > MAX_PEOPLE:
+        out.add(
+            N_(
+                "{shown} of {count} shown: the roles closest to the case first, then the "
+                "least busy."
+            ),
+            shown=MAX_PEOPLE,
+            count=len(people),
         )
     if not people:
         out.add(

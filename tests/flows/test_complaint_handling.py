@@ -523,3 +523,30 @@ async def test_a_case_for_someone_not_using_the_bot_asks_the_desk_to_call_them(
     assert desk.unread(HANDLER) == [
         f"{ref} has been confirmed by the front desk, who will tell the owner."
     ]
+
+
+async def test_the_buildings_service_officer_heads_the_list_however_many_guards_are_idle(
+    desk: Desk,
+) -> None:
+    # Least busy first used to put twenty idle guards before the service officer with one
+    # case, and only ten names were shown: the person responsible could not be chosen.
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    await record(desk, await file_case(desk))  # Hu Area, the service officer, has one in hand
+    for i in range(22):
+        await desk.staff(4100 + i, "guard", name=f"Guard {i:02d}")
+    second = await file_case(desk, text="The lift lights flicker every evening")
+    new = desk.with_button(RECEPTIONIST, "1 · our management or service")
+    assert second in new.content
+    await desk.press(RECEPTIONIST, "1 · our management or service", new)
+    await desk.press(RECEPTIONIST, "Not major")
+    menu = desk.emu.last(RECEPTIONIST)
+    names = [text for text, _ in desk.emu.buttons(menu)]
+    assert names[:3] == [
+        "Hu Area · service officer",
+        "Chen Lead · team lead",
+        "Sun Boss · supervisor",
+    ]
+    assert len(names) == 20
+    total = 22 + 5  # the guards, and the service officer, team lead, supervisor, technician, desk
+    assert f"20 of {total} shown: the roles closest to the case first" in menu.content
