@@ -17,11 +17,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
+from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal
 from babel.support import Translations
 
 from bot.config import SUPPORTED_LOCALES
-from models.notification import Localized, Money, Msg
+from models.notification import Listing, Localized, Money, Msg
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 MAX_TEXT = 4096
@@ -108,6 +109,8 @@ class I18n:
             return format_decimal(value, locale=loc)
         if isinstance(value, Localized):
             return value.texts.get(loc) or next(iter(value.texts.values()), "")
+        if isinstance(value, Listing):
+            return format_list(list(value.items), locale=loc) if value.items else "—"
         if isinstance(value, Msg):
             return "\n".join(self.text(m, loc, **p) for m, p in value.lines)
         if value is None:

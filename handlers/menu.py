@@ -8,7 +8,7 @@ from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 from telegram.error import TelegramError
 
 from bot.i18n import I18n
-from models.notification import N_, Msg
+from models.notification import N_, Listing, Msg
 
 OWNER_COMMANDS = [
     ("repair", N_("Report a repair (报修)")),
@@ -83,7 +83,7 @@ def help_message(
         message.add(N_("/language switches between 中文 and English."))
         return message
     if units:
-        message.add(N_("Your units: {units}"), units=", ".join(units))
+        message.add(N_("Your units: {units}"), units=Listing(tuple(units)))
     message.add(N_("What you can do:"))
     for command, description in commands_for(is_owner, is_staff, roles):
         message.lines.append(

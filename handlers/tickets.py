@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from handlers import labels
 from handlers.base import Ctx, desk
 from handlers.common import require_owner, require_staff
-from models.notification import N_, Msg
+from models.notification import N_, Listing, Msg
 from models.property import units_of
 from models.queries import (
     WORK_SOURCES,
@@ -66,7 +66,7 @@ async def my(ctx: Ctx) -> None:
         await require_owner(ctx)  # (tells them how to link to a unit)
         return
     if units:
-        out = Msg().add(N_("Your units: {units}"), units=", ".join(u.code for u in units))
+        out = Msg().add(N_("Your units: {units}"), units=Listing(tuple(u.code for u in units)))
     else:
         out = Msg().add(N_("You are not linked to a unit any more."))
     if not tickets:

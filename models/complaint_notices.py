@@ -50,6 +50,8 @@ def duration(delta: timedelta) -> Msg:
         if not hours:
             return msg(N_("{days} d"), days=days)
         return msg(N_("{days} d {hours} h"), days=days, hours=hours)
+    if hours and not mins:
+        return msg(N_("{hours} h"), hours=hours)
     if hours:
         return msg(N_("{hours} h {minutes} min"), hours=hours, minutes=mins)
     return msg(N_("{minutes} min"), minutes=mins)

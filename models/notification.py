@@ -34,7 +34,7 @@ from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from models.base import N_, Base, BigId, JSONType, UTCDateTime, insert_order
 
-__all__ = ["N_", "Localized", "Money", "Msg", "Notification", "Status", "enqueue", "msg"]
+__all__ = ["N_", "Listing", "Localized", "Money", "Msg", "Notification", "Status", "enqueue", "msg"]
 from models.people import ROLE_NAMES, Person, Role, staff_with_role
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,14 @@ class Localized:
     """A configured name with its texts per locale (e.g. a repair category)."""
 
     texts: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Several short items (unit numbers, names) as one parameter, joined as the reader's
+    language lists things: "1-2-301 and 1-2-302", "1-2-301和1-2-302"."""
+
+    items: tuple[str, ...]
 
 
 @dataclass
@@ -107,6 +115,8 @@ def encode_params(params: dict[str, Any]) -> dict[str, Any]:
             out[key] = {"$dec": str(value)}
         elif isinstance(value, Localized):
             out[key] = {"$loc": value.texts}
+        elif isinstance(value, Listing):
+            out[key] = {"$list": list(value.items)}
         elif isinstance(value, Msg):
             out[key] = {"$msg": value.to_json()}
         elif value is None or isinstance(value, (str, int, float, bool)):
@@ -138,6 +148,9 @@ def decode_params(raw: dict[str, Any]) -> dict[str, Any]:
                 continue
             if tag == "$msg":
                 out[key] = Msg.from_json(inner)
+                continue
+            if tag == "$list":
+                out[key] = Listing(tuple(str(item) for item in inner))
                 continue
         out[key] = value
     return out

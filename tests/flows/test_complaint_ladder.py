@@ -154,7 +154,7 @@ async def test_unrecorded_case_reminds_the_front_desk_after_one_office_hour(desk
     reminder = desk.unread(RECEPTIONIST)
     assert len(reminder) == 1
     assert reminder[0].startswith(
-        f"⏰ {ref} (complaint, not yet classified) has been waiting 16 h 0 min for the front "
+        f"⏰ {ref} (complaint, not yet classified) has been waiting 16 h for the front "
         "desk to record it."
     )
     assert "1 · our management or service" in [
@@ -248,13 +248,13 @@ async def test_a_case_nobody_records_reaches_the_supervisor_after_two_office_hou
         desk.unread(who)
     await desk.at(local(27, 11, 0))
     assert [m.split("\n")[0] for m in alerts(desk.unread(RECEPTIONIST), ref)] == [
-        f"⏰ {ref} (suggestion) has been waiting 1 h 0 min for the front desk to record it."
+        f"⏰ {ref} (suggestion) has been waiting 1 h for the front desk to record it."
     ]
     assert alerts(desk.unread(SUPERVISOR), ref) == []
     await desk.at(local(27, 12, 0))
     told = alerts(desk.unread(SUPERVISOR), ref)
     assert [m.split("\n")[0] for m in told] == [
-        f"⏰ {ref} (suggestion) has been waiting 2 h 0 min for the front desk to record it."
+        f"⏰ {ref} (suggestion) has been waiting 2 h for the front desk to record it."
     ]
     assert "The front desk has been reminded; please see that it is recorded." in told[0]
     await desk.tick(timedelta(days=3))
@@ -287,8 +287,7 @@ async def test_an_answer_not_passed_on_to_the_owner_is_chased_then_reaches_the_s
     await desk.at(local(27, 14, 0))
     reminded = alerts(desk.unread(RECEPTIONIST), ref)
     assert [m.split("\n")[0] for m in reminded] == [
-        f"⏰ The answer on {ref} ({CLASS1}) has been waiting 1 h 0 min to be passed on to the "
-        "owner."
+        f"⏰ The answer on {ref} ({CLASS1}) has been waiting 1 h to be passed on to the owner."
     ]
     assert alerts(desk.unread(SUPERVISOR), ref) == []
     await desk.at(local(27, 15, 0))

@@ -279,3 +279,13 @@ async def test_every_update_gets_one_log_line_and_an_edit_is_answered(
         "corrected text as a new message.",
     ]
     assert "The kitchen tap drips" not in caplog.text and "spam" not in caplog.text
+
+
+async def test_an_owner_of_two_units_sees_them_listed_in_their_language(desk: Desk) -> None:
+    # A half-width comma has no place in a Chinese sentence: lists follow the reader's language.
+    await desk.owner(1001, "1-2-301")
+    await desk.send(1001, f"/start {await desk.invite('1-2-302')}")
+    assert (await desk.send(1001, "/my"))[0].startswith("您的房屋：1-2-301和1-2-302")
+    await desk.send(1001, "/language")
+    await desk.press(1001, "English")
+    assert (await desk.send(1001, "/my"))[0].startswith("Your units: 1-2-301 and 1-2-302")

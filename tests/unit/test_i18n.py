@@ -9,7 +9,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from bot.i18n import LOCALES_DIR, I18n, load_catalogs, split_text, units
-from models.notification import Money, msg
+from models.notification import Listing, Money, Msg, msg
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -80,6 +80,16 @@ def test_money_and_dates_are_formatted_per_locale() -> None:
     assert i18n.format_value(when, "zh_CN") == "2026年11月27日 17:30"
     assert i18n.format_value(when, "en") == "27 Nov 2026, 17:30"
     assert i18n.render(msg("Unit: {unit}", unit="1-2-301"), "zh_CN").chunks == ["房号：1-2-301"]
+
+
+def test_a_listing_kept_in_the_outbox_is_listed_in_the_readers_language() -> None:
+    from zoneinfo import ZoneInfo
+
+    i18n = I18n("zh_CN", ZoneInfo("Asia/Shanghai"), load_catalogs())
+    stored = msg("Your units: {units}", units=Listing(("1-2-301", "1-2-302", "3-1-101")))
+    queued = Msg.from_json(stored.to_json())
+    assert i18n.render(queued, "zh_CN").chunks == ["您的房屋：1-2-301、1-2-302和3-1-101"]
+    assert i18n.render(queued, "en").chunks == ["Your units: 1-2-301, 1-2-302, and 3-1-101"]
 
 
 def test_long_text_is_split_under_telegram_limit() -> None:
