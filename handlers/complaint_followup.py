@@ -22,6 +22,7 @@ from models.ticket import history
 
 async def _followed_up(ctx: Ctx, data: dict[str, Any]) -> None:
     satisfied = bool(data.get("satisfied"))
+    explained = bool(data.get("explained"))
 
     async def op() -> object:
         return await followup.follow_up(
@@ -33,6 +34,7 @@ async def _followed_up(ctx: Ctx, data: dict[str, Any]) -> None:
             prevention=data.get("prevention", ""),
             now=ctx.now,
             env=ctx.rt.env,
+            explained=explained,
         )
 
     if await attempt(ctx, op) is None:
@@ -46,6 +48,11 @@ async def _followed_up(ctx: Ctx, data: dict[str, Any]) -> None:
         ctx.reply(N_("Thank you. Your answer on {ref} has been recorded."), ref=data["ref"])
     elif satisfied:
         ctx.reply(N_("Follow-up recorded; {ref} is closed."), ref=data["ref"])
+    elif explained:
+        ctx.reply(
+            N_("Follow-up recorded; {ref} is closed as explained, the owner not satisfied."),
+            ref=data["ref"],
+        )
     else:
         ctx.reply(N_("Follow-up recorded; {ref} is back with the front desk."), ref=data["ref"])
 
@@ -103,7 +110,11 @@ def _yes_no(ctx: Ctx) -> bool:
 
 @desk
 async def record_followup(ctx: Ctx) -> None:
-    """The department head (or delegate) records the follow-up call: satisfied or not."""
+    """The department head (or delegate) records the follow-up call: satisfied, not
+    satisfied (back to the front desk), or, for class 3, not satisfied but explained (closed)."""
+    if ctx.target_arg == "x":
+        await begin_action(ctx, FOLLOWUP_FORM, "fur", satisfied=False, explained=True)
+        return
     await begin_action(ctx, FOLLOWUP_FORM, "fur", satisfied=_yes_no(ctx))
 
 

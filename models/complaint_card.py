@@ -127,6 +127,8 @@ async def actions(session: AsyncSession, ticket_id: int, viewer: Person) -> list
             (N_("Owner satisfied"), d("fur", ticket, "y")),
             (N_("Owner not satisfied"), d("fur", ticket, "n")),
         ]
+        if complaint.klass == 3:
+            out.append((notices.EXPLAINED_CLOSE, d("fur", ticket, "x")))
         if is_head(viewer, complaint):
             out.append((N_("Delegate the follow-up"), d("fud", ticket)))
     return out

@@ -263,7 +263,7 @@ async def _followup_due(session: AsyncSession, d: Due, now: datetime, env: Env) 
                 late=late,
                 name=name,
             )
-            notices.followup_buttons(ticket, body, head=head)
+            notices.followup_buttons(ticket, complaint, body, head=head)
             body.button_row(notices.open_button(ticket))
             if head:
                 await _tell(session, Role.SUPERVISOR, complaint, body, now)

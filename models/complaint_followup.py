@@ -73,14 +73,18 @@ async def record_followup(
     prevention: str,
     now: datetime,
     env: Env,
+    explained: bool = False,
 ) -> None:
     """The 回访 (4.3): the owner's opinion of the handling and of how to prevent a repeat,
     recorded by the head or delegate after a call, or given by the owner when asked in the bot.
     Satisfied closes the case (class 1 then goes to the case list, 4.2.6); not satisfied
-    reopens it for the front desk."""
+    reopens it for the front desk, except a class-3 case closed as explained (`explained`,
+    4.2.6: the office cannot solve it; the owner's dissatisfaction stays on the record)."""
     by_owner = actor.id == ticket.owner_id and complaint.followup_asked_at is not None
     require(by_owner or may_follow_up(actor, complaint))
-    to_state = St.CLOSED if satisfied else St.RECORDING
+    if explained and (satisfied or by_owner or complaint.klass != 3):
+        raise DomainError("stale")
+    to_state = St.CLOSED if satisfied or explained else St.RECORDING
     ticket.transition(
         {St.RESOLVED},
         to_state,
@@ -88,7 +92,12 @@ async def record_followup(
         actor,
         now,
         note=opinion or None,
-        data={"satisfied": satisfied, "by_owner": by_owner, "prevention": prevention},
+        data={
+            "satisfied": satisfied,
+            "by_owner": by_owner,
+            "prevention": prevention,
+            **({"explained": True} if explained else {}),
+        },
     )
     complaint.followup_at, complaint.followup_satisfied = now, satisfied
     complaint.followup_opinion, complaint.followup_prevention = opinion, prevention
@@ -96,6 +105,9 @@ async def record_followup(
     if satisfied:
         ticket.closed_at = now
         complaint.case_study = complaint.klass == 1
+        return
+    if explained:
+        ticket.closed_at = now
         return
     ticket.record("reopened", actor, now)
     complaint.followup_holder_id = None
@@ -171,6 +183,7 @@ async def follow_up(
     prevention: str,
     now: datetime,
     env: Env,
+    explained: bool = False,
 ) -> Ticket:
     ticket, complaint = await load(session, ticket_id)
     await record_followup(
@@ -183,20 +196,24 @@ async def follow_up(
         prevention=prevention,
         now=now,
         env=env,
+        explained=explained,
     )
-    body = msg(
-        N_("📞 Follow-up of {ref} recorded by {name}: the owner is satisfied.")
-        if satisfied
-        else N_("📞 Follow-up of {ref} recorded by {name}: the owner is NOT satisfied."),
-        ref=ticket.ref,
-        name=actor.name,
-    )
+    if satisfied:
+        head = N_("📞 Follow-up of {ref} recorded by {name}: the owner is satisfied.")
+    elif explained:
+        head = N_(
+            "📞 Follow-up of {ref} recorded by {name}: the owner is NOT satisfied. Outside the "
+            "planning red line (class 3), it has been explained to them and the case is closed."
+        )
+    else:
+        head = N_("📞 Follow-up of {ref} recorded by {name}: the owner is NOT satisfied.")
+    body = msg(head, ref=ticket.ref, name=actor.name)
     if opinion:
         body.add(N_("Opinion of the handling: {text}"), text=opinion)
     if prevention:
         body.add(N_("To prevent it happening again: {text}"), text=prevention)
     await to_role(session, Role.SUPERVISOR, ticket, complaint, body, now)
-    if satisfied:
+    if satisfied or explained:
         return ticket
     reopened = msg(N_("🔁 Reopened after the follow-up: {ref}"), ref=ticket.ref)
     reopened.lines += body.lines[1:]

@@ -204,16 +204,24 @@ def followup_task(
     if complaint.explanation:
         body.add(N_("Told the owner: {text}"), text=complaint.explanation)
     body.photos = []
-    return followup_buttons(ticket, body, head=head)
+    return followup_buttons(ticket, complaint, body, head=head)
 
 
-def followup_buttons(ticket: Ticket, body: Msg, *, head: bool = True) -> Msg:
-    """The follow-up's actions; only the department head may delegate it."""
+EXPLAINED_CLOSE = N_("Not satisfied, explained: close")
+
+
+def followup_buttons(ticket: Ticket, complaint: Complaint, body: Msg, *, head: bool = True) -> Msg:
+    """The follow-up's actions; only the department head may delegate it. A class-3 case
+    (outside the planning red line) cannot be solved by the office: when the owner is still
+    not satisfied after the explanation (4.2.6 无法解决的投诉应向业主做出有关解释和说明), the
+    follow-up may close it rather than send it round again."""
     body.button_row((N_("Ask the owner in the bot"), data("fua", ticket)))
     body.button_row(
         (N_("Owner satisfied"), data("fur", ticket, "y")),
         (N_("Owner not satisfied"), data("fur", ticket, "n")),
     )
+    if complaint.klass == 3:
+        body.button_row((EXPLAINED_CLOSE, data("fur", ticket, "x")))
     if head:
         body.button_row((N_("Delegate the follow-up"), data("fud", ticket)))
     return body

@@ -15,6 +15,7 @@ from tests.flows.complaint_steps import (
     PHONE,
     RECEPTIONIST,
     SUPERVISOR,
+    answer,
     case,
     deadlines,
     file_case,
@@ -550,3 +551,49 @@ async def test_the_buildings_service_officer_heads_the_list_however_many_guards_
     assert len(names) == 20
     total = 22 + 5  # the guards, and the service officer, team lead, supervisor, technician, desk
     assert f"20 of {total} shown: the roles closest to the case first" in menu.content
+
+
+async def test_a_class_three_case_explained_to_an_unhappy_owner_can_be_closed(
+    desk: Desk,
+) -> None:
+    # Outside the planning red line the office cannot solve it (4.2.6): "not satisfied" used to
+    # send it round again for ever; the follow-up may now close it as explained.
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    ref = await file_case(desk, text="The new expressway outside is far too noisy")
+    await record(desk, ref, "3 · outside the planning red line")
+    await answer(desk, "Outside our red line", "Wrote to the district office")
+    await desk.press(RECEPTIONIST, "Confirm and tell the owner")
+    await desk.send(RECEPTIONIST, "The road is the city's; we have written to the district office")
+    desk.unread(SUPERVISOR)
+    await desk.press(SUPERVISOR, "Not satisfied, explained: close")
+    await desk.send(SUPERVISOR, "Still wants a noise wall")
+    replies = await desk.press(SUPERVISOR, "Nothing suggested")
+    assert f"Follow-up recorded; {ref} is closed as explained, the owner not satisfied." in replies
+    assert desk.unread(SUPERVISOR)[-1] == (
+        f"📞 Follow-up of {ref} recorded by Sun Boss: the owner is NOT satisfied. Outside the "
+        "planning red line (class 3), it has been explained to them and the case is closed.\n"
+        "Opinion of the handling: Still wants a noise wall"
+    )
+    ticket, complaint = await case(desk, ref)
+    assert ticket.state == St.CLOSED and ticket.closed_at is not None
+    assert complaint.followup_satisfied is False and not complaint.case_study
+    assert not [m for m in desk.unread(RECEPTIONIST) if "Reopened" in m]
+
+
+async def test_only_a_class_three_case_can_be_closed_with_the_owner_unhappy(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    ref = await file_case(desk)
+    await record(desk, ref)
+    await answer(desk)
+    await desk.press(RECEPTIONIST, "Confirm and tell the owner")
+    await desk.press(RECEPTIONIST, "Send the handler's result")
+    task = desk.with_button(SUPERVISOR, "Owner not satisfied")
+    assert "Not satisfied, explained: close" not in [t for t, _ in desk.emu.buttons(task)]
+    # a forged press is refused when the form ends, and the case is not closed
+    ticket, _ = await case(desk, ref)
+    await desk.press_data(SUPERVISOR, task, f"c:fur:{ticket.id}:x")
+    await desk.send(SUPERVISOR, "Unhappy")
+    await desk.press(SUPERVISOR, "Nothing suggested")
+    assert (await case(desk, ref))[0].state == St.RESOLVED
