@@ -6,18 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers import labels
+from handlers import forms, labels
 from handlers.base import Ctx, TgCallback, desk
 from handlers.common import require_staff
 from handlers.complaint_staff import attempt, begin_action
 from handlers.text import text_form
 from models import complaint_card as cards
 from models import complaint_followup as followup
+from models import complaint_notices as notices
 from models.base import N_, DomainError
-from models.complaint import case_studies
+from models.complaint import case_studies, load
 from models.notification import Msg, msg
 from models.people import Role
-from models.ticket import history
+from models.ticket import Ticket, history
 
 
 async def _followed_up(ctx: Ctx, data: dict[str, Any]) -> None:
@@ -208,7 +209,7 @@ async def cases(ctx: Ctx) -> None:
         ctx.reply(N_("There are no class 1 cases for analysis yet."))
         return
     out = msg(N_("Class 1 cases for analysis and training ({count}):"), count=len(found))
-    for ticket, complaint in found:
+    for ticket, complaint, analysis in found:
         out.add(
             N_("— {ref} ({time}): {text}"),
             ref=ticket.ref,
@@ -224,7 +225,52 @@ async def cases(ctx: Ctx) -> None:
                 N_("To prevent it happening again: {text}"),
                 text=complaint.followup_prevention[:300],
             )
+        if analysis:
+            out.add(N_("Case analysis: {text}"), text=analysis)
+        else:
+            out.add(N_("Case analysis: not written yet"))
+            if followup.may_analyse(ctx.person, complaint):
+                out.button_row(
+                    (N_("Analyse {ref}"), {"ref": ticket.ref}, notices.data("ana", ticket))
+                )
     ctx.reply(out)
+
+
+async def _analysed(ctx: Ctx, data: dict[str, Any]) -> None:
+    async def op() -> Ticket:
+        return await followup.write_analysis(
+            ctx.session, data["tid"], ctx.person, data["note"], ctx.now
+        )
+
+    if await attempt(ctx, op) is not None:
+        ctx.reply(N_("Thank you. The case analysis of {ref} is in /cases."), ref=data["ref"])
+
+
+ANALYSIS_FORM = text_form(
+    "c_ana",
+    [
+        (
+            "note",
+            N_("The case analysis of {ref}: the cause, what was done, and how to prevent it."),
+            10,
+            None,
+        )
+    ],
+    _analysed,
+    maximum=3000,
+)
+
+
+@desk
+async def analyse(ctx: Ctx) -> None:
+    """The department head or an executive writes a closed class-1 case's analysis."""
+    ticket, complaint = await load(ctx.session, ctx.target_id)
+    if not followup.may_analyse(ctx.person, complaint):
+        raise DomainError("not_allowed")
+    if not complaint.case_study:
+        raise DomainError("stale")
+    ctx.answer()
+    await forms.begin(ctx, ANALYSIS_FORM, {"tid": ticket.id, "ref": ticket.ref})
 
 
 BUTTONS: dict[str, TgCallback] = {
@@ -234,4 +280,5 @@ BUTTONS: dict[str, TgCallback] = {
     r"^c:fud:": delegate_menu,
     r"^c:fdp:": delegate,
     r"^c:open:": open_case,
+    r"^c:ana:": analyse,
 }

@@ -21,7 +21,7 @@ from models.env import Env
 from models.people import Person, Role
 from models.property import OWNER_RELATIONS, Unit, UnitBinding
 from models.queries import VIEW_CHECKS
-from models.ticket import Kind, Ticket
+from models.ticket import Kind, Ticket, TicketEvent
 
 
 class St(StrEnum):
@@ -56,6 +56,7 @@ ACTION_NAMES = {
     "followup_asked": N_("owner asked for their opinion"),
     "follow_up_done": N_("follow-up (回访) recorded"),
     "logged_for_owner": N_("logged by staff on the owner's behalf"),
+    "case_analysis": N_("case analysis written"),
 }
 CLASS_NAMES = {
     1: N_("class 1 (our management or service)"),
@@ -278,8 +279,11 @@ async def complainant_of(session: AsyncSession, unit: Unit, person_id: int | Non
     return bound.get(person_id)
 
 
-async def case_studies(session: AsyncSession, limit: int = 20) -> list[tuple[Ticket, Complaint]]:
-    """Closed class-1 complaints kept for case analysis and training (4.2.6)."""
+async def case_studies(
+    session: AsyncSession, limit: int = 20
+) -> list[tuple[Ticket, Complaint, str | None]]:
+    """Closed class-1 complaints kept for case analysis and training (4.2.6), each with its
+    latest written analysis (None while nobody has written one)."""
     rows = await session.execute(
         select(Ticket, Complaint)
         .join(Complaint, Complaint.ticket_id == Ticket.id)
@@ -287,7 +291,19 @@ async def case_studies(session: AsyncSession, limit: int = 20) -> list[tuple[Tic
         .order_by(Ticket.closed_at.desc(), Ticket.id.desc())
         .limit(limit)
     )
-    return [(t, c) for t, c in rows.all()]
+    found = [(t, c) for t, c in rows.all()]
+    analyses: dict[int, str | None] = {}
+    if found:
+        events = await session.execute(
+            select(TicketEvent.ticket_id, TicketEvent.note)
+            .where(
+                TicketEvent.ticket_id.in_([t.id for t, _ in found]),
+                TicketEvent.action == "case_analysis",
+            )
+            .order_by(TicketEvent.id)
+        )
+        analyses = {ticket_id: note for ticket_id, note in events.all()}  # the latest wins
+    return [(t, c, analyses.get(t.id)) for t, c in found]
 
 
 async def work_for(session: AsyncSession, person: Person) -> list[Ticket]:

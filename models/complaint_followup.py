@@ -213,6 +213,8 @@ async def follow_up(
     if prevention:
         body.add(N_("To prevent it happening again: {text}"), text=prevention)
     await to_role(session, Role.SUPERVISOR, ticket, complaint, body, now)
+    if complaint.case_study:
+        await to_role(session, Role.SUPERVISOR, ticket, complaint, analysis_task(ticket), now)
     if satisfied or explained:
         return ticket
     reopened = msg(N_("🔁 Reopened after the follow-up: {ref}"), ref=ticket.ref)
@@ -221,3 +223,37 @@ async def follow_up(
     notices.classify_buttons(ticket, reopened)
     await to_role(session, Role.RECEPTIONIST, ticket, complaint, reopened, now)
     return ticket
+
+
+# --- case analysis (案例分析, 4.2.6) --------------------------------------------------------------
+
+
+def may_analyse(person: Person, complaint: Complaint) -> bool:
+    """The department head or an executive writes the analysis the departments learn from."""
+    return is_head(person, complaint) or person.has_role(Role.EXECUTIVE, complaint.building)
+
+
+async def write_analysis(
+    session: AsyncSession, ticket_id: int, actor: Person, text: str, now: datetime
+) -> Ticket:
+    """The case analysis of a closed class-1 complaint (一类投诉处理完毕后要形成案例分析), kept
+    on the case's record; a later one replaces it in /cases, the history keeps both."""
+    ticket, complaint = await load(session, ticket_id)
+    require(may_analyse(actor, complaint))
+    if not complaint.case_study:
+        raise DomainError("stale")
+    ticket.record("case_analysis", actor, now, note=text)
+    return ticket
+
+
+def analysis_task(ticket: Ticket) -> Msg:
+    out = msg(
+        N_(
+            "📚 {ref} (class 1) is closed. Please write its case analysis for the departments' "
+            "training (4.2.6): the cause, what was done, and how to prevent it."
+        ),
+        ref=ticket.ref,
+    )
+    return out.button_row(
+        (N_("Write the case analysis"), notices.data("ana", ticket)), notices.open_button(ticket)
+    )

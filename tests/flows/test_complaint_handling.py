@@ -129,10 +129,12 @@ async def test_class_one_complaint_from_filing_to_follow_up_and_case_list(desk: 
     assert await desk.send(OWNER, "Put a notice about courtesy in the guard room") == [
         f"Thank you. Your answer on {ref} has been recorded."
     ]
-    assert desk.unread(SUPERVISOR)[-1] == (
+    assert desk.unread(SUPERVISOR)[-2:] == [
         f"📞 Follow-up of {ref} recorded by Li: the owner is satisfied.\n"
-        "To prevent it happening again: Put a notice about courtesy in the guard room"
-    )
+        "To prevent it happening again: Put a notice about courtesy in the guard room",
+        f"📚 {ref} (class 1) is closed. Please write its case analysis for the departments' "
+        "training (4.2.6): the cause, what was done, and how to prevent it.",
+    ]
     ticket, complaint = await case(desk, ref)
     assert ticket.state == St.CLOSED and ticket.closed_at is not None
     assert complaint.case_study and complaint.followup_satisfied
@@ -146,6 +148,20 @@ async def test_class_one_complaint_from_filing_to_follow_up_and_case_list(desk: 
     assert listed.startswith("Class 1 cases for analysis and training (1):")
     assert f"— {ref} (27 Nov 2026, 10:00): The guard at the north gate" in listed
     assert "To prevent it happening again: Put a notice about courtesy" in listed
+    assert "Case analysis: not written yet" in listed
+    # 4.2.6 案例分析: the head writes it; the front desk reads it but is not asked to write it
+    desk_view = desk.emu.last(RECEPTIONIST) if await desk.send(RECEPTIONIST, "/cases") else None
+    assert desk_view is not None and desk.emu.buttons(desk_view) == []
+    assert await desk.press(SUPERVISOR, f"Analyse {ref}") == [
+        f"The case analysis of {ref}: the cause, what was done, and how to prevent it."
+    ]
+    analysis = "Guard tired after a double shift; shifts capped at 12 hours; courtesy training"
+    assert await desk.send(SUPERVISOR, analysis) == [
+        f"Thank you. The case analysis of {ref} is in /cases."
+    ]
+    assert f"Case analysis: {analysis}" in (await desk.send(RECEPTIONIST, "/cases"))[0]
+    forged = await desk.press_data(RECEPTIONIST, desk.emu.last(RECEPTIONIST), f"c:ana:{ticket.id}")
+    assert forged == ["You are not allowed to do this."]
     assert (await desk.send(OWNER, "/my"))[0].count(f"{ref} · Complaint · closed") == 1
     # Every step is signed: who and when (4.2.7).
     assert [e.action for e in ticket.events] == [
