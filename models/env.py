@@ -144,7 +144,8 @@ class LostFoundPolicy:
     """Lost and found (seed ch.6 §4): the weekly notice is valid one week (4.5), unclaimed
     items go to administration at month end (4.6), are reported for disposal after three
     months (4.7), and valuables not claimed the same day go to administration (4.8). The
-    notice's weekday and time, the 90-day limits and the list size are PropDesk defaults."""
+    notice's weekday and time, the 90-day limits, the list size and the reminders about claims
+    nobody acts on are PropDesk defaults."""
 
     categories: tuple[FoundCategory, ...] = DEFAULT_FOUND_CATEGORIES
     notice_weekday: int = 0  # Monday
@@ -155,6 +156,8 @@ class LostFoundPolicy:
     max_found_age: timedelta = timedelta(days=90)  # how far back a typed "found at" may go
     report_valid: timedelta = timedelta(days=90)  # how long an owner's lost report matches
     list_size: int = 10
+    claim_remind_days: int = 3  # whole business days a claim may wait before the desk is reminded
+    claim_reminders: int = 3  # then as often again, at most this many reminders in all
 
     def category(self, code: str) -> FoundCategory | None:
         return next((c for c in self.categories if c.code == code), None)

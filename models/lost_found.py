@@ -68,7 +68,8 @@ ACTION_NAMES = {
     "lf_disposal_reported": N_("reported to the company for disposal"),
     "lf_disposed": N_("disposal outcome recorded"),
 }
-DEADLINES = {"lf.valuable", "lf.disposal"}
+CLAIM_REMINDER = "lf.claim"
+DEADLINES = {"lf.valuable", "lf.disposal", CLAIM_REMINDER}
 WEEKLY_NOTICE = "lf.weekly_notice"
 MONTH_END = "lf.month_end"
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models import lost_found_chase as chase
 from models import lost_found_custody as custody
 from models.base import N_
 from models.deadline import Due, at_startup, ensure_pending, on_due, schedule
@@ -68,31 +69,82 @@ async def _disposal_due(session: AsyncSession, d: Due, now: datetime, env: Env) 
     if found is None or not custody.report_disposal(*found, now):
         return
     ticket, item = found
-    body = Msg().add(
-        N_(
-            "🗑 {ref} has not been claimed for {months} months (registered {date}). Please "
-            "report it to the company for disposal (4.7) and record the outcome here."
-        ),
-        ref=ticket.ref,
-        months=env.lost_found.disposal_months,
-        date=env.calendar.local_date(ticket.created_at),
-    )
+    claims = await chase.open_claims(session, ticket)
+    params = {
+        "ref": ticket.ref,
+        "months": env.lost_found.disposal_months,
+        "date": env.calendar.local_date(ticket.created_at),
+    }
+    if claims:
+        # Claimed but never collected: not "unclaimed" (4.7 未被认领), and the claimants hear
+        # it before the item is disposed of.
+        body = Msg().add(
+            N_(
+                "🗑 {ref} has been kept for {months} months (registered {date}) and its claims "
+                "were never completed. Please report it to the company for disposal (4.7) and "
+                "record the outcome here."
+            ),
+            **params,
+        )
+        chase.open_claim_lines(body, claims, env)
+        body.add(
+            N_(
+                "Claimants with an open claim have been told that it is due for disposal; if "
+                "one comes to the front desk with their original ID card, hand it over instead."
+            )
+        )
+        chase.due_for_disposal(session, claims, ticket, item, now, env)
+    else:
+        body = Msg().add(
+            N_(
+                "🗑 {ref} has not been claimed for {months} months (registered {date}). Please "
+                "report it to the company for disposal (4.7) and record the outcome here."
+            ),
+            **params,
+        )
     if at_desk:
         body.add(N_("It is still at the front desk, which has been asked to hand it over."))
     body.lines += item_details(ticket, item, env).lines
     body.button_row((N_("Record disposal outcome"), data("dsp", ticket.id)))
     await to_roles(session, [Role.ADMIN, Role.SUPERVISOR], body, now, ticket_id=ticket.id)
-    if at_desk:
-        hand_over = Msg().add(
+    if at_desk or claims:
+        await _tell_desk_of_disposal(session, ticket, item, claims, at_desk, now, env)
+
+
+async def _tell_desk_of_disposal(
+    session: AsyncSession,
+    ticket: Ticket,
+    item: FoundItem,
+    claims: chase.OpenClaims,
+    at_desk: bool,
+    now: datetime,
+    env: Env,
+) -> None:
+    """The desk hands the item over to administration, and knows of the claims it held."""
+    months = env.lost_found.disposal_months
+    if claims:
+        body = Msg().add(
+            N_(
+                "🗑 {ref} has been kept for {months} months without being collected: "
+                "administration reports it to the company for disposal (4.7)."
+            ),
+            ref=ticket.ref,
+            months=months,
+        )
+        if at_desk:
+            body.add(N_("Front desk, please hand it over."))
+        chase.open_claim_lines(body, claims, env)
+    else:
+        body = Msg().add(
             N_(
                 "🗑 {ref} has not been claimed for {months} months: administration reports it "
                 "to the company for disposal (4.7). Front desk, please hand it over."
             ),
             ref=ticket.ref,
-            months=env.lost_found.disposal_months,
+            months=months,
         )
-        hand_over.lines += item_details(ticket, item, env).lines
-        await to_roles(session, [Role.RECEPTIONIST], hand_over, now, ticket_id=ticket.id)
+    body.lines += item_details(ticket, item, env).lines
+    await to_roles(session, [Role.RECEPTIONIST], body, now, ticket_id=ticket.id)
 
 
 # --- the weekly notice (招领启事) -------------------------------------------------------------

@@ -18,6 +18,7 @@ from models.deadline import schedule, settle
 from models.env import Env
 from models.lost_found import (
     BOT,
+    CLAIM_REMINDER,
     CLAIMABLE,
     DESK,
     OPEN_CLAIM,
@@ -27,7 +28,7 @@ from models.lost_found import (
     ItemSt,
     LostClaim,
 )
-from models.lost_found_rules import IdDocument, add_months, check_found_at
+from models.lost_found_rules import IdDocument, add_months, check_found_at, claim_reminder_at
 from models.people import Person, Role
 from models.property import Unit, contact_for
 from models.ticket import Kind, Ticket, new_ticket
@@ -158,6 +159,9 @@ async def file_claim(
     )
     session.add(claim)
     item_ticket.record("lf_claim_filed", owner, now, data={"claim": ticket.ref})
+    # A claimant who never comes (or a desk that forgets them) is chased, not left for months.
+    remind = claim_reminder_at(now, env.lost_found.claim_remind_days, env.calendar)
+    schedule(session, CLAIM_REMINDER, remind, now, ticket_id=ticket.id)
     await session.flush()
     return ticket, claim
 

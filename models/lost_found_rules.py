@@ -189,3 +189,19 @@ def next_notice_at(after: datetime, policy: LostFoundPolicy, cal: BusinessCalend
     if at <= local:
         at += timedelta(days=7)
     return at.astimezone(UTC)
+
+
+def claim_reminder_at(moment: datetime, days: int, cal: BusinessCalendar) -> datetime:
+    """When the desk is reminded of a claim nobody has acted on: the opening of the business
+    day after `days` whole business days following the day of `moment` (a claim filed on
+    Friday, 3 days: Tuesday morning with a desk open every day)."""
+    day, counted = cal.local_date(moment), 0
+    for _ in range(800):
+        day += timedelta(days=1)
+        slots = cal.slots_on(day)
+        if not slots:
+            continue
+        if counted >= days:
+            return slots[0][0].astimezone(UTC)
+        counted += 1
+    raise ValueError("no business day found within the calendar's horizon")

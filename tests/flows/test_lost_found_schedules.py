@@ -189,9 +189,14 @@ async def test_three_months_unclaimed_is_reported_for_disposal_and_the_outcome_r
     for person in (ADMIN, SUPERVISOR, OWNER2):
         news(desk, person)
     await desk.tick(MIN)
-    report = (
-        f"🗑 {wallet} has not been claimed for 3 months (registered 27 Nov 2026). Please "
-        "report it to the company for disposal (4.7) and record the outcome here.\n"
+    report = (  # a claim was filed but never completed: not "unclaimed"
+        f"🗑 {wallet} has been kept for 3 months (registered 27 Nov 2026) and its claims were "
+        "never completed. Please report it to the company for disposal (4.7) and record the "
+        "outcome here.\n"
+        f"Open claim {waiting_claim} by 李伟, filed 27 Nov 2026: waiting for the claimant at "
+        "the front desk\n"
+        "Claimants with an open claim have been told that it is due for disposal; if one "
+        "comes to the front desk with their original ID card, hand it over instead.\n"
         f"{wallet} · Wallets and bags · black wallet\n"
         f"Details (staff only): {DETAILS}\n"
         "Found at Lobby of building 1, 27 Nov 2026, 10:00, by Zhao Guard\n"
@@ -200,6 +205,10 @@ async def test_three_months_unclaimed_is_reported_for_disposal_and_the_outcome_r
     assert news(desk, ADMIN)[-1:] == [report]  # [""] the photo comes first
     assert news(desk, SUPERVISOR)[-1:] == [report]
     assert (await item_of(desk, wallet))[0].state == ItemSt.FOR_DISPOSAL
+    assert news(desk, OWNER2)[0].startswith(
+        f"🗑 black wallet ({wallet}), the item of your claim {waiting_claim}, has been kept for "
+        "3 months without being collected and is being reported to the company for disposal"
+    )
     await desk.tick(timedelta(days=40))
     assert [m for m in news(desk, ADMIN) if m.startswith("🗑")] == []
 
@@ -215,7 +224,7 @@ async def test_three_months_unclaimed_is_reported_for_disposal_and_the_outcome_r
     assert (
         ticket.state == ItemSt.DISPOSED and item.disposal_outcome == "Handed to the police station"
     )
-    assert news(desk, OWNER2) == [
+    assert news(desk, OWNER2)[-1:] == [  # (after the reminders to come for it)
         f"Your claim {waiting_claim} on {wallet} is closed: it was disposed of. If you think "
         "this is a mistake, please contact the front desk."
     ]

@@ -15,6 +15,7 @@ from models.lost_found_rules import (
     add_months,
     check_document,
     check_found_at,
+    claim_reminder_at,
     mask,
     month_end_of,
     next_month_end,
@@ -168,6 +169,17 @@ def test_the_next_month_end_is_strictly_after_the_moment() -> None:
     assert next_month_end(NOW, POLICY, CAL) == local(2026, 11, 30, 17, 30)
     assert next_month_end(local(2026, 11, 30, 17, 30), POLICY, CAL) == local(2026, 12, 31, 17, 30)
     assert next_month_end(local(2026, 12, 31, 18, 0), POLICY, CAL) == local(2027, 1, 31, 17, 30)
+
+
+def test_a_waiting_claim_is_recalled_after_whole_business_days() -> None:
+    # Friday: Saturday, Sunday and Monday pass; the desk hears on Tuesday when it opens.
+    assert claim_reminder_at(NOW, 3, CAL) == local(2026, 12, 1, 8, 30)
+    assert claim_reminder_at(local(2026, 11, 27, 23, 0), 3, CAL) == local(2026, 12, 1, 8, 30)
+    weekdays_only = BusinessCalendar(
+        tz=SH, hours={d: [(time(9, 0), time(12, 0)), (time(13, 0), time(18, 0))] for d in range(5)}
+    )
+    # Friday: Monday, Tuesday and Wednesday are the business days that pass.
+    assert claim_reminder_at(NOW, 3, weekdays_only) == local(2026, 12, 3, 9, 0)
 
 
 def test_the_next_weekly_notice_is_the_configured_weekday_and_time() -> None:

@@ -1,0 +1,156 @@
+"""A claim nobody finishes is chased: the desk is reminded (a few times at most) and can act
+from the reminder; an item reaching its three months with an open claim is not reported as
+unclaimed, and its claimant hears before it is disposed of."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from models.lost_found import ClaimSt, ItemSt
+from tests.flows.harness import Desk
+from tests.flows.lost_found_steps import (
+    ADMIN,
+    DETAILS,
+    ID_MASKED,
+    ID_NUMBER,
+    OWNER,
+    RECEPTIONIST,
+    SUPERVISOR,
+    claim,
+    claim_of,
+    item_of,
+    register,
+    staffed,
+)
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def local(*args: int) -> datetime:
+    return datetime(*args, tzinfo=SH).astimezone(UTC)  # type: ignore[misc]
+
+
+def about(desk: Desk, tg_id: int, ref: str) -> list[str]:
+    """New messages to `tg_id` that mention `ref`."""
+    return [m for m in desk.unread(tg_id) if ref in m]
+
+
+async def test_a_claim_nobody_acts_on_reminds_the_desk_three_times_and_the_desk_acts_from_it(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    wallet = await register(desk)  # Friday 27 Nov 2026, 10:00
+    ref = await claim(desk, OWNER, wallet)
+    desk.unread(RECEPTIONIST)
+    desk.unread(OWNER)
+
+    # Three whole business days (Sat, Sun, Mon) pass without the claimant: Tuesday morning.
+    await desk.at(local(2026, 11, 30, 17, 30))  # (the month-end handover to administration)
+    await desk.at(local(2026, 12, 1, 8, 29))
+    assert about(desk, RECEPTIONIST, ref) == [] and desk.unread(OWNER) == []
+    await desk.at(local(2026, 12, 1, 8, 30))
+    desk_reminder = (
+        f"⏰ Claim {ref} on {wallet}, filed 27 Nov 2026, is still waiting for the claimant to "
+        "show their original ID at the front desk. Please contact them (李伟, phone "
+        "13800000000). When they come, press Check ID at the desk; if the claim does not "
+        "hold, press Not accepted.\n"
+        f"{wallet} · Wallets and bags · black wallet\n"
+        f"Details (staff only): {DETAILS}\n"
+        "Found at Lobby of building 1, 27 Nov 2026, 10:00, by Zhao Guard\n"
+        "In the safekeeping of administration since 30 Nov 2026, 17:30."
+    )
+    assert about(desk, RECEPTIONIST, ref) == [desk_reminder]
+    assert [t for t, _ in desk.emu.buttons(desk.emu.last(RECEPTIONIST))] == [
+        "Check ID at the desk",
+        "Not accepted",
+    ]
+    assert desk.unread(OWNER) == [
+        f"⏰ Your claim {ref} on black wallet ({wallet}) is waiting for you: please bring your "
+        "original ID card (身份证原件) to the front desk to collect it. If you no longer need "
+        "it, withdraw the claim."
+    ]
+    assert [t for t, _ in desk.emu.buttons(desk.emu.last(OWNER))] == ["Withdraw claim"]
+
+    # Again after three more business days, and a third time, the last; then no more.
+    await desk.at(local(2026, 12, 5, 8, 29))
+    assert about(desk, RECEPTIONIST, ref) == []
+    await desk.at(local(2026, 12, 5, 8, 30))
+    assert about(desk, RECEPTIONIST, ref) == [desk_reminder]
+    await desk.at(local(2026, 12, 9, 8, 30))
+    assert about(desk, RECEPTIONIST, ref) == [
+        desk_reminder + "\nThis is the last reminder about this claim."
+    ]
+    last = desk.emu.last(RECEPTIONIST)
+    for _ in range(6):
+        await desk.tick(timedelta(days=7))
+    assert about(desk, RECEPTIONIST, ref) == []
+    assert len([m for m in desk.unread(OWNER) if m.startswith("⏰")]) == 2
+
+    # The claimant comes at last: the desk checks the ID straight from the reminder.
+    await desk.press(RECEPTIONIST, "Check ID at the desk", last)
+    await desk.press(RECEPTIONIST, "Resident ID card")
+    assert (await desk.send(RECEPTIONIST, ID_NUMBER))[0].startswith(
+        f"ID recorded as {ID_MASKED} on {ref}."
+    )
+    assert (await claim_of(desk, ref))[0].state == ClaimSt.ID_CHECKED
+
+
+async def test_a_claim_acted_on_in_time_is_not_chased(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    wallet = await register(desk)
+    ref = await claim(desk, OWNER, wallet)
+    await desk.send(OWNER, f"/ticket {ref}")
+    await desk.press(OWNER, "Withdraw claim")
+    desk.unread(RECEPTIONIST)
+    desk.unread(OWNER)
+    for _ in range(4):
+        await desk.tick(timedelta(days=7))
+    assert about(desk, RECEPTIONIST, ref) == [] and desk.unread(OWNER) == []
+
+
+async def test_an_item_with_an_open_claim_at_three_months_is_not_called_unclaimed(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    wallet = await register(desk)
+    ref = await claim(desk, OWNER, wallet)
+    await desk.at(local(2026, 11, 30, 17, 30))  # the month-end handover to administration
+    await desk.at(local(2027, 2, 27, 9, 59))
+    for person in (ADMIN, SUPERVISOR, RECEPTIONIST, OWNER):
+        desk.unread(person)
+    await desk.tick(timedelta(minutes=1))
+    report = (
+        f"🗑 {wallet} has been kept for 3 months (registered 27 Nov 2026) and its claims were "
+        "never completed. Please report it to the company for disposal (4.7) and record the "
+        "outcome here.\n"
+        f"Open claim {ref} by 李伟, filed 27 Nov 2026: waiting for the claimant at the front "
+        "desk\n"
+        "Claimants with an open claim have been told that it is due for disposal; if one "
+        "comes to the front desk with their original ID card, hand it over instead.\n"
+        f"{wallet} · Wallets and bags · black wallet\n"
+        f"Details (staff only): {DETAILS}\n"
+        "Found at Lobby of building 1, 27 Nov 2026, 10:00, by Zhao Guard\n"
+        "In the safekeeping of administration since 30 Nov 2026, 17:30."
+    )
+    assert about(desk, ADMIN, wallet) == [report]
+    assert about(desk, SUPERVISOR, wallet) == [report]
+    assert about(desk, RECEPTIONIST, wallet) == [
+        f"🗑 {wallet} has been kept for 3 months without being collected: administration "
+        "reports it to the company for disposal (4.7).\n"
+        f"Open claim {ref} by 李伟, filed 27 Nov 2026: waiting for the claimant at the front "
+        "desk\n"
+        f"{wallet} · Wallets and bags · black wallet\n"
+        f"Details (staff only): {DETAILS}\n"
+        "Found at Lobby of building 1, 27 Nov 2026, 10:00, by Zhao Guard\n"
+        "In the safekeeping of administration since 30 Nov 2026, 17:30."
+    ]
+    assert desk.unread(OWNER) == [
+        f"🗑 black wallet ({wallet}), the item of your claim {ref}, has been kept for 3 months "
+        "without being collected and is being reported to the company for disposal (4.7). If "
+        "it is yours, please come to the front desk with your original ID card (身份证原件) as "
+        "soon as possible: until its disposal is recorded, it can still be handed over to you."
+    ]
+    assert (await item_of(desk, wallet))[0].state == ItemSt.FOR_DISPOSAL
+    assert (await claim_of(desk, ref))[0].state == ClaimSt.CLAIMED
