@@ -113,7 +113,8 @@ async def ask_received(ctx: Ctx, data: dict[str, Any]) -> Msg:
     out = msg(
         N_(
             "When did you receive it? Press Just now, or type the time, for example "
-            "2026-11-27 14:30, or 14:30 for today."
+            "2026-11-27 14:30, or 14:30 for today (yesterday, if that time is still to "
+            "come)."
         )
     )
     return out.button_row((N_("Just now"), _c(data, "received", "now")))
@@ -123,9 +124,14 @@ async def take_received(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
     if answer.choice == "now":
         moment = ctx.now
     else:
-        typed = answer.text and parse_moment(answer.text, ctx.now, ctx.rt.env.calendar)
+        typed = answer.text and parse_moment(answer.text, ctx.now, ctx.rt.env.calendar, past=True)
         if not typed:
-            raise Invalid(N_("Please type the time like 2026-11-27 14:30, or 14:30 for today."))
+            raise Invalid(
+                N_(
+                    "Please type the time like 2026-11-27 14:30, or 14:30 for today (yesterday, "
+                    "if that time is still to come)."
+                )
+            )
         if typed > ctx.now:
             raise Invalid(N_("That time is still to come. When did you receive it?"))
         if ctx.now - typed > RECEIVED_WITHIN:

@@ -107,7 +107,8 @@ async def ask_when(ctx: Ctx, d: dict[str, Any]) -> Msg:
     out = msg(
         N_(
             "When was it found? Press Just now, or type the time, for example "
-            "2026-11-27 14:30, or 14:30 for today."
+            "2026-11-27 14:30, or 14:30 for today (yesterday, if that time is still to "
+            "come)."
         )
     )
     return out.button_row((N_("Just now"), choice(FOUND, "when", "now")))
@@ -119,7 +120,12 @@ async def take_when(ctx: Ctx, d: dict[str, Any], answer: Answer) -> str:
     )
     moment = ctx.now if answer.choice == "now" else typed
     if moment is None:
-        raise Invalid(N_("Please type the time like 2026-11-27 14:30, or 14:30 for today."))
+        raise Invalid(
+            N_(
+                "Please type the time like 2026-11-27 14:30, or 14:30 for today (yesterday, "
+                "if that time is still to come)."
+            )
+        )
     try:
         check_found_at(moment, ctx.now, ctx.rt.env.lost_found)
     except DomainError as error:

@@ -109,9 +109,15 @@ _DATE_TIME = re.compile(
 _TIME = re.compile(r"^(today|yesterday|今天|昨天)?\s*(\d{1,2})[:：点](\d{2})分?\s*(today|今天)?$")
 
 
-def parse_moment(raw: str, now: datetime, cal: BusinessCalendar) -> datetime | None:
+def parse_moment(
+    raw: str, now: datetime, cal: BusinessCalendar, *, past: bool = False
+) -> datetime | None:
     """A typed moment in office time — ``2026-11-27 14:30``, ``11-27 14:30``, ``14:30``
-    (today), ``14:30 today``, ``yesterday 14:30``, ``昨天 14:30`` — or None if unreadable."""
+    (today), ``14:30 today``, ``yesterday 14:30``, ``昨天 14:30`` — or None if unreadable.
+
+    `past`: the moment has already happened (when something was found or received), so a
+    bare time later than now is yesterday's — "23:50" typed at 00:10 is ten minutes before
+    midnight, not today's 23:50. "today" said explicitly stays today."""
     text = " ".join(unicodedata.normalize("NFKC", raw).strip().lower().split())
     today = cal.local_date(now)
     m = _DATE_TIME.match(text)
@@ -126,9 +132,13 @@ def parse_moment(raw: str, now: datetime, cal: BusinessCalendar) -> datetime | N
         back = 1 if m.group(1) in ("yesterday", "昨天") else 0
         if back and m.group(4):
             return None  # "yesterday 14:30 today"
+        hour, minute = int(m.group(2)), int(m.group(3))
+        bare = not m.group(1) and not m.group(4)
+        if past and bare and hour < 24 and minute < 60:
+            if datetime.combine(today, time(hour, minute), cal.tz) > now:
+                back = 1
         day = today - timedelta(days=back)
         day_parts = (day.year, day.month, day.day)
-        hour, minute = int(m.group(2)), int(m.group(3))
     try:
         local = datetime.combine(date(*day_parts), time(hour, minute), cal.tz)
         return local.astimezone(UTC)

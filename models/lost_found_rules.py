@@ -128,8 +128,11 @@ def shared_words(a: str, b: str) -> set[str]:
 
 # --- when an item was found --------------------------------------------------------------------
 
-# Typed the way a moment is typed anywhere in the bot (models.calendar.parse_moment).
-parse_found_time = parse_moment
+
+def parse_found_time(raw: str, now: datetime, cal: BusinessCalendar) -> datetime | None:
+    """Typed the way a moment is typed anywhere in the bot (models.calendar.parse_moment);
+    it was found already, so a bare time still to come today means yesterday."""
+    return parse_moment(raw, now, cal, past=True)
 
 
 def check_found_at(found_at: datetime, now: datetime, policy: LostFoundPolicy) -> None:

@@ -18,6 +18,7 @@ from tests.flows.complaint_steps import (
     TECH,
     case,
     file_case,
+    local,
     log_case,
     staffed,
 )
@@ -174,6 +175,23 @@ async def test_staff_log_a_phone_complaint_for_the_owners_unit(desk: Desk) -> No
     assert ticket.state == St.RECORDING
 
 
+async def test_a_call_taken_before_midnight_is_logged_after_it_as_last_nights(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", lang="en")
+    await desk.at(local(28, 0, 10))
+    await desk.send(TECH, "/log")
+    await desk.send(TECH, "1-2-301")
+    await desk.press(TECH, "Li (owner)")
+    await desk.press(TECH, "phone")
+    assert (await desk.send(TECH, "23:50")) == ["📝 Is it a complaint or a suggestion?"]
+    await desk.press(TECH, "Complaint")
+    await desk.send(TECH, "Owner called: loud music next door")
+    await desk.press(TECH, "Skip photos")
+    await desk.press(TECH, "Skip")
+    await desk.press(TECH, "No")
+    assert "Received at: 27 Nov 2026, 23:50" in desk.emu.last(TECH).content
+
+
 async def test_a_case_passed_on_later_than_an_hour_shows_it_on_the_record(desk: Desk) -> None:
     # 4.2.3: whoever receives a complaint by phone, letter or e-mail tells the front desk
     # within an hour. It is 10:00; the technician took the call at 08:40.
@@ -184,11 +202,12 @@ async def test_a_case_passed_on_later_than_an_hour_shows_it_on_the_record(desk: 
     await desk.press(TECH, "Li (owner)")
     assert (await desk.press(TECH, "phone")) == [
         "When did you receive it? Press Just now, or type the time, for example "
-        "2026-11-27 14:30, or 14:30 for today."
+        "2026-11-27 14:30, or 14:30 for today (yesterday, if that time is still to come)."
     ]
     for typed, reason in (
-        ("25:00", "Please type the time like 2026-11-27 14:30, or 14:30 for today."),
-        ("11:00", "That time is still to come. When did you receive it?"),
+        ("25:00", "Please type the time like 2026-11-27 14:30, or 14:30 for today (yesterday, "
+                  "if that time is still to come)."),
+        ("11:00 today", "That time is still to come. When did you receive it?"),
         ("2026-11-19 09:00", "That is more than 7 days ago. Please log it as received just "
                              "now and write when it was received in the details."),
     ):  # fmt: skip

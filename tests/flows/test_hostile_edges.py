@@ -19,7 +19,10 @@ from tests.flows.repair_steps import (
 
 CRASH = "something went wrong"
 BETWEEN = "Please send a number between"
-TIME_FORMAT = "Please type the time like 2026-11-27 14:30, or 14:30 for today."
+TIME_FORMAT = (
+    "Please type the time like 2026-11-27 14:30, or 14:30 for today (yesterday, if that "
+    "time is still to come)."
+)
 
 
 @pytest.mark.parametrize("amount", ["1e30", "12345678901234567890123456789"])

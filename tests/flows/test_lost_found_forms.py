@@ -1,6 +1,9 @@
 """The lost-and-found forms: every typed answer validated with its reason and nothing written
 until the end, who may open which command, /cancel, a restart mid-form, /queue and /ticket."""
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import func, select
 
 from bot.clock import ManualClock
@@ -17,6 +20,11 @@ from tests.flows.lost_found_steps import (
     item_of,
     register,
     staffed,
+)
+
+TIME_HINT = (
+    "Please type the time like 2026-11-27 14:30, or 14:30 for today (yesterday, if that time "
+    "is still to come)."
 )
 
 
@@ -45,10 +53,10 @@ async def test_found_form_checks_every_answer_and_writes_nothing_until_the_end(
     await desk.press(GUARD, "Not valuable")
     await desk.send(GUARD, "Bench by the fountain")
     for typed, reason in (
-        ("tomorrow", "Please type the time like 2026-11-27 14:30, or 14:30 for today."),
-        ("23:59", "That time is in the future. When was it found?"),
+        ("tomorrow", TIME_HINT),
+        ("23:59 today", "That time is in the future. When was it found?"),
         ("2026-08-01 10:00", "That is more than 90 days ago. Please check the date."),
-        ("2026-02-30 10:00", "Please type the time like 2026-11-27 14:30, or 14:30 for today."),
+        ("2026-02-30 10:00", TIME_HINT),
     ):
         assert (await desk.send(GUARD, typed))[0] == reason, typed
     assert (await desk.send(GUARD, "yesterday 18:45"))[0].startswith("Who found it?")
@@ -71,6 +79,38 @@ async def test_found_form_checks_every_answer_and_writes_nothing_until_the_end(
     _, item = await item_of(desk, ref)
     assert item.finder_name == "Resident of 3-1-502" and item.finder_id is None
     assert item.found_at == desk.clock.now().replace(hour=0, minute=15)
+
+
+async def test_just_after_midnight_a_bare_time_still_to_come_today_is_last_night(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    await desk.at(datetime(2026, 11, 28, 0, 10, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC))
+    await desk.send(GUARD, "/found")
+    await desk.send(GUARD, "black wallet")
+    await desk.send(GUARD, "Brown leather")
+    await desk.press(GUARD, "Wallets and bags")
+    await desk.press(GUARD, "Not valuable")
+    assert (await desk.send(GUARD, "Lobby")) == [
+        "When was it found? Press Just now, or type the time, for example 2026-11-27 14:30, "
+        "or 14:30 for today (yesterday, if that time is still to come)."
+    ]
+    # found ten minutes before midnight: yesterday's 23:50, not tonight's
+    assert (await desk.send(GUARD, "23:50"))[0].startswith("Who found it?")
+    await desk.send(GUARD, "Night guard Wu")
+    summary = await desk.press(GUARD, "No photo")
+    assert "Found at Lobby, 27 Nov 2026, 23:50, by Night guard Wu" in summary[0]
+    assert (await desk.send(GUARD, "/cancel"))[0].startswith("Cancelled")
+    # what is still to come today, said so, is refused
+    await desk.send(GUARD, "/found")
+    await desk.send(GUARD, "black wallet")
+    await desk.send(GUARD, "Brown leather")
+    await desk.press(GUARD, "Wallets and bags")
+    await desk.press(GUARD, "Not valuable")
+    await desk.send(GUARD, "Lobby")
+    assert (await desk.send(GUARD, "23:50 today"))[0] == (
+        "That time is in the future. When was it found?"
+    )
 
 
 async def test_who_may_use_found_and_lost(desk: Desk) -> None:
@@ -193,7 +233,8 @@ async def test_in_chinese_a_lost_report_meets_the_found_item_and_the_owner_claim
     await desk.press(GUARD, "非贵重物品")
     await desk.send(GUARD, "1号楼大堂")
     assert (await desk.send(GUARD, "明天"))[0] == (
-        "请按 2026-11-27 14:30 的格式输入时间，今天的可直接输入 14:30。"
+        "请按 2026-11-27 14:30 的格式输入时间，今天的可直接输入 14:30"
+        "（若该时刻今天还没到，则视为昨天）。"
     )
     await desk.send(GUARD, "今天 9:30")
     await desk.press(GUARD, "是我拾到的")

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from models.base import DomainError
-from models.calendar import BusinessCalendar, default_calendar
+from models.calendar import BusinessCalendar, default_calendar, parse_moment
 from models.env import LostFoundPolicy
 from models.lost_found_rules import (
     ID_CARD,
@@ -121,6 +121,17 @@ def test_words_are_latin_words_and_chinese_character_pairs() -> None:
 )
 def test_typed_times_are_read_in_office_time(typed: str, expected: datetime) -> None:
     assert parse_found_time(typed, NOW, CAL) == expected
+
+
+def test_a_bare_time_still_to_come_today_was_yesterday() -> None:
+    ten_past_midnight = local(2026, 11, 28, 0, 10)
+    assert parse_found_time("23:50", ten_past_midnight, CAL) == local(2026, 11, 27, 23, 50)
+    assert parse_found_time("00:05", ten_past_midnight, CAL) == local(2026, 11, 28, 0, 5)
+    assert parse_found_time("00:10", ten_past_midnight, CAL) == local(2026, 11, 28, 0, 10)
+    # said to be today, it stays today (and is refused as in the future)
+    assert parse_found_time("23:50 today", ten_past_midnight, CAL) == local(2026, 11, 28, 23, 50)
+    # a moment that is to come (an appointment) is read as before
+    assert parse_moment("23:50", ten_past_midnight, CAL) == local(2026, 11, 28, 23, 50)
 
 
 @pytest.mark.parametrize(
