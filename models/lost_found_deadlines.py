@@ -29,7 +29,7 @@ from models.lost_found import (
 )
 from models.lost_found_notices import data, item_details, public_line, to_roles
 from models.lost_found_rules import next_month_end, next_notice_at
-from models.lost_found_search import claimable_items
+from models.lost_found_search import awaiting_signature, claimable_items
 from models.notification import Msg, Notification, enqueue, enqueue_chat, enqueue_edit
 from models.people import Role, staff_with_role
 from models.ticket import Ticket
@@ -184,6 +184,9 @@ async def post_notice(session: AsyncSession, now: datetime, env: Env) -> FoundNo
     """Replace last week's notice with this week's (none when nothing is waiting)."""
     await expire_notices(session, now)
     rows = await claimable_items(session)
+    # An item whose claimant's ID has been checked has found its owner: not 招领 any more.
+    found_owner = await awaiting_signature(session, [t.id for t, _ in rows])
+    rows = [(t, i) for t, i in rows if t.id not in found_owner]
     if not rows:
         return None
     valid_until = now + env.lost_found.notice_valid

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import N_, DomainError
 from models.env import Env
-from models.lost_found import CLAIMABLE, FoundItem, LostReport
+from models.lost_found import CLAIMABLE, ClaimSt, FoundItem, LostClaim, LostReport
 from models.lost_found_notices import category_name, data
 from models.lost_found_rules import shared_words, words
 from models.notification import Msg, enqueue, msg, notify_role
@@ -39,6 +39,19 @@ async def claimable_items(
     if category:
         query = query.where(FoundItem.category == category)
     return [(t, i) for t, i in (await session.execute(query)).all()]
+
+
+async def awaiting_signature(session: AsyncSession, item_ids: list[int]) -> set[int]:
+    """Those of `item_ids` whose claimant has shown their ID at the desk (4.4 核准无误): the
+    owner is found, the item only waits for their signature."""
+    if not item_ids:
+        return set()
+    rows = await session.scalars(
+        select(LostClaim.item_id)
+        .join(Ticket, Ticket.id == LostClaim.ticket_id)
+        .where(LostClaim.item_id.in_(item_ids), Ticket.state == ClaimSt.ID_CHECKED.value)
+    )
+    return set(rows.all())
 
 
 def public_text(item: FoundItem) -> str:

@@ -105,6 +105,24 @@ async def test_weekly_notice_goes_to_the_notice_chat_and_last_weeks_is_edited_ex
         assert [e.action for e in keys_ticket.events].count("lf_noticed") == 2
 
 
+async def test_an_item_whose_claimant_has_shown_their_id_is_left_out_of_the_weekly_notice(
+    database_url: str, clock: ManualClock
+) -> None:
+    async with Desk(database_url, clock, notice_chat=NOTICES, locale="en") as desk:
+        desk.emu.add_group(NOTICES, "Estate notices", "channel")
+        await staffed(desk)
+        await desk.owner(OWNER, lang="en")
+        await desk.owner(OWNER2, "1-2-302", lang="en")
+        wallet = await register(desk)
+        keys = await register(desk, name="car keys", category="Keys", place="Car park")
+        await check_id(desk, await claim(desk, OWNER, wallet))  # the owner has come forward
+        await claim(desk, OWNER2, keys)  # a claim not yet checked: the keys still wait
+        await desk.at(local(2026, 11, 30, 9, 0))
+        (notice,) = desk.emu.texts(NOTICES)
+        assert f"{keys} · Keys · car keys" in notice
+        assert wallet not in notice
+
+
 async def test_without_a_notice_chat_the_receptionists_get_it_once_across_restarts(
     database_url: str, clock: ManualClock
 ) -> None:
