@@ -1,7 +1,8 @@
 """Claims nobody finishes: the front desk is reminded of a claim still waiting for the ID
-check or the signature (``lf.claim``, a few times at most), and a claimant whose item is
-about to be disposed of hears it first (4.7) — an open claim is never silently passed over
-as "unclaimed".
+check or the signature (``lf.claim``, a few times at most); a claimant whose item goes to
+administration (4.6, 4.8) is told where to collect it now, and one whose item is about to be
+disposed of hears it first (4.7) — an open claim is never silently passed over as
+"unclaimed".
 """
 
 from __future__ import annotations
@@ -58,6 +59,23 @@ def tell_claimants(
         if ticket.owner is not None:
             own = Msg(lines=[(m, {**p, **params, "ref": ticket.ref}) for m, p in body.lines])
             enqueue(session, ticket.owner, own, now, ticket_id=ticket.id)
+
+
+async def moved_to_admin(
+    session: AsyncSession, item_ticket: Ticket, item: FoundItem, now: datetime
+) -> None:
+    """The item went into administration's safekeeping (4.6, 4.8): its claimants are told
+    where it is, and that they still collect it at the front desk (4.4)."""
+    body = msg(
+        N_(
+            "📦 {name} ({item}), the item of your claim {ref}, has been handed to the "
+            "administration office (行政) for safekeeping. You still collect it at the front "
+            "desk: bring your original ID card (身份证原件), and the receptionist has the item "
+            "brought from administration once your claim is checked."
+        )
+    )
+    claims = await open_claims(session, item_ticket)
+    tell_claimants(session, claims, body, now, name=item.name, item=item_ticket.ref)
 
 
 def due_for_disposal(

@@ -60,6 +60,7 @@ async def _valuable_due(session: AsyncSession, d: Due, now: datetime, env: Env) 
     )
     body.lines += item_details(ticket, item, env).lines
     await to_roles(session, [Role.RECEPTIONIST, Role.ADMIN], body, now, ticket_id=ticket.id)
+    await chase.moved_to_admin(session, ticket, item, now)
 
 
 @on_due("lf.disposal")
@@ -248,6 +249,8 @@ async def hand_over_month_end(session: AsyncSession, now: datetime, env: Env) ->
         )
         _list(body, moved, env)
         await to_roles(session, [Role.ADMIN, Role.RECEPTIONIST], body, now)
+        for ticket, item in moved:
+            await chase.moved_to_admin(session, ticket, item, now)
     return len(moved)
 
 

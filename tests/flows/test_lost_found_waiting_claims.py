@@ -13,6 +13,7 @@ from tests.flows.lost_found_steps import (
     ID_MASKED,
     ID_NUMBER,
     OWNER,
+    OWNER2,
     RECEPTIONIST,
     SUPERVISOR,
     claim,
@@ -46,6 +47,7 @@ async def test_a_claim_nobody_acts_on_reminds_the_desk_three_times_and_the_desk_
 
     # Three whole business days (Sat, Sun, Mon) pass without the claimant: Tuesday morning.
     await desk.at(local(2026, 11, 30, 17, 30))  # (the month-end handover to administration)
+    desk.unread(OWNER)
     await desk.at(local(2026, 12, 1, 8, 29))
     assert about(desk, RECEPTIONIST, ref) == [] and desk.unread(OWNER) == []
     await desk.at(local(2026, 12, 1, 8, 30))
@@ -154,3 +156,37 @@ async def test_an_item_with_an_open_claim_at_three_months_is_not_called_unclaime
     ]
     assert (await item_of(desk, wallet))[0].state == ItemSt.FOR_DISPOSAL
     assert (await claim_of(desk, ref))[0].state == ClaimSt.CLAIMED
+
+
+async def test_a_claimant_is_told_when_the_item_goes_to_administration_and_where_to_collect_it(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    await desk.owner(OWNER2, "1-2-302", lang="en")
+    wallet = await register(desk)
+    phone = await register(desk, name="mobile phone", category="Mobile phone", valuable=None)
+    wallet_claim = await claim(desk, OWNER, wallet)
+    phone_claim = await claim(desk, OWNER2, phone)
+    desk.unread(OWNER)
+    desk.unread(OWNER2)
+
+    # A valuable not collected the same day (4.8): its claimant hears where it is now.
+    await desk.at(local(2026, 11, 27, 17, 30))
+    assert desk.unread(OWNER2) == [
+        f"📦 mobile phone ({phone}), the item of your claim {phone_claim}, has been handed to "
+        "the administration office (行政) for safekeeping. You still collect it at the front "
+        "desk: bring your original ID card (身份证原件), and the receptionist has the item "
+        "brought from administration once your claim is checked."
+    ]
+    assert desk.unread(OWNER) == []
+
+    # The month-end handover (4.6): the wallet's claimant, once; the phone was already there.
+    await desk.at(local(2026, 11, 30, 17, 30))
+    assert desk.unread(OWNER) == [
+        f"📦 black wallet ({wallet}), the item of your claim {wallet_claim}, has been handed to "
+        "the administration office (行政) for safekeeping. You still collect it at the front "
+        "desk: bring your original ID card (身份证原件), and the receptionist has the item "
+        "brought from administration once your claim is checked."
+    ]
+    assert desk.unread(OWNER2) == []
