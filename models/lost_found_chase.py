@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import N_
-from models.deadline import Due, on_due, schedule
+from models.deadline import Deadline, Due, at_startup, on_due, schedule
 from models.env import Env
 from models.lost_found import (
     CLAIM_REMINDER,
@@ -29,7 +30,7 @@ from models.lost_found_rules import claim_reminder_at
 from models.notification import Msg, enqueue, msg
 from models.people import Role
 from models.property import contact_for
-from models.ticket import Ticket
+from models.ticket import Kind, Ticket
 
 OpenClaims = list[tuple[Ticket, LostClaim]]
 
@@ -198,3 +199,19 @@ async def _claim_waiting(session: AsyncSession, d: Due, now: datetime, env: Env)
     if not last:
         again = claim_reminder_at(max(now, d.due_at), policy.claim_remind_days, env.calendar)
         schedule(session, CLAIM_REMINDER, again, now, ticket_id=claim_ticket.id, level=d.level + 1)
+
+
+@at_startup
+async def chase_older_claims(session: AsyncSession, now: datetime, env: Env) -> None:
+    """Open claims filed before claims were chased (an upgrade) get their first reminder."""
+    reminded = exists().where(Deadline.ticket_id == Ticket.id, Deadline.kind == CLAIM_REMINDER)
+    unchased = await session.scalars(
+        select(Ticket.id).where(
+            Ticket.kind == Kind.LOST_CLAIM.value,
+            Ticket.state.in_([s.value for s in OPEN_CLAIM]),
+            ~reminded,
+        )
+    )
+    due = claim_reminder_at(now, env.lost_found.claim_remind_days, env.calendar)
+    for claim_id in unchased.all():
+        schedule(session, CLAIM_REMINDER, due, now, ticket_id=claim_id)

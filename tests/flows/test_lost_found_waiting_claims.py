@@ -5,7 +5,11 @@ unclaimed, and its claimant hears before it is disposed of."""
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from models.lost_found import ClaimSt, ItemSt
+from sqlalchemy import delete
+
+from bot.clock import ManualClock
+from models.deadline import Deadline
+from models.lost_found import CLAIM_REMINDER, ClaimSt, ItemSt
 from tests.flows.harness import Desk
 from tests.flows.lost_found_steps import (
     ADMIN,
@@ -190,3 +194,27 @@ async def test_a_claimant_is_told_when_the_item_goes_to_administration_and_where
         "brought from administration once your claim is checked."
     ]
     assert desk.unread(OWNER2) == []
+
+
+async def test_a_claim_filed_before_the_upgrade_is_chased_after_the_restart(
+    database_url: str, clock: ManualClock
+) -> None:
+    async with Desk(database_url, clock) as first:
+        await staffed(first)
+        await first.owner(OWNER, lang="en")
+        wallet = await register(first)
+        ref = await claim(first, OWNER, wallet)
+        async with first.rt.uow() as s:  # as if filed by a version that did not chase claims
+            await s.execute(delete(Deadline).where(Deadline.kind == CLAIM_REMINDER))
+        first.unread(RECEPTIONIST)
+        await first.at(local(2026, 12, 1, 9, 0))
+        assert about(first, RECEPTIONIST, ref) == []
+    async with Desk(database_url, clock, emu=first.emu) as second:
+        second.unread(RECEPTIONIST)
+        await second.at(local(2026, 12, 5, 8, 29))
+        assert about(second, RECEPTIONIST, ref) == []
+        await second.at(local(2026, 12, 5, 8, 30))  # three business days after the restart
+        assert [m.split(".")[0] for m in about(second, RECEPTIONIST, ref)] == [
+            f"⏰ Claim {ref} on {wallet}, filed 27 Nov 2026, is still waiting for the claimant "
+            "to show their original ID at the front desk"
+        ]
