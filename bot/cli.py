@@ -547,7 +547,7 @@ def cmd_units_unbind(args: argparse.Namespace) -> int:
     settings = _settings()
 
     from models.ownership import unbind_unit
-    from models.property import unit_by_code
+    from models.property import registered_owner_id, unit_by_code
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
         now = SystemClock().now()
@@ -555,6 +555,7 @@ def cmd_units_unbind(args: argparse.Namespace) -> int:
             unit = await unit_by_code(session, args.unit)
             if unit is None:
                 raise CliError(f"unknown unit {args.unit.strip()!r}")
+            registered_before = await registered_owner_id(session, unit.id)
             try:
                 report = await unbind_unit(session, unit, now, settings.env(), args.telegram_id)
             except DomainError:
@@ -564,6 +565,13 @@ def cmd_units_unbind(args: argparse.Namespace) -> int:
                     else "nobody is"
                 )
                 raise CliError(f"{who} linked to unit {unit.code}; nothing changed") from None
+            await session.flush()
+            registered_after = await registered_owner_id(session, unit.id)
+            new_registered = (
+                await session.get(Person, registered_after)
+                if registered_after not in (None, registered_before)
+                else None
+            )
         for gone in report.unlinked:
             person = gone.person
             told = "told through the bot" if gone.told else "not told: never opened the bot"
@@ -598,6 +606,16 @@ def cmd_units_unbind(args: argparse.Namespace) -> int:
             print(
                 f"Note: an unused {relation} code for {unit.code} is valid until "
                 f"{_office_time(settings, code.expires_at)}"
+            )
+        if new_registered is not None:
+            # The register's owner left; another linked as plain "owner" (before co-owner codes
+            # existed) is now taken for them, and their reports carry the register's details.
+            print(
+                f"Note: {new_registered.name} (Telegram id {new_registered.telegram_id}) is now "
+                f"taken for the "
+                f"registered owner of {unit.code}; the register names {unit.owner_name or '—'}, "
+                f"phone {unit.owner_phone or '—'}. If the unit has changed hands, import the new "
+                f"owner's details (`{PROG} units import FILE.csv`)."
             )
         count = len(report.unlinked)
         print(f"{count} link{'s' if count != 1 else ''} ended")

@@ -171,13 +171,17 @@ async def is_registered_owner(session: AsyncSession, person_id: int, unit_id: in
     linked as "owner". A co-owner (linked with a co-owner code, or as "owner" after the first)
     has the same rights but goes by their own name and phone: the register's would not match
     the ID they show at the desk, nor reach them."""
-    first = await session.scalar(
+    return await registered_owner_id(session, unit_id) == person_id
+
+
+async def registered_owner_id(session: AsyncSession, unit_id: int) -> int | None:
+    """The person taken for the register's owner of the unit (see `is_registered_owner`)."""
+    return await session.scalar(
         select(UnitBinding.person_id)
         .where(UnitBinding.unit_id == unit_id, UnitBinding.relation == "owner")
         .order_by(UnitBinding.id)
         .limit(1)
     )
-    return first == person_id
 
 
 async def own_case(

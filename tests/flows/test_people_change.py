@@ -566,3 +566,26 @@ async def test_a_co_owners_vacancy_goes_on_under_the_other_owners_name(
         # and it is theirs to cancel now
         await desk.send(OWNER2, f"/ticket {ref}")
         assert (await desk.press(OWNER2, "Cancel application"))[0].startswith(f"Cancel {ref}?")
+
+
+async def test_the_office_is_told_when_another_owner_is_taken_for_the_registered_one(
+    database_url: str, clock: ManualClock, office: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Two plain owner codes (before co-owner codes existed): when the register's owner is
+    # unlinked, the other is taken for them and shows the register's name and phone.
+    async with Desk(database_url, clock) as desk:
+        await desk.owner(OWNER, lang="en")
+        await desk.owner(TENANT, name="Qian", lang="en")
+        capsys.readouterr()
+        unbind = ("units", "unbind", "--unit", "1-2-301", "--telegram-id", str(OWNER))
+        assert await run_cli(*unbind) == 0
+        out = capsys.readouterr().out
+        assert (
+            f"Note: Qian (Telegram id {TENANT}) is now taken for the registered owner of "
+            "1-2-301; the register names 李伟, phone 13800000000. If the unit has changed "
+            "hands, import the new owner's details (`propdesk units import FILE.csv`)."
+        ) in out
+        # unlinking the other owner afterwards changes who is registered for nobody
+        again = ("units", "unbind", "--unit", "1-2-301", "--telegram-id", str(TENANT))
+        assert await run_cli(*again) == 0
+        assert "Note:" not in capsys.readouterr().out
