@@ -140,7 +140,7 @@ async def _reply_due(session: AsyncSession, d: Due, now: datetime, env: Env) -> 
     state = notices.state_label(ticket.state)
     await notices.to_role(session, Role.RECEPTIONIST, ticket, repair, text, now, state=state)
     await notices.to_role(session, Role.SUPERVISOR, ticket, repair, text, now, state=state)
-    if ticket.owner is not None and repair.scope == "home":
+    if ticket.owner is not None:  # (who reported it, in-home or public)
         enqueue(
             session,
             ticket.owner,

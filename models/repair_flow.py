@@ -133,8 +133,7 @@ async def accept(session: AsyncSession, ticket_id: int, actor: Person, now: date
 async def arrive(session: AsyncSession, ticket_id: int, actor: Person, now: datetime) -> Ticket:
     ticket, repair = await load(session, ticket_id)
     await rp.arrive(session, ticket, repair, actor, now)
-    if repair.scope == "home":
-        notices.owner_status(session, ticket, N_("The technician has arrived for {ref}."), now)
+    notices.owner_status(session, ticket, N_("The technician has arrived for {ref}."), now)
     return ticket
 
 
@@ -184,7 +183,7 @@ async def pause(
 ) -> Ticket:
     ticket, repair = await load(session, ticket_id)
     await rp.pause(session, ticket, repair, actor, reason, now, env)
-    if repair.scope == "home" and ticket.owner is not None:
+    if ticket.owner is not None:
         enqueue(
             session,
             ticket.owner,
@@ -218,7 +217,7 @@ async def resume(
     The owner, told the job was waiting for parts, is told it goes on."""
     ticket, repair = await load(session, ticket_id)
     arrive_by = await rp.resume(session, ticket, repair, actor, now, env)
-    if repair.scope == "home" and ticket.owner is not None:
+    if ticket.owner is not None:
         enqueue(
             session,
             ticket.owner,
@@ -288,6 +287,17 @@ async def complete(
     materials = await rp.materials_of(session, ticket)
     fees = await rp.fees_of(session, ticket)
     await notices.completed(session, ticket, repair, materials, fees, now, env)
+    if repair.scope == "public":  # the service officer signs; the reporter hears it is done
+        notices.reporter_status(
+            session,
+            ticket,
+            actor,
+            N_(
+                "The work on your repair {ref} is done. The area's service officer will check "
+                "it and sign it off."
+            ),
+            now,
+        )
     return ticket
 
 
@@ -322,6 +332,17 @@ async def confirm(
         )
     if repair.scope == "home":
         await notices.followup_task(session, ticket, repair, now, env)
+    else:
+        notices.reporter_status(
+            session,
+            ticket,
+            actor,
+            N_(
+                "Your repair {ref} has been checked by the area's service officer and is "
+                "closed. Thank you for reporting it."
+            ),
+            now,
+        )
     return ticket
 
 
@@ -364,6 +385,17 @@ async def not_fixed(
             session,
             technician,
             msg(N_("⚠️ {ref} was reported not fixed: {note}"), ref=ticket.ref, note=note),
+            now,
+        )
+    if repair.scope == "public":
+        notices.reporter_status(
+            session,
+            ticket,
+            actor,
+            N_(
+                "The area's service officer found that your repair {ref} is not fixed yet; "
+                "it has gone back to the maintenance team."
+            ),
             now,
         )
     return ticket

@@ -176,7 +176,8 @@ async def dispatched(
         fallback_role=Role.TECHNICIAN,
         fallback_building=repair.building,
     )
-    if ticket.owner is not None and repair.scope == "home":
+    # The reporter of a public repair was promised the same news as an in-home one.
+    if ticket.owner is not None:
         enqueue(
             session,
             ticket.owner,
@@ -193,6 +194,15 @@ async def dispatched(
 def owner_status(session: AsyncSession, ticket: Ticket, text: str, now: datetime) -> None:
     if ticket.owner is not None:
         enqueue(session, ticket.owner, msg(text, ref=ticket.ref), now, ticket_id=ticket.id)
+
+
+def reporter_status(
+    session: AsyncSession, ticket: Ticket, actor: Person, text: str, now: datetime
+) -> None:
+    """Tell whoever reported the repair, unless they are the one acting (a service officer
+    who reported a public repair and signs it off)."""
+    if ticket.owner is not None and ticket.owner_id != actor.id:
+        owner_status(session, ticket, text, now)
 
 
 def materials_block(materials: list[Material], fees: list[Fee]) -> Msg:

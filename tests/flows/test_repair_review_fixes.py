@@ -1,0 +1,76 @@
+"""Repair defects found in review, each checked the way the person concerned notices it."""
+
+from datetime import timedelta
+
+from tests.flows.harness import Desk
+from tests.flows.repair_steps import (
+    OWNER,
+    RECEPTIONIST,
+    SERVICE,
+    TECH,
+    file_public_repair,
+    staffed,
+    ticket,
+)
+
+MIN = timedelta(minutes=1)
+
+
+async def test_the_reporter_of_a_public_repair_hears_each_step_they_were_promised(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await file_public_repair(desk)
+    desk.unread(OWNER)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    assert desk.unread(OWNER) == [f"Your repair {ref} has been dispatched to Zhang Wei."]
+    await desk.press(TECH, "Arrived")
+    assert desk.unread(OWNER) == [f"The technician has arrived for {ref}."]
+    await desk.press(TECH, "Done")
+    assert desk.unread(OWNER) == [
+        f"The work on your repair {ref} is done. The area's service officer will check it "
+        "and sign it off."
+    ]
+    await desk.press(SERVICE, "Confirm and rate")
+    await desk.press(SERVICE, "★★★★")
+    assert (await ticket(desk, ref)).state == "closed"
+    assert desk.unread(OWNER) == [
+        f"Your repair {ref} has been checked by the area's service officer and is closed. "
+        "Thank you for reporting it."
+    ]
+
+
+async def test_the_reporter_of_a_public_repair_gets_the_apology_when_it_runs_late(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await file_public_repair(desk)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    await desk.press(TECH, "Arrived")
+    desk.unread(OWNER)
+    # Friday 10:00 + 24 office hours (08:30-17:30 daily) = Sunday 16:00, nothing reported done.
+    await desk.tick(timedelta(days=2, hours=6))
+    assert desk.unread(OWNER) == [
+        f"We are sorry: your repair {ref} is taking longer than it should (now: technician "
+        "on site). The office has been told and is following it up."
+    ]
+
+
+async def test_the_reporter_hears_when_the_service_officer_finds_a_public_repair_not_fixed(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await file_public_repair(desk)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    await desk.press(TECH, "Arrived")
+    await desk.press(TECH, "Done")
+    desk.unread(OWNER)
+    await desk.press(SERVICE, "Not fixed")
+    await desk.send(SERVICE, "Light still flickers")
+    assert desk.unread(OWNER) == [
+        f"The area's service officer found that your repair {ref} is not fixed yet; it has "
+        "gone back to the maintenance team."
+    ]
