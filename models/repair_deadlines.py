@@ -177,11 +177,13 @@ async def _confirm_due(session: AsyncSession, d: Due, now: datetime, env: Env) -
         return
     await rp.close_unconfirmed(session, ticket, repair, now, env)
     if repair.scope == "public":
-        await notices.to_role(
-            session, Role.SUPERVISOR, ticket, repair,
-            N_("🚨 Public repair {ref} was not confirmed by the area's service officer within "
-               "48 hours; it has been closed as unconfirmed."), now,
-        )  # fmt: skip
+        text = N_(
+            "🚨 Public repair {ref} was not confirmed by the area's service officer within "
+            "48 hours; it has been closed as unconfirmed."
+        )
+        # The front desk, which recorded it, learns how it ended too (seed ch.4 四.1).
+        for role in (Role.SUPERVISOR, Role.RECEPTIONIST):
+            await notices.to_role(session, role, ticket, repair, text, now)
     else:
         await notices.followup_task(session, ticket, repair, now, env)
 

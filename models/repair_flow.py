@@ -333,6 +333,20 @@ async def confirm(
     if repair.scope == "home":
         await notices.followup_task(session, ticket, repair, now, env)
     else:
+        # Seed ch.4 四.1: the result goes back to the front desk, which recorded the request.
+        await notices.to_role(
+            session,
+            Role.RECEPTIONIST,
+            ticket,
+            repair,
+            N_(
+                "✅ Public repair {ref} was checked and signed off by the service officer "
+                "{name} (rating {rating}/5); it is closed."
+            ),
+            now,
+            name=actor.name,
+            rating=rating,
+        )
         notices.reporter_status(
             session,
             ticket,

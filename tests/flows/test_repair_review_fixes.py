@@ -74,3 +74,35 @@ async def test_the_reporter_hears_when_the_service_officer_finds_a_public_repair
         f"The area's service officer found that your repair {ref} is not fixed yet; it has "
         "gone back to the maintenance team."
     ]
+
+
+async def test_the_front_desk_learns_how_a_public_repair_ended(desk: Desk) -> None:
+    # seed ch.4 四.1: the result is reported back to the receptionist (客户接待员)
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await file_public_repair(desk)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    await desk.press(TECH, "Arrived")
+    await desk.press(TECH, "Done")
+    desk.unread(RECEPTIONIST)
+    await desk.press(SERVICE, "Confirm and rate")
+    await desk.press(SERVICE, "★★★★")
+    assert desk.unread(RECEPTIONIST) == [
+        f"✅ Public repair {ref} was checked and signed off by the service officer Hu Area "
+        "(rating 4/5); it is closed."
+    ]
+
+
+async def test_the_front_desk_learns_when_a_public_repair_is_closed_unsigned(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await file_public_repair(desk)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    await desk.press(TECH, "Arrived")
+    await desk.press(TECH, "Done")
+    desk.unread(RECEPTIONIST)
+    await desk.tick(timedelta(hours=48))
+    assert [m for m in desk.unread(RECEPTIONIST) if m.startswith("🚨 Public repair")] == [
+        f"🚨 Public repair {ref} was not confirmed by the area's service officer within 48 "
+        "hours; it has been closed as unconfirmed."
+    ]
