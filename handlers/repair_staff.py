@@ -15,7 +15,7 @@ from models import repair_flow as flow
 from models.base import N_, DomainError
 from models.notification import Money, Msg, msg
 from models.people import Role
-from models.repair import PAUSE_REASON_MAX
+from models.repair import PAUSE_REASON_MAX, may_confirm
 
 
 async def _begin(ctx: Ctx, form: Form, action: str, **extra: Any) -> None:
@@ -449,6 +449,8 @@ async def card_buttons(ctx: Ctx, ticket_id: int) -> list[tuple[str, str]]:
             out += [(N_("Satisfied"), f"r:fu:{tid}:y"), (N_("Not satisfied"), f"r:fu:{tid}:n")]
     if state == "review" and me.has_role(Role.TEAM_LEAD, repair.building):
         out.append((N_("Review concluded"), f"r:rvd:{tid}"))
-    if state == "done" and repair.scope == "public" and me.has_role(Role.SERVICE, repair.building):
+    # The signer: the owner of an in-home repair, the area's service officer of a public one
+    # (the request to sign may be far up the chat, or read on another device).
+    if state == "done" and may_confirm(ticket, repair, me):
         out += [(N_("Confirm and rate"), f"r:ok:{tid}"), (N_("Not fixed"), f"r:nf:{tid}")]
     return out

@@ -8,6 +8,7 @@ from tests.flows.repair_steps import (
     RECEPTIONIST,
     SERVICE,
     TECH,
+    dispatched_to_zhang,
     file_public_repair,
     staffed,
     ticket,
@@ -106,3 +107,25 @@ async def test_the_front_desk_learns_when_a_public_repair_is_closed_unsigned(des
         f"🚨 Public repair {ref} was not confirmed by the area's service officer within 48 "
         "hours; it has been closed as unconfirmed."
     ]
+
+
+async def test_an_owner_can_sign_a_done_repair_from_its_card_in_my(desk: Desk) -> None:
+    ref = await dispatched_to_zhang(desk, arrived=True)
+    await desk.press(TECH, "Done")
+    await desk.send(OWNER, "/my")
+    await desk.press(OWNER, ref)
+    card = desk.emu.last(OWNER)
+    assert "done, waiting for confirmation" in card.content
+    assert [b for b, _ in desk.emu.buttons(card)] == ["Confirm and rate", "Not fixed"]
+    await desk.press(OWNER, "Confirm and rate", card)
+    await desk.press(OWNER, "★★★★★")
+    assert (await ticket(desk, ref)).state == "confirmed"
+
+
+async def test_an_owner_can_report_not_fixed_from_the_ticket_card(desk: Desk) -> None:
+    ref = await dispatched_to_zhang(desk, arrived=True)
+    await desk.press(TECH, "Done")
+    await desk.send(OWNER, f"/ticket {ref}")
+    await desk.press(OWNER, "Not fixed", desk.emu.last(OWNER))
+    await desk.send(OWNER, "Still drips")
+    assert (await ticket(desk, ref)).state == "new"
