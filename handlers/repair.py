@@ -306,12 +306,12 @@ async def cancel_request(ctx: Ctx) -> None:
     ctx.reply(N_("{ref} has been cancelled."), ref=ticket.ref)
 
 
-def owner_actions(state: str) -> list[tuple[str, str]]:
+def owner_actions(state: str, repair: rp.Repair) -> list[tuple[str, str]]:
     """Buttons an owner gets on their own open repair (see /ticket)."""
     out: list[tuple[str, str]] = []
     if state in rp.OPEN:
         out.append((N_("Urge (催单)"), "urg"))
-    if state in {rp.St.NEW, rp.St.DISPATCHED, rp.St.ACCEPTED}:
+    if state in rp.cancellable_states(repair):
         out.append((N_("Cancel request"), "cxl"))
     return out
 

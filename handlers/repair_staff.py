@@ -427,7 +427,7 @@ async def card_buttons(ctx: Ctx, ticket_id: int) -> list[tuple[str, str]]:
     if ticket.owner_id == me.id:
         from handlers.repair import owner_actions
 
-        out += [(label, f"r:{action}:{tid}") for label, action in owner_actions(state)]
+        out += [(label, f"r:{action}:{tid}") for label, action in owner_actions(state, repair)]
     if ticket.assignee_id == me.id:
         steps = {
             "dispatched": [(N_("Accept"), "acc"), (N_("Arrived"), "arr")],

@@ -752,14 +752,21 @@ def urge(ticket: Ticket, repair: Repair, actor: Person, now: datetime, env: Env)
     ticket.record("urged", actor, now)
 
 
+def cancellable_states(repair: Repair) -> set[St]:
+    """Where the owner may still withdraw: before the technician has arrived, a job paused
+    for parts before anyone came included."""
+    before = {St.NEW, St.DISPATCHED, St.ACCEPTED}
+    return before | {St.PAUSED} if repair.arrived_at is None else before
+
+
 async def cancel(
-    session: AsyncSession, ticket: Ticket, actor: Person, now: datetime
+    session: AsyncSession, ticket: Ticket, repair: Repair, actor: Person, now: datetime
 ) -> Person | None:
     """The owner withdraws the request before the technician has arrived."""
     if ticket.owner_id != actor.id:
         raise DomainError("not_allowed")
     technician = ticket.assignee
-    ticket.transition({St.NEW, St.DISPATCHED, St.ACCEPTED}, St.CANCELLED, "cancelled", actor, now)
+    ticket.transition(cancellable_states(repair), St.CANCELLED, "cancelled", actor, now)
     ticket.closed_at = now
     await settle(session, now, ticket_id=ticket.id)
     await _ended(session, ticket, now)

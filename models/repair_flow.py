@@ -488,7 +488,7 @@ async def urge(
 
 async def cancel(session: AsyncSession, ticket_id: int, actor: Person, now: datetime) -> Ticket:
     ticket, repair = await load(session, ticket_id)
-    technician = await rp.cancel(session, ticket, actor, now)
+    technician = await rp.cancel(session, ticket, repair, actor, now)
     text = N_("{ref} was cancelled by the owner.")
     if technician is not None:
         enqueue(session, technician, msg(text, ref=ticket.ref), now, ticket_id=ticket.id)

@@ -129,3 +129,30 @@ async def test_an_owner_can_report_not_fixed_from_the_ticket_card(desk: Desk) ->
     await desk.press(OWNER, "Not fixed", desk.emu.last(OWNER))
     await desk.send(OWNER, "Still drips")
     assert (await ticket(desk, ref)).state == "new"
+
+
+async def test_an_owner_can_cancel_a_job_paused_for_parts_before_anyone_came(desk: Desk) -> None:
+    ref = await dispatched_to_zhang(desk)
+    await desk.press(TECH, "Accept")
+    await desk.press(TECH, "Waiting for parts")
+    await desk.send(TECH, "Valve DN15 ordered")
+    assert (await ticket(desk, ref)).state == "paused"
+    await desk.send(OWNER, f"/ticket {ref}")
+    assert "Cancel request" in [b for b, _ in desk.emu.buttons(desk.emu.last(OWNER))]
+    assert await desk.press(OWNER, "Cancel request") == [f"{ref} has been cancelled."]
+    assert desk.unread(TECH)[-1] == f"{ref} was cancelled by the owner."
+    assert (await ticket(desk, ref)).state == "cancelled"
+
+
+async def test_an_owner_cannot_cancel_a_job_paused_after_the_technician_came(desk: Desk) -> None:
+    ref = await dispatched_to_zhang(desk, arrived=True)
+    await desk.press(TECH, "Waiting for parts")
+    await desk.send(TECH, "Valve DN15 ordered")
+    await desk.send(OWNER, f"/ticket {ref}")
+    assert "Cancel request" not in [b for b, _ in desk.emu.buttons(desk.emu.last(OWNER))]
+    t = await ticket(desk, ref)
+    replies = await desk.press_data(OWNER, desk.emu.last(OWNER), f"r:cxl:{t.id}")
+    assert replies == [
+        f"{ref} is now in a state where this is no longer possible (waiting for parts)."
+    ]
+    assert (await ticket(desk, ref)).state == "paused"

@@ -102,8 +102,9 @@ OPS: dict[str, tuple[Op, set[rp.St]]] = {
     "follow_up": (lambda w: rp.follow_up(w.session, w.ticket, w.repair, w.receptionist, True,
                                          "", w.now, ENV), {S.CONFIRMED, S.UNCONFIRMED}),
     "urge": (lambda w: _sync(rp.urge(w.ticket, w.repair, w.owner, w.now, ENV)), rp.OPEN),
-    "cancel": (lambda w: rp.cancel(w.session, w.ticket, w.owner, w.now),
-               {S.NEW, S.DISPATCHED, S.ACCEPTED}),
+    # (the world's technician has not arrived: a job paused for parts may still be withdrawn)
+    "cancel": (lambda w: rp.cancel(w.session, w.ticket, w.repair, w.owner, w.now),
+               {S.NEW, S.DISPATCHED, S.ACCEPTED, S.PAUSED}),
 }  # fmt: skip
 
 
