@@ -120,6 +120,17 @@ async def return_to_queue(
             ),
             now,
         )
+    # The owner was told who was coming: that no longer holds.
+    notices.reporter_status(
+        session,
+        ticket,
+        actor,
+        N_(
+            "Your repair {ref} has been taken back by the front desk and will be dispatched "
+            "again; you will get a message when it is."
+        ),
+        now,
+    )
     await notices.filed(session, ticket, repair, now, env, reopened=True)
     return ticket
 

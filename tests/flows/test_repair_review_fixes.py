@@ -156,3 +156,18 @@ async def test_an_owner_cannot_cancel_a_job_paused_after_the_technician_came(des
         f"{ref} is now in a state where this is no longer possible (waiting for parts)."
     ]
     assert (await ticket(desk, ref)).state == "paused"
+
+
+async def test_the_owner_is_told_when_the_front_desk_takes_the_job_back(desk: Desk) -> None:
+    ref = await dispatched_to_zhang(desk)
+    assert desk.unread(OWNER)[-1] == f"Your repair {ref} has been dispatched to Zhang Wei."
+    await desk.send(RECEPTIONIST, f"/ticket {ref}")
+    await desk.press(RECEPTIONIST, "Dispatch / reassign")
+    await desk.press(RECEPTIONIST, "Return to the queue")
+    assert (await ticket(desk, ref)).state == "new"
+    assert desk.unread(OWNER) == [
+        f"Your repair {ref} has been taken back by the front desk and will be dispatched "
+        "again; you will get a message when it is."
+    ]
+    await desk.press(RECEPTIONIST, "Dispatch → Liu Qiang")
+    assert desk.unread(OWNER) == [f"Your repair {ref} has been dispatched to Liu Qiang."]
