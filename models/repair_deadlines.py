@@ -66,29 +66,32 @@ async def _arrival_due(session: AsyncSession, d: Due, now: datetime, env: Env) -
     ticket, repair = found
     name = ticket.assignee.name if ticket.assignee else "—"
     if d.level == 1:
+        # The 15 minutes count from the appointment only while it was still to come; an "as
+        # soon as possible" job (or one dispatched after its time, or resumed) has none.
+        start = d.due_at - env.repair.arrival_grace
+        booked = repair.appointment_at is not None and abs(repair.appointment_at - start) < (
+            timedelta(minutes=1)
+        )
+        if booked:
+            to_tech = N_(
+                "⏰ You should be at {ref} by now (15 minutes after the appointment). "
+                "Press Arrived when you are there."
+            )
+            to_lead = N_("⏰ {name} has not arrived at {ref} within 15 minutes of the appointment.")
+        else:
+            to_tech = N_(
+                "⏰ You should be at {ref} by now (15 minutes after the job was dispatched or "
+                "resumed). Press Arrived when you are there."
+            )
+            to_lead = N_(
+                "⏰ {name} has not arrived at {ref} within 15 minutes of the job being dispatched "
+                "or resumed."
+            )
         if ticket.assignee is not None:
             enqueue(
-                session,
-                ticket.assignee,
-                msg(
-                    N_(
-                        "⏰ You should be at {ref} by now (15 minutes after the appointment). "
-                        "Press Arrived when you are there."
-                    ),
-                    ref=ticket.ref,
-                ),
-                now,
-                ticket_id=ticket.id,
+                session, ticket.assignee, msg(to_tech, ref=ticket.ref), now, ticket_id=ticket.id
             )
-        await notices.to_role(
-            session,
-            Role.TEAM_LEAD,
-            ticket,
-            repair,
-            N_("⏰ {name} has not arrived at {ref} within 15 minutes of the appointment."),
-            now,
-            name=name,
-        )
+        await notices.to_role(session, Role.TEAM_LEAD, ticket, repair, to_lead, now, name=name)
     else:
         await notices.to_role(
             session,

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from tests.flows.harness import Desk
 from tests.flows.repair_steps import (
+    LEAD,
     OWNER,
     RECEPTIONIST,
     SERVICE,
@@ -171,3 +172,20 @@ async def test_the_owner_is_told_when_the_front_desk_takes_the_job_back(desk: De
     ]
     await desk.press(RECEPTIONIST, "Dispatch → Liu Qiang")
     assert desk.unread(OWNER) == [f"Your repair {ref} has been dispatched to Liu Qiang."]
+
+
+async def test_late_arrival_on_an_as_soon_as_possible_job_speaks_of_no_appointment(
+    desk: Desk,
+) -> None:
+    ref = await dispatched_to_zhang(desk)  # "As soon as possible"
+    desk.unread(TECH)
+    desk.unread(LEAD)
+    await desk.tick(16 * MIN)
+    assert desk.unread(TECH) == [
+        f"⏰ You should be at {ref} by now (15 minutes after the job was dispatched or "
+        "resumed). Press Arrived when you are there."
+    ]
+    assert desk.unread(LEAD) == [
+        f"⏰ Zhang Wei has not arrived at {ref} within 15 minutes of the job being dispatched "
+        "or resumed."
+    ]
