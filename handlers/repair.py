@@ -114,7 +114,8 @@ async def ask_description(ctx: Ctx, data: dict[str, Any]) -> Msg:
 
 
 async def take_description(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
-    data["description"] = take_text(answer, 5, 1000)
+    # Two characters at least: "漏水" says what is wrong; a Latin word count is no measure.
+    data["description"] = take_text(answer, 2, 1000)
     data.setdefault("photos", [])
     return "photos"
 

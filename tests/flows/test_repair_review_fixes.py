@@ -189,3 +189,28 @@ async def test_late_arrival_on_an_as_soon_as_possible_job_speaks_of_no_appointme
         f"⏰ Zhang Wei has not arrived at {ref} within 15 minutes of the job being dispatched "
         "or resumed."
     ]
+
+
+async def test_a_four_character_chinese_description_is_filed(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER)  # zh_CN
+    await desk.send(OWNER, "/repair")
+    await desk.press(OWNER, "入户维修")
+    await desk.press(OWNER, desk.emu.buttons(desk.emu.last(OWNER))[0][0])
+    replies = await desk.send(OWNER, "水管漏水")
+    assert not any("太短" in r for r in replies), replies
+    await desk.press(OWNER, "跳过照片")
+    await desk.press(OWNER, "尽快上门")
+    filed = await desk.press(OWNER, "提交")
+    assert filed[0].startswith("✅ 报修已受理，维修单号：R-"), filed
+    assert (await ticket(desk, filed[0].rsplit("：", 1)[1])).summary == "水管漏水"
+
+
+async def test_a_one_character_description_is_still_refused(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER)  # zh_CN
+    await desk.send(OWNER, "/repair")
+    await desk.press(OWNER, "入户维修")
+    await desk.press(OWNER, desk.emu.buttons(desk.emu.last(OWNER))[0][0])
+    replies = await desk.send(OWNER, "漏")
+    assert replies[0] == "内容太短，请至少写 2 个字。"
