@@ -15,7 +15,7 @@ from models.base import N_
 from models.deadline import Deadline, Due, at_startup, ensure_pending, on_due, schedule
 from models.env import Env
 from models.notification import Msg, enqueue, msg, notify_role
-from models.people import Role
+from models.people import Role, staff_with_role
 from models.ticket import Ticket, TicketEvent
 
 REPORT = "repair.daily_report"
@@ -335,5 +335,12 @@ async def ensure_daily_report(session: AsyncSession, now: datetime, env: Env) ->
 async def _daily_report(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
     start, end = report_period(d.due_at, env)
     counts = await daily_counts(session, start, end, env)
-    await notify_role(session, Role.SUPERVISOR, report_message(start, end, counts), now)
+    report = report_message(start, end, counts)
+    told = {p.id for p in await notify_role(session, Role.SUPERVISOR, report, now)}
+    # Seed ch.3 step 7 note 1: the service officers (客户服务员) compile the 客服中心日报表,
+    # in-home and public apart. Each gets it once (not again as a supervisor), and nobody
+    # holding the role sends no "nobody holds that role" copy to the supervisors.
+    for officer in await staff_with_role(session, Role.SERVICE):
+        if officer.id not in told:
+            enqueue(session, officer, report, now, for_role=Role.SERVICE)
     schedule(session, REPORT, next_report_at(max(now, d.due_at) + timedelta(seconds=1), env), now)

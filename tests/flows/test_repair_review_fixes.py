@@ -8,6 +8,7 @@ from tests.flows.repair_steps import (
     OWNER,
     RECEPTIONIST,
     SERVICE,
+    SUPERVISOR,
     TECH,
     dispatched_to_zhang,
     file_public_repair,
@@ -214,3 +215,19 @@ async def test_a_one_character_description_is_still_refused(desk: Desk) -> None:
     await desk.press(OWNER, desk.emu.buttons(desk.emu.last(OWNER))[0][0])
     replies = await desk.send(OWNER, "漏")
     assert replies[0] == "内容太短，请至少写 2 个字。"
+
+
+async def test_the_service_officer_gets_the_daily_report_and_may_ask_for_it(desk: Desk) -> None:
+    # seed ch.3 step 7 note 1: 客户服务员要分类汇总，分为入户维修和公共保修（客服中心日报表）
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    await file_public_repair(desk)
+    asked = await desk.send(SERVICE, "/report")
+    assert asked[0].startswith("📊 Daily report (客服中心日报表), 26 Nov 2026, 17:30 – 27 Nov")
+    assert "Public repairs: filed 1," in asked[0]
+    desk.unread(SERVICE)
+    desk.unread(SUPERVISOR)
+    await desk.at(desk.clock.now().replace(hour=9, minute=30))  # 17:30 in Shanghai
+    reports = [m for m in desk.unread(SERVICE) if m.startswith("📊 Daily report")]
+    assert len(reports) == 1 and "Public repairs: filed 1," in reports[0]
+    assert len([m for m in desk.unread(SUPERVISOR) if m.startswith("📊 Daily report")]) == 1

@@ -52,9 +52,9 @@ async def test_officer_opinion_is_reminded_on_its_last_day_then_escalated_once(
 ) -> None:
     ref = await _id_seen(desk)  # Friday 10:00: due by the close of Sunday
     await desk.at(local(11, 29, 8, 29))
-    assert desk.unread(SERVICE) == []
+    assert alerts(desk, SERVICE) == []
     await desk.tick(MIN)
-    assert desk.unread(SERVICE) == [
+    assert alerts(desk, SERVICE) == [
         f"⏰ {ref}: your opinion is due by 29 Nov 2026, 17:30.\n{BRIEF}"
     ]
     buttons = [t for t, _ in desk.emu.buttons(desk.emu.last(SERVICE))]
@@ -66,7 +66,7 @@ async def test_officer_opinion_is_reminded_on_its_last_day_then_escalated_once(
         f"🚨 {ref}: the service officer's opinion was due by 29 Nov 2026, 17:30.\n{BRIEF}"
     ]
     await desk.tick(timedelta(days=3))
-    assert desk.unread(SERVICE) == [] and alerts(desk, SUPERVISOR) == []
+    assert alerts(desk, SERVICE) == [] and alerts(desk, SUPERVISOR) == []
     assert (await ticket(desk, ref)).state == "opinion"  # still waiting: nobody decided for them
 
 
@@ -109,7 +109,7 @@ async def test_supervisor_approval_is_reminded_then_goes_to_the_executive(desk: 
         f"Your vacancy application {ref} was not approved: The unit is let to a tenant. Fees "
         "stay at 100 %."
     ]
-    assert desk.unread(SERVICE) == [f"{ref} was rejected by Sun Boss: The unit is let to a tenant"]
+    assert alerts(desk, SERVICE) == [f"{ref} was rejected by Sun Boss: The unit is let to a tenant"]
     assert (await ticket(desk, ref)).state == "rejected"
 
 
@@ -163,7 +163,7 @@ async def test_application_lapses_when_the_id_is_not_shown_by_the_start_date(des
         f"Your vacancy application {ref} has lapsed: the original ID was not shown at the "
         "office by 1 Dec 2026. Send /vacancy to apply again if you still need it."
     ]
-    assert desk.unread(SERVICE)[-1] == f"{ref} lapsed: the ID was never shown."
+    assert alerts(desk, SERVICE)[-1] == f"{ref} lapsed: the ID was never shown."
     assert (await ticket(desk, ref)).state == "lapsed"
     # A late press on the old notice changes nothing.
     assert await desk.press(SERVICE, "Original ID seen") == [
@@ -178,7 +178,7 @@ async def test_a_step_deadline_fires_once_across_a_restart(
     async with Desk(database_url, clock) as first:
         ref = await _id_seen(first)
         await first.at(local(11, 29, 8, 30))
-        assert len(first.unread(SERVICE)) == 1
+        assert len(alerts(first, SERVICE)) == 1
     async with Desk(database_url, clock, emu=first.emu) as second:
         clear(second)
         await second.tick(MIN)
@@ -202,7 +202,7 @@ async def test_step_deadlines_follow_the_configured_business_days(
     async with Desk(database_url, clock, vacancy={"step_days": 1}) as desk:
         ref = await _id_seen(desk)  # Friday 10:00: due by the close of Saturday
         await desk.at(local(11, 28, 8, 30))
-        assert desk.unread(SERVICE)[0].startswith(
+        assert alerts(desk, SERVICE)[0].startswith(
             f"⏰ {ref}: your opinion is due by 28 Nov 2026, 17:30."
         )
         await desk.at(local(11, 28, 17, 30))

@@ -64,9 +64,9 @@ async def _inspect(
 async def test_monthly_round_gives_each_officer_their_units(desk: Desk) -> None:
     await _office(desk)
     await desk.at(ROUND_OPENS - MIN)
-    assert desk.unread(SERVICE) == []
+    assert alerts(desk, SERVICE) == []
     await desk.tick(MIN)
-    assert desk.unread(SERVICE) == [
+    assert alerts(desk, SERVICE) == [
         "🔎 monthly inspection, building 1: inspect these units by 31 Dec 2026, 17:30 and "
         "record both meter readings and the condition (空置房检查记录表).\n"
         "• 1-1-101 (unsold)\n• 1-2-301 (vacant)\n• 1-B-001 (basement)"
@@ -76,12 +76,12 @@ async def test_monthly_round_gives_each_officer_their_units(desk: Desk) -> None:
         "Inspect 1-2-301",
         "Inspect 1-B-001",
     ]
-    assert desk.unread(SERVICE2)[0].endswith("• 2-1-101 (unsold)")
+    assert alerts(desk, SERVICE2)[0].endswith("• 2-1-101 (unsold)")
     # Once a month: the next round opens on 1 January.
     await desk.tick(timedelta(days=30))
-    assert desk.unread(SERVICE) == []
+    assert alerts(desk, SERVICE) == []
     await desk.tick(timedelta(days=1))
-    assert desk.unread(SERVICE)[0].startswith(
+    assert alerts(desk, SERVICE)[0].startswith(
         "🔎 monthly inspection, building 1: inspect these units by 31 Jan 2027, 17:30"
     )
     async with desk.session() as s:
@@ -204,13 +204,13 @@ async def test_weather_alert_creates_one_task_per_vacant_unsold_and_basement_uni
     assert replies == [
         "⛈ Severe-weather inspection ordered: 4 units, to be done by 27 Nov 2026, 17:30."
     ]
-    assert desk.unread(SERVICE) == [
+    assert alerts(desk, SERVICE) == [
         "🔎 severe-weather inspection, building 1: inspect these units by 27 Nov 2026, 17:30 "
         "and record both meter readings and the condition (空置房检查记录表).\n"
         "Note: Typhoon warning tonight\n"
         "• 1-1-101 (unsold)\n• 1-2-301 (vacant)\n• 1-B-001 (basement)"
     ]
-    assert "• 2-1-101 (unsold)" in desk.unread(SERVICE2)[0]
+    assert "• 2-1-101 (unsold)" in alerts(desk, SERVICE2)[0]
     async with desk.session() as s:
         tasks = (await s.execute(select(Inspection))).scalars().all()
         assert len(tasks) == 4 and len({t.unit_id for t in tasks}) == 4
@@ -351,13 +351,13 @@ async def test_a_unit_that_needs_inspecting_mid_month_joins_the_months_round(des
     clear(desk)
 
     await desk.at(datetime(2026, 12, 11, 0, 30, tzinfo=UTC))  # next morning, 08:30
-    assert desk.unread(SERVICE) == [
+    assert alerts(desk, SERVICE) == [
         "🔎 monthly inspection, building 1: inspect these units by 31 Dec 2026, 17:30 and "
         "record both meter readings and the condition (空置房检查记录表).\n• 1-1-102 (unsold)"
     ]
-    assert desk.unread(SERVICE2) == []
+    assert alerts(desk, SERVICE2) == []
     await desk.tick(timedelta(days=1))
-    assert desk.unread(SERVICE) == []  # once
+    assert alerts(desk, SERVICE) == []  # once
     # the round was complete before; now it is not, and the month end says so
     await desk.at(MONTH_END + MIN)
     assert _overdue(desk) == [
@@ -432,7 +432,7 @@ async def test_a_home_not_yet_renovated_needs_no_application_and_is_inspected_mo
     # 5.3: 100 % a month, like any vacant unit
     clear(desk)
     await desk.at(ROUND_OPENS)
-    round_notice = desk.unread(SERVICE)[0]
+    round_notice = alerts(desk, SERVICE)[0]
     assert "• 1-2-301 (not yet renovated)" in round_notice
     assert await desk.send(ADMIN, "/mark_unit 1-2-301 clear") == [
         "1-2-301 is no longer inspected without an application."
@@ -504,7 +504,7 @@ async def test_a_vacancy_whose_shut_off_is_still_to_be_made_is_inspected_all_the
     assert (await ticket(desk, ref)).state == "shutoff"
     clear(desk)
     await desk.at(ROUND_OPENS)
-    assert "• 1-2-301 (vacant)" in desk.unread(SERVICE)[0]
+    assert "• 1-2-301 (vacant)" in alerts(desk, SERVICE)[0]
 
 
 async def test_a_flat_no_longer_empty_drops_out_of_the_months_outstanding_inspections(

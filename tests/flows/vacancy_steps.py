@@ -44,7 +44,8 @@ def clear(desk: Desk, *people: int) -> None:
 
 
 def alerts(desk: Desk, tg_id: int) -> list[str]:
-    """New messages other than the daily repair report supervisors get every evening."""
+    """New messages other than the daily repair report supervisors and service officers get
+    every evening."""
     return [m for m in desk.unread(tg_id) if not m.startswith("📊 Daily report")]
 
 
