@@ -45,7 +45,7 @@ class RepairPolicy:
     dispatch_remind: timedelta = timedelta(minutes=30)  # business time
     dispatch_escalate: timedelta = timedelta(hours=2)  # business time
     arrival_grace: timedelta = timedelta(minutes=15)  # clock time after appointment/dispatch
-    review_limit: timedelta = timedelta(minutes=30)  # business time
+    review_limit: timedelta = timedelta(minutes=30)  # clock time: the technician is on site
     escalate_after: timedelta = timedelta(hours=1)  # after a missed arrival/review deadline
     reply_limit: timedelta = timedelta(hours=24)  # business time after dispatch
     confirm_remind: timedelta = timedelta(hours=24)  # clock time: the owner's own time

@@ -426,7 +426,10 @@ async def request_review(
 ) -> None:
     require_assignee(ticket, actor)
     ticket.transition({St.ON_SITE}, St.REVIEW, "review_requested", actor, now, note=note)
-    due = env.calendar.add_business_time(now, env.repair.review_limit)
+    # Seed ch.3 step 4 (评审至返回现场维修不能超过30分钟): the technician is waiting at the
+    # door, so like the 15 minutes to arrive it is clock time, not office hours (SPEC §4
+    # counts minutes in business time; the seed wins here).
+    due = now + env.repair.review_limit
     schedule(session, "repair.review", due, now, ticket_id=ticket.id, level=1)
     schedule(
         session, "repair.review", due + env.repair.escalate_after, now, ticket_id=ticket.id, level=2

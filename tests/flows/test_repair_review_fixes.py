@@ -231,3 +231,22 @@ async def test_the_service_officer_gets_the_daily_report_and_may_ask_for_it(desk
     reports = [m for m in desk.unread(SERVICE) if m.startswith("📊 Daily report")]
     assert len(reports) == 1 and "Public repairs: filed 1," in reports[0]
     assert len([m for m in desk.unread(SUPERVISOR) if m.startswith("📊 Daily report")]) == 1
+
+
+async def test_a_review_started_late_in_the_day_is_chased_30_clock_minutes_later(
+    desk: Desk,
+) -> None:
+    # seed ch.3 step 4: 评审至返回现场维修不能超过30分钟 — the technician waits on site
+    desk.clock.set(desk.clock.now().replace(hour=9, minute=0))  # 17:00 Shanghai
+    ref = await dispatched_to_zhang(desk, arrived=True)
+    desk.clock.advance(20 * MIN)  # 17:20
+    await desk.press(TECH, "Technical review")
+    await desk.send(TECH, "Pipe behind the wall may be cracked")
+    desk.unread(LEAD)
+    await desk.tick(29 * MIN)  # 17:49
+    assert desk.unread(LEAD) == []
+    await desk.tick(2 * MIN)  # 17:51, after closing time
+    assert desk.unread(LEAD) == [
+        f"⏰ The technical review of {ref} has taken more than 30 minutes; the technician "
+        "must be back on site."
+    ]
