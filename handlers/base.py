@@ -138,6 +138,16 @@ class Ctx:
             raise DomainError("stale")
         return int(arg)
 
+    @property
+    def target_second_number(self) -> int:
+        """A second id after `target_arg` (``<flow>:<action>:<id>:<arg>:<arg2>``), checked
+        the same way; missing means a button made before it was added: stale."""
+        parts = self._callback_parts()
+        arg = parts[4] if len(parts) > 4 else ""
+        if not arg.isdigit() or len(arg) > 18:
+            raise DomainError("stale")
+        return int(arg)
+
 
 Handler = Callable[[Ctx], Awaitable[None]]
 TgCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]

@@ -40,6 +40,10 @@ REFUSALS.update(
         ),
         "repair_not_technician": N_("{name} is not a technician for this building."),
         "repair_same_technician": N_("{ref} is already assigned to {name}."),
+        "repair_assignee_changed": N_(
+            "{ref} has been given to {name} since this list was made. Nothing was changed: "
+            "open /ticket {ref} for a fresh list."
+        ),
         "repair_technician_full": N_("{name} already has {limit} open jobs. Choose someone else."),
         "repair_urged_recently": N_(
             "You have already urged this request. You can urge it again after {time}."

@@ -41,7 +41,8 @@ async def dispatch(ctx: Ctx) -> None:
 
 @desk
 async def reassign(ctx: Ctx) -> None:
-    """A receptionist moves a dispatched repair to another technician."""
+    """A receptionist moves a dispatched repair to another technician (refused if a
+    colleague has moved it since the list was made)."""
     ticket = await flow.dispatch(
         ctx.session,
         ctx.target_id,
@@ -50,6 +51,7 @@ async def reassign(ctx: Ctx) -> None:
         ctx.now,
         ctx.rt.env,
         reassign=True,
+        expected_assignee_id=ctx.target_second_number,
     )
     name = ticket.assignee.name if ticket.assignee else "—"
     ctx.clear_buttons = True

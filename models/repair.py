@@ -319,13 +319,18 @@ async def dispatch(
     env: Env,
     *,
     reassign: bool = False,
+    expected_assignee_id: int | None = None,
 ) -> str:
     """派单 from the queue, or reassign (`reassign=True`) a job not yet done; returns the action.
 
     The two are separate buttons so that a stale dispatch button on another receptionist's
     copy of the new-repair message cannot silently take a job from the technician who has it.
+    A reassignment names the technician it takes the job from (`expected_assignee_id`, the
+    one who had it when the list was made): if a colleague has moved it since, it is refused.
     """
     require(actor, Role.RECEPTIONIST, repair.building)
+    if reassign and ticket.assignee is not None and ticket.assignee_id != expected_assignee_id:
+        raise DomainError("repair_assignee_changed", ref=ticket.ref, name=ticket.assignee.name)
     if not technician.has_role(Role.TECHNICIAN, repair.building):
         raise DomainError("repair_not_technician", name=technician.name)
     if technician.id == ticket.assignee_id:

@@ -66,6 +66,7 @@ async def dispatch(
     env: Env,
     *,
     reassign: bool = False,
+    expected_assignee_id: int | None = None,
 ) -> Ticket:
     ticket, repair = await load(session, ticket_id)
     technician = await session.get(Person, technician_id)
@@ -73,7 +74,15 @@ async def dispatch(
         raise DomainError("stale")
     previous = ticket.assignee
     action = await rp.dispatch(
-        session, ticket, repair, technician, actor, now, env, reassign=reassign
+        session,
+        ticket,
+        repair,
+        technician,
+        actor,
+        now,
+        env,
+        reassign=reassign,
+        expected_assignee_id=expected_assignee_id,
     )
     if action == "reassigned" and previous is not None:
         enqueue(

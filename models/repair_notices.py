@@ -92,13 +92,16 @@ async def dispatch_buttons(
     loads = [(jobs_of.get(t.id, 0), t) for t in techs]
 
     loads.sort(key=lambda pair: (pair[1].unreachable_at is not None, pair[0], pair[1].id))
+    # A reassignment carries who has the job now, so that a list a colleague has overtaken
+    # is refused rather than silently moving the job again (see `repair.dispatch`).
+    since = f":{ticket.assignee_id}" if action == "rsg" else ""
     for jobs, tech in loads[:8]:
         if jobs < env.repair.max_open_per_technician:
             message.button_row(
                 (
                     N_("Dispatch → {name} ({jobs} open)"),
                     {"name": tech.name, "jobs": jobs},
-                    data(action, ticket, tech.id),
+                    data(action, ticket, f"{tech.id}{since}"),
                 )
             )
     if not loads:

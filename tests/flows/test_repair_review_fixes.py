@@ -10,6 +10,7 @@ from tests.flows.repair_steps import (
     SERVICE,
     SUPERVISOR,
     TECH,
+    TECH2,
     dispatched_to_zhang,
     file_public_repair,
     staffed,
@@ -250,3 +251,46 @@ async def test_a_review_started_late_in_the_day_is_chased_30_clock_minutes_later
         f"⏰ The technical review of {ref} has taken more than 30 minutes; the technician "
         "must be back on site."
     ]
+
+
+async def test_a_reassign_list_overtaken_by_a_colleague_is_refused_as_out_of_date(
+    desk: Desk,
+) -> None:
+    ref = await dispatched_to_zhang(desk)
+    await desk.staff(2002, "receptionist", name="Zhao Desk", lang="en")
+    await desk.staff(3003, "technician", name="Ma Three", buildings=("1",), lang="en")
+    # Both receptionists open the list while Zhang Wei has the job.
+    await desk.send(RECEPTIONIST, f"/ticket {ref}")
+    await desk.press(RECEPTIONIST, "Dispatch / reassign")
+    menu_a = desk.with_button(RECEPTIONIST, "Dispatch → Ma Three")
+    await desk.send(2002, f"/ticket {ref}")
+    await desk.press(2002, "Dispatch / reassign")
+    await desk.press(2002, "Dispatch → Liu Qiang")
+    liu = await desk.person(TECH2)
+    assert (await ticket(desk, ref)).assignee_id == liu.id
+    desk.unread(TECH2)
+    desk.unread(OWNER)
+    # A presses her old list: Liu keeps the job and A is told why.
+    await desk.press(RECEPTIONIST, "Dispatch → Ma Three", menu_a)
+    assert desk.last_answer() == (
+        f"{ref} has been given to Liu Qiang since this list was made. Nothing was changed: "
+        f"open /ticket {ref} for a fresh list."
+    )
+    assert (await ticket(desk, ref)).assignee_id == liu.id
+    assert desk.unread(TECH2) == [] and desk.unread(3003) == [] and desk.unread(OWNER) == []
+    # A fresh list works.
+    await desk.send(RECEPTIONIST, f"/ticket {ref}")
+    await desk.press(RECEPTIONIST, "Dispatch / reassign")
+    await desk.press(RECEPTIONIST, "Dispatch → Ma Three")
+    assert desk.last_answer() == f"{ref} reassigned to Ma Three."
+
+
+async def test_a_reassign_button_without_the_current_technician_is_out_of_date(
+    desk: Desk,
+) -> None:
+    ref = await dispatched_to_zhang(desk)
+    t = await ticket(desk, ref)
+    liu = await desk.person(TECH2)
+    await desk.press_data(RECEPTIONIST, desk.emu.last(RECEPTIONIST), f"r:rsg:{t.id}:{liu.id}")
+    assert desk.last_answer() == "This button is out of date. Nothing was changed."
+    assert (await ticket(desk, ref)).assignee_id == (await desk.person(TECH)).id

@@ -320,7 +320,8 @@ async def test_reassigning_to_the_same_technician_is_refused_clearly(desk: Desk)
     ref = await dispatched_to_zhang(desk)
     t = await ticket(desk, ref)
     tech = await desk.person(TECH)
-    await desk.press_data(RECEPTIONIST, desk.emu.last(RECEPTIONIST), f"r:rsg:{t.id}:{tech.id}")
+    forged = f"r:rsg:{t.id}:{tech.id}:{tech.id}"  # (to Zhang Wei, from Zhang Wei)
+    await desk.press_data(RECEPTIONIST, desk.emu.last(RECEPTIONIST), forged)
     assert desk.last_answer() == f"{ref} is already assigned to Zhang Wei."
 
 
