@@ -24,7 +24,7 @@ from models.deadline import Deadline, schedule, settle
 from models.env import Env
 from models.people import Person, Role
 from models.property import Unit, own_case
-from models.ticket import Kind, Ticket, new_ticket
+from models.ticket import Kind, Ticket, TicketEvent, new_ticket
 
 
 class St(StrEnum):
@@ -687,6 +687,23 @@ async def _reopen(
     repair.reply_left_s = None
     await settle(session, now, ticket_id=ticket.id)
     schedule_dispatch_deadlines(session, ticket, now, env)
+
+
+async def last_reopening(session: AsyncSession, ticket: Ticket) -> TicketEvent | None:
+    """The latest event that sent the repair back for another visit ("Not fixed" at the
+    signature, or an unhappy follow-up call), with what is still wrong as its note."""
+    return (
+        await session.execute(
+            select(TicketEvent)
+            .where(
+                TicketEvent.ticket_id == ticket.id,
+                TicketEvent.action.in_(["not_fixed", "followed_up"]),
+                TicketEvent.to_state == St.NEW.value,
+            )
+            .order_by(TicketEvent.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
 
 
 async def close_unconfirmed(

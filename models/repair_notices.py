@@ -16,8 +16,8 @@ from models.env import Env
 from models.notification import Localized, Money, Msg, enqueue, msg, notify_role
 from models.people import Person, Role, staff_with_role
 from models.property import Reporter, reporter_for
-from models.repair import STATE_NAMES, Fee, Material, Repair, open_jobs_of
-from models.ticket import Ticket
+from models.repair import STATE_NAMES, Fee, Material, Repair, last_reopening, open_jobs_of
+from models.ticket import Ticket, TicketEvent
 
 SCOPES = {"home": N_("in-home"), "public": N_("public area")}
 
@@ -27,11 +27,18 @@ def data(action: str, ticket: Ticket, arg: int | str | None = None) -> str:
 
 
 def describe(
-    ticket: Ticket, repair: Repair, env: Env, *, contact: bool, reporter: Reporter | None = None
+    ticket: Ticket,
+    repair: Repair,
+    env: Env,
+    *,
+    contact: bool,
+    reporter: Reporter | None = None,
+    now: datetime | None = None,
 ) -> Msg:
     """The 维修单 body. `contact` adds the owner's name and phone (staff whose work needs it),
     and `reporter`, whoever filed it when that is not the registered owner (a tenant, a family
-    member), with their own phone: the one at home, who may not be the one on file."""
+    member), with their own phone: the one at home, who may not be the one on file. Given
+    `now`, an appointment already past says so (a visit after "Not fixed", a late dispatch)."""
     cat = env.repair.category(repair.category)
     out = Msg()
     out.add(
@@ -59,7 +66,12 @@ def describe(
         if reporter is not None:
             out.lines += reported_by(reporter).lines
     if repair.scope == "home":
-        if repair.appointment_at:
+        if repair.appointment_at and now is not None and repair.appointment_at <= now:
+            out.add(
+                N_("Appointment: {time} (passed: agree a new time with the owner)"),
+                time=repair.appointment_at,
+            )
+        elif repair.appointment_at:
             out.add(N_("Appointment: {time}"), time=repair.appointment_at)
         else:
             out.add(N_("Appointment: as soon as possible"))
@@ -145,10 +157,29 @@ def reported_by(who: Reporter) -> Msg:
     )
 
 
-def work_order(ticket: Ticket, repair: Repair, env: Env, reporter: Reporter | None = None) -> Msg:
-    """The technician's 维修单 with the actions of the job."""
+def work_order(
+    ticket: Ticket,
+    repair: Repair,
+    env: Env,
+    reporter: Reporter | None = None,
+    *,
+    now: datetime | None = None,
+    reopened: TicketEvent | None = None,
+) -> Msg:
+    """The technician's 维修单 with the actions of the job; a repair sent back for another
+    visit says which visit it is and what is still wrong (`reopened`)."""
     body = Msg().add(N_("📋 Work order (维修单) {ref} — assigned to you"), ref=ticket.ref)
-    body.lines += describe(ticket, repair, env, contact=True, reporter=reporter).lines
+    if repair.reopen_count:
+        visit = repair.reopen_count + 1
+        if reopened is not None and reopened.note:
+            body.add(
+                N_("🔁 Visit {visit}: reopened after the last visit. Still wrong: {reason}"),
+                visit=visit,
+                reason=reopened.note,
+            )
+        else:
+            body.add(N_("🔁 Visit {visit}: reopened after the last visit."), visit=visit)
+    body.lines += describe(ticket, repair, env, contact=True, reporter=reporter, now=now).lines
     body.photos = list(repair.photos)
     body.button_row((N_("Accept"), data("acc", ticket)), (N_("Arrived"), data("arr", ticket)))
     body.button_row(
@@ -173,7 +204,14 @@ async def dispatched(
     enqueue(
         session,
         technician,
-        work_order(ticket, repair, env, await reporter(session, ticket)),
+        work_order(
+            ticket,
+            repair,
+            env,
+            await reporter(session, ticket),
+            now=now,
+            reopened=await last_reopening(session, ticket) if repair.reopen_count else None,
+        ),
         now,
         ticket_id=ticket.id,
         fallback_role=Role.TECHNICIAN,

@@ -12,6 +12,7 @@ from tests.flows.repair_steps import (
     TECH,
     TECH2,
     dispatched_to_zhang,
+    file_home_repair,
     file_public_repair,
     staffed,
     ticket,
@@ -294,3 +295,45 @@ async def test_a_reassign_button_without_the_current_technician_is_out_of_date(
     await desk.press_data(RECEPTIONIST, desk.emu.last(RECEPTIONIST), f"r:rsg:{t.id}:{liu.id}")
     assert desk.last_answer() == "This button is out of date. Nothing was changed."
     assert (await ticket(desk, ref)).assignee_id == (await desk.person(TECH)).id
+
+
+async def test_the_second_visit_work_order_says_what_is_still_wrong(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await file_home_repair(desk, photos=0, when="27 Nov 2026, 12:30")
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    first = desk.unread(TECH)[-1]
+    assert "Appointment: 27 Nov 2026, 12:30\n" in first and "Visit" not in first
+    await desk.at(desk.clock.now().replace(hour=4, minute=30))  # 12:30 Shanghai
+    await desk.press(TECH, "Arrived")
+    await desk.press(TECH, "Done")
+    await desk.press(OWNER, "Not fixed")
+    await desk.send(OWNER, "Still drips from the base of the tap, worse at night")
+    await desk.press(RECEPTIONIST, "Dispatch → Liu Qiang")
+    order = [m for m in desk.unread(TECH2) if "Work order" in m][-1]
+    assert order.startswith(
+        f"📋 Work order (维修单) {ref} — assigned to you\n"
+        "🔁 Visit 2: reopened after the last visit. Still wrong: Still drips from the base of "
+        "the tap, worse at night\n"
+    ), order
+    assert "Appointment: 27 Nov 2026, 12:30 (passed: agree a new time with the owner)" in order
+
+
+async def test_a_work_order_after_an_unhappy_follow_up_carries_the_callers_note(
+    desk: Desk,
+) -> None:
+    ref = await dispatched_to_zhang(desk, arrived=True)
+    await desk.press(TECH, "Done")
+    await desk.press(OWNER, "Confirm and rate")
+    await desk.press(OWNER, "★★")
+    await desk.press(OWNER, "No comment")
+    await desk.press(RECEPTIONIST, "Not satisfied")
+    await desk.send(RECEPTIONIST, "Owner says it leaks again under the sink")
+    assert (await ticket(desk, ref)).state == "new"
+    await desk.press(RECEPTIONIST, "Dispatch → Liu Qiang")
+    order = [m for m in desk.unread(TECH2) if "Work order" in m][-1]
+    assert (
+        "🔁 Visit 2: reopened after the last visit. Still wrong: Owner says it leaks again "
+        "under the sink" in order
+    )
+    assert "Appointment: as soon as possible" in order
