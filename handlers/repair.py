@@ -324,6 +324,7 @@ def owner_actions(state: str, repair: rp.Repair) -> list[tuple[str, str]]:
 from handlers import repair_staff  # noqa: E402  (registers the staff buttons and forms)
 
 tickets.CARD_BUTTONS["R"] = repair_staff.card_buttons
+tickets.CARD_RENDERERS["R"] = repair_staff.render_card
 tickets.register_queue_source(rp.work_for)
 
 COMMANDS: dict[str, TgCallback] = {"repair": repair, "report": repair_staff.report}

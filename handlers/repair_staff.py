@@ -11,11 +11,13 @@ from handlers.base import Ctx, TgCallback, desk
 from handlers.common import require_staff
 from handlers.forms import DONE, Answer, Form, Invalid, Step
 from handlers.text import note_form, take_decimal, take_text
+from handlers.tickets import ticket_card
 from models import repair_flow as flow
 from models.base import N_, DomainError
 from models.notification import Money, Msg, msg
 from models.people import Role
 from models.repair import PAUSE_REASON_MAX, may_confirm
+from models.ticket import Ticket, history
 
 
 async def _begin(ctx: Ctx, form: Form, action: str, **extra: Any) -> None:
@@ -456,3 +458,14 @@ async def card_buttons(ctx: Ctx, ticket_id: int) -> list[tuple[str, str]]:
     if state == "done" and may_confirm(ticket, repair, me):
         out += [(N_("Confirm and rate"), f"r:ok:{tid}"), (N_("Not fixed"), f"r:nf:{tid}")]
     return out
+
+
+async def render_card(ctx: Ctx, ticket: Ticket) -> Msg:
+    """The /ticket card of a repair: title, the 维修单 (phones for staff only), history, and
+    this viewer's buttons. Not in /my's list, which stays one line per request."""
+    card = ticket_card(ticket, await history(ctx.session, ticket.id))
+    card.lines[1:1] = (await flow.card_sheet(ctx.session, ticket, ctx.person, ctx.rt.env)).lines
+    buttons = await card_buttons(ctx, ticket.id)
+    for i in range(0, len(buttons), 2):
+        card.button_row(*buttons[i : i + 2])
+    return card

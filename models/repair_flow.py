@@ -516,6 +516,22 @@ async def cancel(session: AsyncSession, ticket_id: int, actor: Person, now: date
     return ticket
 
 
+async def card_sheet(session: AsyncSession, ticket: Ticket, viewer: Person, env: Env) -> Msg:
+    """The 维修单 lines of a repair's ticket card. Only staff see phone numbers; an owner sees
+    their own ticket (who may open a card is checked before, by models.queries.may_view)."""
+    repair = await rp.repair_of(session, ticket)
+    staff = viewer.is_staff
+    return notices.sheet(
+        ticket,
+        repair,
+        await rp.materials_of(session, ticket),
+        await rp.fees_of(session, ticket),
+        env,
+        contact=staff,
+        reporter=await notices.reporter(session, ticket) if staff else None,
+    )
+
+
 # Who may start which multi-step action, checked before the form opens (and again at the end).
 _CHECKS: dict[str, tuple[str, set[rp.St]]] = {
     "rev": ("assignee", {rp.St.ON_SITE}),

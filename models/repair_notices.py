@@ -270,6 +270,43 @@ def materials_block(materials: list[Material], fees: list[Fee]) -> Msg:
     return out
 
 
+def sheet(
+    ticket: Ticket,
+    repair: Repair,
+    materials: list[Material],
+    fees: list[Fee],
+    env: Env,
+    *,
+    contact: bool,
+    reporter: Reporter | None = None,
+) -> Msg:
+    """The 维修单 as a ticket card shows it, under the card's own unit and details lines:
+    scope and place, appointment, who works on it, materials and fees, the signature and the
+    follow-up call (回访). `contact` (staff only) adds the owner's and reporter's phones."""
+    body = describe(ticket, repair, env, contact=contact, reporter=reporter)
+    repeated = {"Unit: {unit}", "Details: {text}"}  # (the card has them already)
+    out = Msg(lines=[line for line in body.lines if line[0] not in repeated])
+    if ticket.assignee is not None:
+        out.add(N_("Technician: {name}"), name=ticket.assignee.name)
+    if repair.pause_reason:
+        out.add(N_("Waiting for parts: {reason}"), reason=repair.pause_reason)
+    if materials or fees:
+        out.lines += materials_block(materials, fees).lines
+    if repair.rating:
+        out.add(N_("Rating: {stars} ({rating}/5)"), stars="★" * repair.rating, rating=repair.rating)
+    if repair.rating_comment:
+        out.add(N_("Comment: {text}"), text=repair.rating_comment)
+    if repair.followup_at is not None:
+        out.add(
+            N_("Follow-up call (回访) {time}: {result}"),
+            time=repair.followup_at,
+            result=msg(N_("Satisfied") if repair.followup_satisfied else N_("Not satisfied")),
+        )
+        if repair.followup_note:
+            out.add(N_("Follow-up notes: {text}"), text=repair.followup_note)
+    return out
+
+
 def confirm_request(
     ticket: Ticket,
     repair: Repair,

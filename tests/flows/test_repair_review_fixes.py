@@ -337,3 +337,58 @@ async def test_a_work_order_after_an_unhappy_follow_up_carries_the_callers_note(
         "under the sink" in order
     )
     assert "Appointment: as soon as possible" in order
+
+
+async def test_the_ticket_card_of_a_repair_shows_its_work_order(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await file_public_repair(desk)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    await desk.press(TECH, "Arrived")
+    await desk.press(TECH, "Add material")
+    for answer in ("LED bulb", "E27", "9W", "2", "15"):
+        await desk.send(TECH, answer)
+    await desk.press(TECH, "Record fee")
+    await desk.send(TECH, "30")
+    await desk.send(TECH, "bulbs")
+    await desk.press(TECH, "Done")
+    await desk.press(SERVICE, "Confirm and rate")
+    await desk.press(SERVICE, "★★★★")
+    card = (await desk.send(SUPERVISOR, f"/ticket {ref}"))[0]
+    assert card.startswith(f"Repair {ref} — closed\n{ref} · public area repair · Electricity\n")
+    for line in (
+        "Location: Building 1, unit 2, 3rd floor (building 1)",
+        "Owner: 李伟, phone 13800000000",
+        "Technician: Zhang Wei",
+        "• LED bulb, E27, 9W: 2 × CN¥15.00 = CN¥30.00",
+        "Fee charged: CN¥30.00 (bulbs)",
+        "Rating: ★★★★ (4/5)",
+        "History:",
+    ):
+        assert line in card, (line, card)
+    # The owner sees their own 维修单, without phone numbers.
+    mine = (await desk.send(OWNER, f"/ticket {ref}"))[0]
+    assert "Technician: Zhang Wei" in mine and "Rating: ★★★★ (4/5)" in mine
+    assert "13800000000" not in mine and "phone" not in mine
+
+
+async def test_the_card_of_an_in_home_repair_shows_the_follow_up_and_keeps_its_buttons(
+    desk: Desk,
+) -> None:
+    ref = await dispatched_to_zhang(desk, arrived=True)
+    await desk.press(TECH, "Done")
+    await desk.press(OWNER, "Confirm and rate")
+    await desk.press(OWNER, "★★★★★")
+    await desk.send(OWNER, "Quick and tidy")
+    await desk.send(RECEPTIONIST, f"/ticket {ref}")
+    buttons = [b for b, _ in desk.emu.buttons(desk.emu.last(RECEPTIONIST))]
+    assert buttons == ["Satisfied", "Not satisfied"]
+    await desk.press(RECEPTIONIST, "Satisfied")
+    await desk.send(RECEPTIONIST, "Owner happy")
+    card = (await desk.send(RECEPTIONIST, f"/ticket {ref}"))[0]
+    assert "Appointment: as soon as possible" in card
+    assert "Comment: Quick and tidy" in card
+    assert (
+        "Follow-up call (回访) 27 Nov 2026, 10:00: Satisfied\nFollow-up notes: Owner happy" in card
+    )
+    assert "No materials were used." not in card
