@@ -193,9 +193,11 @@ def _material_step(index: int) -> Step:
 
 async def _material_done(ctx: Ctx, data: dict[str, Any]) -> None:
     values = {k: data[k] for k, _ in MATERIAL_FIELDS}
-    ticket = await flow.add_material(ctx.session, data["tid"], ctx.person, values, ctx.now)
+    ticket = await flow.add_material(
+        ctx.session, data["tid"], ctx.person, values, ctx.now, ctx.rt.env
+    )
     total = Decimal(values["quantity"]) * Decimal(values["unit_price"])
-    ctx.reply(
+    out = msg(
         N_(
             "Recorded on {ref}: {name}, {spec}, {model}: {qty} × {price} = {total}. The "
             "owner will verify it at completion."
@@ -208,6 +210,9 @@ async def _material_done(ctx: Ctx, data: dict[str, Any]) -> None:
         price=Money(values["unit_price"]),
         total=Money(total),
     )
+    if ticket.state == "done":
+        out.add(N_("The work was already marked done: it is shown again to whoever signs."))
+    ctx.reply(out)
 
 
 MATERIAL_FORM = forms.register(
@@ -444,6 +449,8 @@ async def card_buttons(ctx: Ctx, ticket_id: int) -> list[tuple[str, str]]:
                 (N_("Done"), "done"),
             ],
             "paused": [(N_("Resume"), "res"), (N_("Add material"), "mat")],
+            # (what was forgotten before Done: the signer is asked again with it)
+            "done": [(N_("Add material"), "mat"), (N_("Record fee"), "fee")],
         }
         out += [(label, f"r:{action}:{tid}") for label, action in steps.get(state, [])]
     if me.has_role(Role.RECEPTIONIST, repair.building):

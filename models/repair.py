@@ -514,7 +514,9 @@ def add_material(
     session: AsyncSession, ticket: Ticket, actor: Person, values: dict[str, Any], now: datetime
 ) -> Material:
     require_assignee(ticket, actor)
-    if ticket.state not in WORKING:
+    # Also after Done, like a fee: a part remembered late (or a form finished after the
+    # Done button) belongs on the 维修单 the owner signs; the caller asks them again.
+    if ticket.state not in WORKING | {St.DONE}:
         raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
     material = Material(
         ticket_id=ticket.id,

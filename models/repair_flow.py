@@ -249,10 +249,24 @@ async def resume(
 
 
 async def add_material(
-    session: AsyncSession, ticket_id: int, actor: Person, values: dict[str, Any], now: datetime
+    session: AsyncSession,
+    ticket_id: int,
+    actor: Person,
+    values: dict[str, Any],
+    now: datetime,
+    env: Env,
 ) -> Ticket:
-    ticket, _ = await load(session, ticket_id)
+    """A material on the 维修单. Recorded after Done, whoever signs gets the request again
+    with it (seed ch.3 step 3: 请业主当面验证), as for a fee."""
+    ticket, repair = await load(session, ticket_id)
     rp.add_material(session, ticket, actor, values, now)
+    if ticket.state == rp.St.DONE:
+        await session.flush()
+        materials = await rp.materials_of(session, ticket)
+        fees = await rp.fees_of(session, ticket)
+        await notices.completed(
+            session, ticket, repair, materials, fees, now, env, material_added=True
+        )
     return ticket
 
 
@@ -536,7 +550,7 @@ async def card_sheet(session: AsyncSession, ticket: Ticket, viewer: Person, env:
 _CHECKS: dict[str, tuple[str, set[rp.St]]] = {
     "rev": ("assignee", {rp.St.ON_SITE}),
     "pau": ("assignee", {rp.St.ON_SITE, rp.St.ACCEPTED, rp.St.DISPATCHED}),
-    "mat": ("assignee", rp.WORKING),
+    "mat": ("assignee", rp.WORKING | {rp.St.DONE}),
     "fee": ("assignee", rp.WORKING | {rp.St.DONE}),
     "rvd": ("team_lead", {rp.St.REVIEW}),
     "nf": ("signer", {rp.St.DONE}),

@@ -316,6 +316,7 @@ def confirm_request(
     *,
     reminder: bool = False,
     fee_added: bool = False,
+    material_added: bool = False,
 ) -> Msg:
     head = (
         N_("⏰ Reminder: please confirm repair {ref}.")
@@ -325,6 +326,11 @@ def confirm_request(
             "below before you confirm."
         )
         if fee_added
+        else N_(
+            "🧾 A material was added to repair {ref} after it was marked done. Please check "
+            "it below before you confirm."
+        )
+        if material_added
         else N_("✅ Repair {ref} is done. Please check the work and the materials below.")
     )
     out = Msg().add(head, ref=ticket.ref)
@@ -347,10 +353,18 @@ async def completed(
     *,
     reminder: bool = False,
     fee_added: bool = False,
+    material_added: bool = False,
 ) -> None:
     """Ask the owner (in-home) or the area's service officer (public) to sign."""
     body = confirm_request(
-        ticket, repair, materials, fees, env, reminder=reminder, fee_added=fee_added
+        ticket,
+        repair,
+        materials,
+        fees,
+        env,
+        reminder=reminder,
+        fee_added=fee_added,
+        material_added=material_added,
     )
     body.photos = []
     if repair.scope == "public":

@@ -392,3 +392,44 @@ async def test_the_card_of_an_in_home_repair_shows_the_follow_up_and_keeps_its_b
         "Follow-up call (回访) 27 Nov 2026, 10:00: Satisfied\nFollow-up notes: Owner happy" in card
     )
     assert "No materials were used." not in card
+
+
+async def test_a_material_form_finished_after_done_is_kept_and_shown_to_the_owner(
+    desk: Desk,
+) -> None:
+    ref = await dispatched_to_zhang(desk, arrived=True)
+    await desk.press(TECH, "Add material")  # the form opens while on site
+    for answer in ("Tap cartridge", "DN15", "JM-40", "1"):
+        await desk.send(TECH, answer)
+    await desk.press(TECH, "Done")  # the work order's button, before the last answer
+    first = desk.unread(OWNER)[-1]
+    assert first.startswith(f"✅ Repair {ref} is done.") and "No materials were used." in first
+    replies = await desk.send(TECH, "35")
+    assert replies == [
+        f"Recorded on {ref}: Tap cartridge, DN15, JM-40: 1 × CN¥35.00 = CN¥35.00. The owner "
+        "will verify it at completion.\n"
+        "The work was already marked done: it is shown again to whoever signs."
+    ]
+    again = desk.unread(OWNER)
+    assert len(again) == 1
+    assert again[0].startswith(
+        f"🧾 A material was added to repair {ref} after it was marked done. Please check it "
+        "below before you confirm."
+    )
+    assert "• Tap cartridge, DN15, JM-40: 1 × CN¥35.00 = CN¥35.00" in again[0]
+    await desk.press(OWNER, "Confirm and rate")
+    await desk.press(OWNER, "★★★★")
+    assert (await ticket(desk, ref)).state == "confirmed"
+
+
+async def test_the_technician_can_add_a_forgotten_material_from_the_card_after_done(
+    desk: Desk,
+) -> None:
+    ref = await dispatched_to_zhang(desk, arrived=True)
+    await desk.press(TECH, "Done")
+    await desk.send(TECH, f"/ticket {ref}")
+    assert [b for b, _ in desk.emu.buttons(desk.emu.last(TECH))] == ["Add material", "Record fee"]
+    await desk.press(TECH, "Add material")
+    for answer in ("Washer", "DN15", "R-1", "2", "1.5"):
+        await desk.send(TECH, answer)
+    assert "• Washer, DN15, R-1: 2 × CN¥1.50 = CN¥3.00" in desk.unread(OWNER)[-1]

@@ -88,7 +88,7 @@ OPS: dict[str, tuple[Op, set[rp.St]]] = {
                {S.PAUSED}),
     "material": (lambda w: _sync(rp.add_material(w.session, w.ticket, w.tech, {
         "name": "n", "spec": "s", "model": "m", "quantity": "1", "unit_price": "2"}, w.now)),
-        {S.ON_SITE, S.REVIEW, S.PAUSED}),
+        {S.ON_SITE, S.REVIEW, S.PAUSED, S.DONE}),
     "fee": (lambda w: _sync(rp.record_fee(w.session, w.ticket, w.tech, Decimal(5), "x", w.now)),
             {S.ON_SITE, S.REVIEW, S.PAUSED, S.DONE}),
     "complete": (lambda w: rp.complete(w.session, w.ticket, w.repair, w.tech, w.now, ENV),
