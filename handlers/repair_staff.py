@@ -471,7 +471,9 @@ async def render_card(ctx: Ctx, ticket: Ticket) -> Msg:
     """The /ticket card of a repair: title, the 维修单 (phones for staff only), history, and
     this viewer's buttons. Not in /my's list, which stays one line per request."""
     card = ticket_card(ticket, await history(ctx.session, ticket.id))
-    card.lines[1:1] = (await flow.card_sheet(ctx.session, ticket, ctx.person, ctx.rt.env)).lines
+    # After the card's unit and details, before when it was filed and its history.
+    at = next((i for i, (msgid, _) in enumerate(card.lines) if msgid == "Filed: {time}"), 1)
+    card.lines[at:at] = (await flow.card_sheet(ctx.session, ticket, ctx.person, ctx.rt.env)).lines
     buttons = await card_buttons(ctx, ticket.id)
     for i in range(0, len(buttons), 2):
         card.button_row(*buttons[i : i + 2])
