@@ -114,6 +114,9 @@ async def record_followup(ctx: Ctx) -> None:
     """The department head (or delegate) records the follow-up call: satisfied, not
     satisfied (back to the front desk), or, for class 3, not satisfied but explained (closed)."""
     if ctx.target_arg == "x":
+        _, complaint = await load(ctx.session, ctx.target_id)
+        if complaint.klass != 3:  # reclassified since the button was sent, or forged
+            raise DomainError("stale")
         await begin_action(ctx, FOLLOWUP_FORM, "fur", satisfied=False, explained=True)
         return
     await begin_action(ctx, FOLLOWUP_FORM, "fur", satisfied=_yes_no(ctx))

@@ -100,7 +100,8 @@ def _document(d: dict[str, Any]) -> IdDocument:
 
 async def _checked(ctx: Ctx, d: dict[str, Any]) -> None:
     ticket = await attempt(
-        ctx, lambda: flow.check_id(ctx.session, d["cid"], ctx.person, _document(d), ctx.now)
+        ctx,
+        lambda: flow.check_id(ctx.session, d["cid"], ctx.person, _document(d), ctx.now, ctx.rt.env),
     )
     if ticket is None:
         return

@@ -75,8 +75,19 @@ async def moved_to_admin(
             "brought from administration once your claim is checked."
         )
     )
+    checked = msg(
+        N_(
+            "📦 {name} ({item}), the item of your claim {ref}, is now kept by the "
+            "administration office (行政), as valuables not collected on the day are (4.8). "
+            "Your ID has been checked: come to the front desk to sign for it, and the "
+            "receptionist has it brought over."
+        )
+    )
     claims = await open_claims(session, item_ticket)
-    tell_claimants(session, claims, body, now, name=item.name, item=item_ticket.ref)
+    waiting = [(t, c) for t, c in claims if t.state != ClaimSt.ID_CHECKED]
+    ready = [(t, c) for t, c in claims if t.state == ClaimSt.ID_CHECKED]
+    tell_claimants(session, waiting, body, now, name=item.name, item=item_ticket.ref)
+    tell_claimants(session, ready, checked, now, name=item.name, item=item_ticket.ref)
 
 
 def due_for_disposal(
@@ -188,6 +199,15 @@ async def _claim_waiting(session: AsyncSession, d: Due, now: datetime, env: Env)
     if item_ticket is None or item is None or item_ticket.state not in CLAIMABLE:
         return
     policy = env.lost_found
+    if claim_ticket.state == ClaimSt.CLAIMED and any(
+        other.id != claim_ticket.id
+        for other, _ in await claims_on(session, item_ticket, {ClaimSt.ID_CHECKED})
+    ):
+        # Another claimant's ID has been checked for this item: asking this one to come would
+        # bring them for nothing. Wait, without using up a reminder, in case that claim fails.
+        again = claim_reminder_at(max(now, d.due_at), policy.claim_remind_days, env.calendar)
+        schedule(session, CLAIM_REMINDER, again, now, ticket_id=claim_ticket.id, level=d.level)
+        return
     last = d.level >= policy.claim_reminders
     owner = claim_ticket.owner
     phone = (await contact_for(session, owner, claim_ticket.unit))[1] if owner else None

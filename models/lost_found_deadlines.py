@@ -237,7 +237,11 @@ async def _weekly_notice(session: AsyncSession, d: Due, now: datetime, env: Env)
 
 async def hand_over_month_end(session: AsyncSession, now: datetime, env: Env) -> int:
     """Everything the desk still holds goes to administration; returns how many items."""
-    rows = [(t, i) for t, i in await claimable_items(session) if i.custody == DESK]
+    held = [(t, i) for t, i in await claimable_items(session) if i.custody == DESK]
+    # An item whose claimant's ID has been checked has found its owner (4.4 核准无误): it only
+    # waits for their signature and stays at the desk; 4.6 hands over the unclaimed ones.
+    found_owner = await awaiting_signature(session, [t.id for t, _ in held])
+    rows = [(t, i) for t, i in held if t.id not in found_owner]
     moved = [(t, i) for t, i in reversed(rows) if custody.to_admin(t, i, "month_end", now)]
     if moved:
         body = Msg().add(

@@ -16,15 +16,17 @@ from models import lost_found_custody as custody
 from models import lost_found_notices as notices
 from models import lost_found_ops as ops
 from models.base import N_, DomainError
+from models.deadline import schedule, settle
 from models.env import Env
 from models.lost_found import (
+    CLAIM_REMINDER,
     OPEN_CLAIM,
     ClaimSt,
     FoundItem,
     ItemSt,
     LostClaim,
 )
-from models.lost_found_rules import IdDocument
+from models.lost_found_rules import IdDocument, claim_reminder_at
 from models.lost_found_search import point_out_matches
 from models.notification import enqueue, msg, notify_role
 from models.people import Person, Role
@@ -131,6 +133,8 @@ async def check_claim(session: AsyncSession, claim_id: int, actor: Person, actio
         raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
     if action != "rej":
         ops.require_claimable(item_ticket)
+    if action == "ver":  # refused before the form, not after the ID has been typed in
+        await ops.no_other_verified(session, item_ticket, ticket.id)
     return ticket
 
 
@@ -152,11 +156,20 @@ async def check_item(session: AsyncSession, item_id: int, actor: Person, action:
 
 
 async def check_id(
-    session: AsyncSession, claim_id: int, actor: Person, document: IdDocument, now: datetime
+    session: AsyncSession,
+    claim_id: int,
+    actor: Person,
+    document: IdDocument,
+    now: datetime,
+    env: Env,
 ) -> Ticket:
-    """The original ID was seen and the description matches: ask the claimant to sign."""
+    """The original ID was seen and the description matches: ask the claimant to sign. The
+    claim's reminders count again from now: the wait is for the signature."""
     ticket, claim, item_ticket, item = await load_claim(session, claim_id)
     await ops.check_id(session, ticket, claim, item_ticket, actor, document, now)
+    await settle(session, now, ticket_id=ticket.id, kinds={CLAIM_REMINDER})
+    remind = claim_reminder_at(now, env.lost_found.claim_remind_days, env.calendar)
+    schedule(session, CLAIM_REMINDER, remind, now, ticket_id=ticket.id)
     if ticket.owner is not None:
         enqueue(
             session,

@@ -166,7 +166,7 @@ async def file_claim(
     return ticket, claim
 
 
-async def _no_other_verified(session: AsyncSession, item_ticket: Ticket, claim_id: int) -> None:
+async def no_other_verified(session: AsyncSession, item_ticket: Ticket, claim_id: int) -> None:
     for other, _ in await claims_on(session, item_ticket, {ClaimSt.ID_CHECKED}):
         if other.id != claim_id:
             raise DomainError("lf_other_verified", ref=other.ref)
@@ -187,7 +187,7 @@ async def check_id(
     if claim_ticket.owner_id == actor.id:
         raise DomainError("lf_own_claim")  # (a receptionist who lost something: a colleague)
     require_claimable(item_ticket)
-    await _no_other_verified(session, item_ticket, claim_ticket.id)
+    await no_other_verified(session, item_ticket, claim_ticket.id)
     data = {"document": document.kind, "id": document.masked}
     claim_ticket.transition(
         {ClaimSt.CLAIMED}, ClaimSt.ID_CHECKED, "lf_id_checked", actor, now, data=data
@@ -282,7 +282,7 @@ async def desk_claim(
     """A claimant without Telegram at the desk: checked, signed on paper and handed over."""
     require_receptionist(actor)
     require_claimable(item_ticket)
-    await _no_other_verified(session, item_ticket, 0)
+    await no_other_verified(session, item_ticket, 0)
     ticket = await new_ticket(
         session,
         Kind.LOST_CLAIM,

@@ -20,6 +20,7 @@ from tests.flows.lost_found_steps import (
     OWNER2,
     RECEPTIONIST,
     SUPERVISOR,
+    check_id,
     claim,
     claim_of,
     item_of,
@@ -218,3 +219,79 @@ async def test_a_claim_filed_before_the_upgrade_is_chased_after_the_restart(
             f"⏰ Claim {ref} on {wallet}, filed 27 Nov 2026, is still waiting for the claimant "
             "to show their original ID at the front desk"
         ]
+
+
+async def test_a_claim_held_back_by_anothers_checked_id_is_not_chased(desk: Desk) -> None:
+    # Only one claim on an item can have its ID checked: asking the other claimant to come, or
+    # the desk to check their ID, would only lead to a refusal.
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    await desk.owner(OWNER2, "1-2-302", lang="en")
+    wallet = await register(desk)
+    first = await claim(desk, OWNER, wallet)
+    second = await claim(desk, OWNER2, wallet)
+    await check_id(desk, first)
+    desk.unread(OWNER2)
+    desk.unread(RECEPTIONIST)
+    await desk.at(local(2026, 12, 1, 8, 30))  # three business days on
+    assert about(desk, OWNER2, second) == []
+    assert [m for m in about(desk, RECEPTIONIST, second) if m.startswith("⏰")] == []
+    # and Check ID on the held-back claim is refused at once, before any ID is typed in
+    claim_ticket, _ = await claim_of(desk, second)
+    refused = await desk.press_data(
+        RECEPTIONIST, desk.emu.last(RECEPTIONIST), f"lf:ver:{claim_ticket.id}"
+    )
+    assert refused[0].startswith(f"Another claim on this item ({first}) has already had its ID")
+    assert (await claim_of(desk, second))[0].state == ClaimSt.CLAIMED
+
+
+async def test_the_reminders_count_again_from_the_id_check(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    wallet = await register(desk)  # Friday 27 Nov
+    ref = await claim(desk, OWNER, wallet)
+    await desk.at(local(2026, 11, 30, 17, 0))  # Monday 17:00: the claimant comes, ID checked
+    await check_id(desk, ref)
+    desk.unread(RECEPTIONIST)
+    desk.unread(OWNER)
+    await desk.at(local(2026, 12, 1, 8, 30))  # the filing's three days, not the check's
+    assert [m for m in about(desk, RECEPTIONIST, ref) if m.startswith("⏰")] == []
+    assert about(desk, OWNER, ref) == []
+    await desk.at(local(2026, 12, 4, 8, 30))  # three business days after the check
+    nagged = [m for m in about(desk, RECEPTIONIST, ref) if m.startswith("⏰")]
+    assert len(nagged) == 1 and "the claimant's ID was checked" in nagged[0]
+
+
+async def test_an_item_whose_claimants_id_was_checked_stays_at_the_desk_at_month_end(
+    desk: Desk,
+) -> None:
+    # 4.6 hands the unclaimed items to administration; this one has found its owner.
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    wallet = await register(desk)
+    ref = await claim(desk, OWNER, wallet)
+    await check_id(desk, ref)
+    desk.unread(OWNER)
+    desk.unread(ADMIN)
+    await desk.at(local(2026, 11, 30, 17, 30))  # month-end handover
+    assert about(desk, OWNER, ref) == []
+    assert not [m for m in desk.unread(ADMIN) if wallet in m]
+    assert (await item_of(desk, wallet))[1].custody == "desk"
+
+
+async def test_a_checked_claimant_whose_valuable_goes_to_administration_is_asked_to_sign(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER2, "1-2-302", lang="en")
+    phone = await register(desk, name="mobile phone", category="Mobile phone", valuable=None)
+    ref = await claim(desk, OWNER2, phone)
+    await check_id(desk, ref)
+    desk.unread(OWNER2)
+    await desk.at(local(2026, 11, 27, 17, 30))  # not collected on the day (4.8)
+    assert desk.unread(OWNER2) == [
+        f"📦 mobile phone ({phone}), the item of your claim {ref}, is now kept by the "
+        "administration office (行政), as valuables not collected on the day are (4.8). Your "
+        "ID has been checked: come to the front desk to sign for it, and the receptionist has "
+        "it brought over."
+    ]
