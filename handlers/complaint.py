@@ -191,7 +191,7 @@ async def ask_description(ctx: Ctx, data: dict[str, Any]) -> Msg:
 async def take_description(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
     if answer.photo is not None and not answer.text:
         raise Invalid(N_("Please describe it in words first; you can add photos next."))
-    data["description"] = take_text(answer, 5, 1000)
+    data["description"] = take_text(answer, 2, 1000)
     data.setdefault("photos", [])
     return "photos"
 
@@ -241,7 +241,7 @@ async def ask_spot_result(ctx: Ctx, data: dict[str, Any]) -> Msg:
 
 
 async def take_spot_result(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
-    data["on_the_spot"] = take_text(answer, 5, 1000)
+    data["on_the_spot"] = take_text(answer, 2, 1000)
     return "confirm"
 
 

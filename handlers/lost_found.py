@@ -205,7 +205,7 @@ async def ask_features(ctx: Ctx, d: dict[str, Any]) -> Msg:
 
 
 async def take_features(ctx: Ctx, d: dict[str, Any], answer: Answer) -> str:
-    d["features"] = take_text(answer, 5, 1000)
+    d["features"] = take_text(answer, 2, 1000)
     return "confirm"
 
 
@@ -343,7 +343,7 @@ async def ask_report_text(ctx: Ctx, d: dict[str, Any]) -> Msg:
 
 
 async def take_report_text(ctx: Ctx, d: dict[str, Any], answer: Answer) -> str:
-    d["text"] = take_text(answer, 5, 500)
+    d["text"] = take_text(answer, 2, 500)
     return "confirm"
 
 

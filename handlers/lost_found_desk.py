@@ -184,7 +184,7 @@ async def _ask_said(ctx: Ctx, d: dict[str, Any]) -> Msg:
 
 
 async def _take_said(ctx: Ctx, d: dict[str, Any], answer: Answer) -> str:
-    d["said"] = take_text(answer, 5, 1000)
+    d["said"] = take_text(answer, 2, 1000)
     return "doc"
 
 
