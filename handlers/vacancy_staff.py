@@ -40,7 +40,7 @@ def take_reading(answer: Answer) -> Decimal:
 
 
 async def _begin(ctx: Ctx, form: Form, action: str, **extra: Any) -> None:
-    ticket = await flow.check(ctx.session, ctx.target_id, ctx.person, action)
+    ticket = await flow.check(ctx.session, ctx.target_id, ctx.person, action, ctx.now, ctx.rt.env)
     ctx.answer()
     await forms.begin(ctx, form, {"tid": ticket.id, "ref": ticket.ref, **extra})
 
@@ -224,11 +224,11 @@ async def card_buttons(ctx: Ctx, ticket_id: int) -> list[tuple[str, str]]:
     """The actions this viewer may take on an application, for its /ticket card."""
     ticket, v = await load(ctx.session, ticket_id)
     me, state, tid = ctx.person, ticket.state, ticket.id
+    today = ctx.rt.env.calendar.local_date(ctx.now)
     out: list[tuple[str, str]] = []
     if ticket.owner_id == me.id:
         if state in {St.ID_CHECK, St.OPINION, St.APPROVAL, St.SHUTOFF, St.VACANT}:
             out.append((N_("Cancel application"), f"v:cxl:{tid}"))
-        today = ctx.rt.env.calendar.local_date(ctx.now)
         window = timedelta(days=ctx.rt.env.vacancy.end_reminder_days)
         if state in {St.SHUTOFF, St.VACANT} and today >= v.end_date - window:
             out.append((N_("Apply again"), f"v:again:{tid}"))
@@ -245,8 +245,9 @@ async def card_buttons(ctx: Ctx, ticket_id: int) -> list[tuple[str, str]]:
     if state in {St.SHUTOFF, St.RESTORE}:
         if me.has_role(Role.RECEPTIONIST, v.building):
             out.append((N_("Dispatch / reassign"), f"v:rea:{tid}"))
-        if ticket.assignee_id == me.id:
-            off = state == St.SHUTOFF
+        off = state == St.SHUTOFF
+        # (no shut-off offered before the vacancy begins, 5.2.8)
+        if ticket.assignee_id == me.id and not (off and v.start_date > today):
             out.append(
                 (
                     N_("Record shut-off") if off else N_("Record restore"),

@@ -249,7 +249,9 @@ async def _may_apply(session: AsyncSession, owner: Person, unit_id: int) -> None
 
 
 # Who may start which multi-step staff action, checked before its form opens.
-async def check(session: AsyncSession, ticket_id: int, actor: Person, action: str) -> Ticket:
+async def check(
+    session: AsyncSession, ticket_id: int, actor: Person, action: str, now: datetime, env: Env
+) -> Ticket:
     ticket, v = await load(session, ticket_id)
     if action == "op":
         steps.require(actor, Role.SERVICE, v.building)
@@ -264,4 +266,6 @@ async def check(session: AsyncSession, ticket_id: int, actor: Person, action: st
         states = {St.SHUTOFF} if action == "off" else {St.RESTORE}
     if ticket.state not in states:
         raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
+    if action == "off":
+        steps.require_started(v, now, env)
     return ticket

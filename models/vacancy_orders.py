@@ -77,6 +77,8 @@ async def record_visit(
     shutting = ticket.state == St.SHUTOFF
     if ticket.state not in {St.SHUTOFF, St.RESTORE}:
         raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
+    if shutting:
+        steps.require_started(v, now, env)
     _, previous = await meters.record(
         session,
         unit_id=v.unit_id,
@@ -91,7 +93,7 @@ async def record_visit(
     unit = ticket.unit.code if ticket.unit else "—"
     values = notices.readings(water, electricity)
     if shutting:
-        await steps.shut_off(session, ticket, v, actor, water, electricity, now)
+        await steps.shut_off(session, ticket, v, actor, water, electricity, now, env)
         text = N_("Water and electricity of {unit} are now off ({ref}). Meter readings: {values}.")
         await notices.to_role(
             session,

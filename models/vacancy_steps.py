@@ -46,6 +46,13 @@ def require_assignee(ticket: Ticket, person: Person) -> None:
         raise DomainError("not_allowed")
 
 
+def require_started(v: Vacancy, now: datetime, env: Env) -> None:
+    """5.2.8: water and electricity are off during the vacancy (空置时间内), not while the owner
+    still lives there and pays 100 %: no shut-off before the start date."""
+    if _today(now, env) < v.start_date:
+        raise DomainError("vacancy_not_started", start=v.start_date)
+
+
 def schedule_step(
     session: AsyncSession,
     ticket: Ticket,
@@ -232,9 +239,13 @@ async def shut_off(
     water: Decimal,
     electricity: Decimal,
     now: datetime,
+    env: Env,
 ) -> None:
-    """The technician has turned water and electricity off and read both meters."""
+    """The technician has turned water and electricity off and read both meters, on or
+    after the start date."""
     require_assignee(ticket, actor)
+    if ticket.state == St.SHUTOFF:
+        require_started(v, now, env)
     ticket.transition(
         {St.SHUTOFF},
         St.VACANT,

@@ -103,7 +103,7 @@ async def test_readings_of_1_2_tons_end_the_vacancy_and_tell_owner_and_cashier(
         "told."
     ]
     numbers = (
-        "water 1.2 t and electricity 1.8 kWh used since 27 Nov 2026, 10:00 (the limits are 1 t "
+        "water 1.2 t and electricity 1.8 kWh used since 1 Dec 2026, 08:00 (the limits are 1 t "
         "and 5 kWh a month)"
     )
     assert desk.unread(OWNER) == [
@@ -202,10 +202,10 @@ async def test_weather_alert_creates_one_task_per_vacant_unsold_and_basement_uni
     desk.unread(SERVICE)
     replies = await desk.send(SUPERVISOR, "/weather_alert Typhoon warning tonight")
     assert replies == [
-        "⛈ Severe-weather inspection ordered: 4 units, to be done by 27 Nov 2026, 17:30."
+        "⛈ Severe-weather inspection ordered: 4 units, to be done by 1 Dec 2026, 17:30."
     ]
     assert alerts(desk, SERVICE) == [
-        "🔎 severe-weather inspection, building 1: inspect these units by 27 Nov 2026, 17:30 "
+        "🔎 severe-weather inspection, building 1: inspect these units by 1 Dec 2026, 17:30 "
         "and record both meter readings and the condition (空置房检查记录表).\n"
         "Note: Typhoon warning tonight\n"
         "• 1-1-101 (unsold)\n• 1-2-301 (vacant)\n• 1-B-001 (basement)"

@@ -2,6 +2,8 @@
 the past or unreadable, units the owner is not bound to, forged or wrong-role presses, and
 readings lower than the last. A refusal changes nothing."""
 
+from datetime import UTC, datetime
+
 from sqlalchemy import func, select
 
 from models.draft import Draft
@@ -10,6 +12,7 @@ from models.ticket import Ticket
 from models.vacancy_meters import MeterReading
 from tests.flows.harness import Desk
 from tests.flows.vacancy_steps import (
+    CASHIER,
     INTRO_EN,
     OWNER,
     OWNER2,
@@ -21,6 +24,7 @@ from tests.flows.vacancy_steps import (
     TECH2,
     apply,
     approve,
+    clear,
     shut_off,
     staffed,
     ticket,
@@ -202,7 +206,7 @@ async def test_readings_lower_than_the_last_or_implausible_are_refused(desk: Des
     await desk.press(TECH2, "Record restore")
     lower = await desk.send(TECH2, "119")
     assert lower[0] == (
-        "That is lower than the last reading of this meter (120.5, on 27 Nov 2026, 10:00). "
+        "That is lower than the last reading of this meter (120.5, on 1 Dec 2026, 08:00). "
         "Please check the meter."
     )
     jump = await desk.send(TECH2, "999")
@@ -235,3 +239,39 @@ async def test_the_owner_is_told_first_that_an_unrenovated_home_needs_no_applica
     assert first[1].startswith("房屋从哪一天开始空置？")
     again = await desk.send(OWNER, "下周")
     assert not any("未装修" in text for text in again)
+
+
+async def test_water_and_electricity_are_not_shut_off_before_the_vacancy_starts(
+    desk: Desk,
+) -> None:
+    """5.2.8: 空置时间内 water and electricity are off; before the start date the owner may
+    still live there and pays 100 %."""
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await apply(desk)  # today 27 Nov, vacant from 1 Dec
+    await approve(desk, ref)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    clear(desk)
+    not_yet = (
+        "The vacancy begins on 1 Dec 2026: water and electricity are shut off from that day "
+        "(5.2.8), not before. Until then the owner may still live there."
+    )
+    assert await desk.press(TECH, "Record shut-off") == [not_yet]
+    assert (await ticket(desk, ref)).state == "shutoff"
+    assert desk.unread(OWNER) == [] and desk.unread(CASHIER) == []
+    async with desk.session() as s:
+        assert await s.scalar(select(func.count()).select_from(MeterReading)) == 0
+    # the order card does not offer it either until the day comes
+    await desk.send(TECH, f"/ticket {ref}")
+    assert [t for t, _ in desk.emu.buttons(desk.emu.last(TECH))] == []
+    await desk.at(datetime(2026, 11, 30, 15, 59, tzinfo=UTC))  # 30 Nov 23:59
+    assert await desk.press(TECH, "Record shut-off") == [not_yet]
+    await desk.at(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))  # 1 Dec 08:30
+    await desk.send(TECH, f"/ticket {ref}")
+    assert [t for t, _ in desk.emu.buttons(desk.emu.last(TECH))] == ["Record shut-off"]
+    assert await desk.press(TECH, "Record shut-off") == [f"{ref}: water meter reading (t)?"]
+    await desk.send(TECH, "120.50")
+    await desk.send(TECH, "3050.2")
+    await desk.press(TECH, "Water and electricity are OFF: save")
+    assert (await ticket(desk, ref)).state == "vacant"
+    assert desk.unread(OWNER)[-1].startswith("Water and electricity of 1-2-301 are now off")

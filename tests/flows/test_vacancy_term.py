@@ -288,7 +288,7 @@ async def test_heavy_use_found_at_the_restore_visit_counts_as_occupied_from_the_
     await desk.send(TECH, "3051")
     await desk.press(TECH, "Water and electricity are ON: save")
     numbers = (
-        "water 6 t and electricity 0.8 kWh used since 27 Nov 2026, 10:00 (the limits are 1 t "
+        "water 6 t and electricity 0.8 kWh used since 1 Dec 2026, 08:00 (the limits are 1 t "
         "and 5 kWh a month)"
     )
     assert desk.unread(OWNER) == [

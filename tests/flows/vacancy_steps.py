@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -16,6 +16,8 @@ RECEPTIONIST, TECH, TECH2, CASHIER, SUPERVISOR, SERVICE, EXECUTIVE, ADMIN, SERVI
 )  # fmt: skip
 EVERYONE = (OWNER, RECEPTIONIST, TECH, TECH2, CASHIER, SUPERVISOR, SERVICE, EXECUTIVE, SERVICE2)
 DAY = timedelta(days=1)
+# 8:00 office time on the start date `apply` picks by default (1 Dec 2026)
+STARTS = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
 
 
 # What /vacancy says before its first question (5.2.1), in English.
@@ -90,7 +92,11 @@ async def approve(desk: Desk, ref: str, opinion: str = "Owner known, ID matches"
 
 
 async def shut_off(desk: Desk, water: str = "120.50", electricity: str = "3050.2") -> None:
+    """The order dispatched now and carried out on the start date at the earliest (5.2.8):
+    a clock still before 1 Dec 2026 is moved there first."""
     await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    if desk.clock.now() < STARTS:
+        await desk.at(STARTS)
     await desk.press(TECH, "Record shut-off")
     await desk.send(TECH, water)
     await desk.send(TECH, electricity)

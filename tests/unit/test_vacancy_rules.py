@@ -189,14 +189,20 @@ async def test_each_step_only_by_its_actor_and_from_its_state(world: World) -> N
     await refused(
         "vacancy_not_technician", steps.dispatch(s, t, v, st["tech2"], st["receptionist"], now)
     )
-    await refused("not_allowed", steps.shut_off(s, t, v, st["tech"], Decimal(1), Decimal(1), now))
+    await refused(
+        "not_allowed", steps.shut_off(s, t, v, st["tech"], Decimal(1), Decimal(1), now, ENV)
+    )
     await steps.dispatch(s, t, v, st["tech"], st["receptionist"], now)
     await refused(
         "vacancy_same_technician", steps.dispatch(s, t, v, st["tech"], st["receptionist"], now)
     )
     await refused("not_allowed", steps.cancel(s, t, v, world.other, now, ENV))
     await refused("ticket_state", steps.restore(s, t, v, st["tech"], Decimal(1), Decimal(1), now))
-    await steps.shut_off(s, t, v, st["tech"], Decimal(1), Decimal(1), now)
+    await refused(
+        "vacancy_not_started", steps.shut_off(s, t, v, st["tech"], Decimal(1), Decimal(1), now, ENV)
+    )
+    starts = now + timedelta(days=4)  # 1 Dec: water and electricity go off from the start
+    await steps.shut_off(s, t, v, st["tech"], Decimal(1), Decimal(1), starts, ENV)
     assert (t.state, t.assignee_id) == ("vacant", None)
     await refused("ticket_state", steps.reject(s, t, v, st["supervisor"], "late", now))
     await steps.cancel(s, t, v, world.owner, now, ENV)
