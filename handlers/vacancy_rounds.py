@@ -42,6 +42,10 @@ REFUSALS.update(
         ),
         "vacancy_not_technician": N_("{name} is not a technician for this building."),
         "vacancy_same_technician": N_("{ref} is already assigned to {name}."),
+        "vacancy_already_sent": N_(
+            "{ref} has already been sent to {name}. Nothing was changed; to give it to "
+            "someone else, use Dispatch / reassign on /ticket {ref}."
+        ),
         "vacancy_not_started": N_(
             "The vacancy begins on {start}: water and electricity are shut off from that day "
             "(5.2.8), not before. Until then the owner may still live there."

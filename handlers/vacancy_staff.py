@@ -110,16 +110,26 @@ async def reject(ctx: Ctx) -> None:
 # --- the shut-off and restore orders -------------------------------------------------------------
 
 
-@desk
-async def dispatch(ctx: Ctx) -> None:
-    """A receptionist sends the shut-off or restore order to the technician on the button."""
+async def _send_order(ctx: Ctx, *, move: bool) -> None:
     ticket = await orders.dispatch(
-        ctx.session, ctx.target_id, ctx.target_number, ctx.person, ctx.now
+        ctx.session, ctx.target_id, ctx.target_number, ctx.person, ctx.now, move=move
     )
     name = ticket.assignee.name if ticket.assignee else "—"
     ctx.clear_buttons = True
     ctx.answer(N_("{ref}: order sent to {name}."), ref=ticket.ref, name=name)
     ctx.reply(N_("{ref}: order sent to {name}."), ref=ticket.ref, name=name)
+
+
+@desk
+async def dispatch(ctx: Ctx) -> None:
+    """A receptionist sends the shut-off or restore order (refused once it has been sent)."""
+    await _send_order(ctx, move=False)
+
+
+@desk
+async def move(ctx: Ctx) -> None:
+    """A receptionist gives the order to the technician chosen in the reassign menu."""
+    await _send_order(ctx, move=True)
 
 
 @desk
@@ -132,7 +142,7 @@ async def redispatch_menu(ctx: Ctx) -> None:
         raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
     ctx.answer()
     body = msg(N_("Choose a technician for {ref}:"), ref=ticket.ref)
-    ctx.reply(await notices.dispatch_buttons(ctx.session, ticket, v, body))
+    ctx.reply(await notices.dispatch_buttons(ctx.session, ticket, v, body, move=True))
 
 
 def _reading_step(meter: str, prompt: str, following: str) -> Step:
@@ -288,6 +298,7 @@ BUTTONS: dict[str, TgCallback] = {
     r"^v:ap:": approve,
     r"^v:rj:": reject,
     r"^v:dsp:": dispatch,
+    r"^v:mv:": move,
     r"^v:rea:": redispatch_menu,
     r"^v:off:": shut_off,
     r"^v:on:": restore,

@@ -129,7 +129,11 @@ async def opinion_signed(
     await to_role(session, Role.SUPERVISOR, ticket, v, body, now)
 
 
-async def dispatch_buttons(session: AsyncSession, ticket: Ticket, v: Vacancy, body: Msg) -> Msg:
+async def dispatch_buttons(
+    session: AsyncSession, ticket: Ticket, v: Vacancy, body: Msg, *, move: bool = False
+) -> Msg:
+    """One button per technician: `dsp` on the order message (refused once the order is
+    sent), `mv` in the reassign menu (moves it)."""
     technicians = [
         t
         for t in await staff_with_role(session, Role.TECHNICIAN, v.building)
@@ -138,7 +142,11 @@ async def dispatch_buttons(session: AsyncSession, ticket: Ticket, v: Vacancy, bo
     technicians.sort(key=lambda t: (t.unreachable_at is not None, t.id))
     for tech in technicians[:8]:
         body.button_row(
-            (N_("Dispatch → {name}"), {"name": tech.name}, data("dsp", ticket, tech.id))
+            (
+                N_("Dispatch → {name}"),
+                {"name": tech.name},
+                data("mv" if move else "dsp", ticket, tech.id),
+            )
         )
     if not technicians:
         body.add(N_("No technician is registered for building {b}."), b=v.building)

@@ -22,13 +22,20 @@ from models.vacancy import St, load
 
 
 async def dispatch(
-    session: AsyncSession, ticket_id: int, technician_id: int, actor: Person, now: datetime
+    session: AsyncSession,
+    ticket_id: int,
+    technician_id: int,
+    actor: Person,
+    now: datetime,
+    *,
+    move: bool = False,
 ) -> Ticket:
+    """Send the order (from the order message), or `move` it (from the reassign menu)."""
     ticket, v = await load(session, ticket_id)
     technician = await session.get(Person, technician_id)
     if technician is None:
         raise DomainError("stale")
-    previous = await steps.dispatch(session, ticket, v, technician, actor, now)
+    previous = await steps.dispatch(session, ticket, v, technician, actor, now, move=move)
     if previous is not None:
         enqueue(
             session,

@@ -212,9 +212,13 @@ async def dispatch(
     technician: Person,
     actor: Person,
     now: datetime,
+    *,
+    move: bool = False,
 ) -> Person | None:
-    """5.2.4: the receptionist sends the shut-off (or restore) order to a technician;
-    dispatching again moves it. Returns the technician who had it before."""
+    """5.2.4: the receptionist sends the shut-off (or restore) order to a technician. Once
+    sent, only a deliberate `move` (the reassign menu) gives it to someone else: a second
+    press on the order message, by a colleague who did not see the first, is refused (SPEC
+    §3). Returns the technician who had it before."""
     require(actor, Role.RECEPTIONIST, v.building)
     if ticket.state not in {St.SHUTOFF, St.RESTORE}:
         raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
@@ -223,6 +227,8 @@ async def dispatch(
     if technician.id == ticket.assignee_id:
         raise DomainError("vacancy_same_technician", ref=ticket.ref, name=technician.name)
     previous = ticket.assignee
+    if previous is not None and not move:
+        raise DomainError("vacancy_already_sent", ref=ticket.ref, name=previous.name)
     action = "shutoff_dispatched" if ticket.state == St.SHUTOFF else "restore_dispatched"
     ticket.record(
         action, actor, now, data={"technician_id": technician.id, "technician": technician.name}

@@ -275,3 +275,32 @@ async def test_water_and_electricity_are_not_shut_off_before_the_vacancy_starts(
     await desk.press(TECH, "Water and electricity are OFF: save")
     assert (await ticket(desk, ref)).state == "vacant"
     assert desk.unread(OWNER)[-1].startswith("Water and electricity of 1-2-301 are now off")
+
+
+async def test_a_second_dispatch_press_on_the_order_is_refused_and_moving_is_deliberate(
+    desk: Desk,
+) -> None:
+    """SPEC §3: two receptionists on the same order message: the second press is told who has
+    it and changes nothing; the order moves only from the reassign menu."""
+    await staffed(desk)
+    await desk.staff(2002, "receptionist", name="Li Desk", lang="en")
+    await desk.owner(OWNER, lang="en")
+    ref = await apply(desk)
+    await approve(desk, ref)
+    clear(desk, RECEPTIONIST, 2002, TECH, TECH2)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    assert await desk.press(2002, "Dispatch → Liu Qiang") == [
+        f"{ref} has already been sent to Zhang Wei. Nothing was changed; to give it to someone "
+        f"else, use Dispatch / reassign on /ticket {ref}."
+    ]
+    t = await ticket(desk, ref)
+    assert t.assignee is not None and t.assignee.name == "Zhang Wei"
+    assert [e.action for e in t.events].count("shutoff_dispatched") == 1
+    assert desk.unread(TECH)[0].startswith(f"📋 Shut-off order {ref} — assigned to you")
+    assert desk.unread(TECH2) == []
+    # a deliberate move from /ticket still works
+    await desk.send(2002, f"/ticket {ref}")
+    await desk.press(2002, "Dispatch / reassign")
+    assert await desk.press(2002, "Dispatch → Liu Qiang") == [f"{ref}: order sent to Liu Qiang."]
+    assert desk.unread(TECH) == [f"{ref} has been given to Liu Qiang; you no longer need to go."]
+    assert desk.unread(TECH2)[0].startswith(f"📋 Shut-off order {ref} — assigned to you")
