@@ -92,8 +92,9 @@ async def _reminder(
         )
     elif ticket.assignee is not None:
         body = msg(N_("⏰ {ref}: this order is due by {due}."), ref=ticket.ref, due=due)
-        body.lines += notices.work_order(ticket, v).lines
-        body.buttons = notices.work_order(ticket, v).buttons
+        order = notices.work_order(ticket, v, await notices.applicant(session, ticket))
+        body.lines += order.lines
+        body.buttons = order.buttons
         enqueue(
             session,
             ticket.assignee,

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.base import N_
 from models.notification import Msg, enqueue, msg, notify_role
 from models.people import Person, Role, staff_with_role
-from models.property import OWNER_RELATIONS, relation_to
+from models.property import OWNER_RELATIONS, Reporter, relation_to, reporter_for
 from models.ticket import Ticket
 from models.vacancy import STATE_NAMES, St, Vacancy
 
@@ -23,8 +23,17 @@ def data(action: str, ticket: Ticket, arg: int | str | None = None) -> str:
     return f"v:{action}:{ticket.id}" + (f":{arg}" if arg is not None else "")
 
 
-def describe(ticket: Ticket, v: Vacancy, *, contact: bool) -> Msg:
-    """The 《空置房申请表》 as staff read it; `contact` adds the owner's name and phone."""
+async def applicant(session: AsyncSession, ticket: Ticket) -> Reporter | None:
+    """Who applied, when that is not the unit's registered owner (a co-owner): the one whose
+    original ID the officer checks (5.2.1) and who is called about the application."""
+    return await reporter_for(session, ticket.owner, ticket.unit)
+
+
+def describe(
+    ticket: Ticket, v: Vacancy, *, contact: bool, applicant: Reporter | None = None
+) -> Msg:
+    """The 《空置房申请表》 as staff read it; `contact` adds the owner's name and phone and,
+    when someone else applied (`applicant`), theirs."""
     out = Msg().add(
         N_("{ref} · vacancy application · unit {unit}"),
         ref=ticket.ref,
@@ -32,11 +41,18 @@ def describe(ticket: Ticket, v: Vacancy, *, contact: bool) -> Msg:
     )
     if contact and ticket.owner is not None:
         unit = ticket.unit
-        out.add(
-            N_("Owner: {name}, phone {phone}"),
-            name=(unit.owner_name if unit and unit.owner_name else None) or ticket.owner.name,
-            phone=(unit.owner_phone if unit else None) or ticket.owner.phone or "—",
-        )
+        # The applicant stands in for the register only when they are that owner (a
+        # co-owner's name or phone must not pass for the registered owner's).
+        stand_in = ticket.owner if applicant is None else None
+        name = (unit.owner_name if unit else None) or (stand_in.name if stand_in else None)
+        phone = (unit.owner_phone if unit else None) or (stand_in.phone if stand_in else None)
+        out.add(N_("Owner: {name}, phone {phone}"), name=name or "—", phone=phone or "—")
+        if applicant is not None:
+            out.add(
+                N_("Applicant: {name}, phone {phone} (not the registered owner)"),
+                name=applicant.name,
+                phone=applicant.phone or "—",
+            )
     out.add(N_("Vacant from {start} until {end}"), start=v.start_date, end=v.end_date)
     out.add(N_("Reason: {text}"), text=v.reason)
     return out
@@ -97,8 +113,18 @@ async def filed(session: AsyncSession, ticket: Ticket, v: Vacancy, now: datetime
         N_("🆕 Vacancy application {ref}: the owner will bring the original ID to the office."),
         ref=ticket.ref,
     )
-    body.lines += describe(ticket, v, contact=True).lines
-    body.add(N_("Press the button once you have seen the original ID (5.2.1)."))
+    who = await applicant(session, ticket)
+    body.lines += describe(ticket, v, contact=True, applicant=who).lines
+    if who is None:
+        body.add(N_("Press the button once you have seen the original ID (5.2.1)."))
+    else:
+        body.add(
+            N_(
+                "Press the button once you have seen the original ID of the applicant, {name} "
+                "(5.2.1)."
+            ),
+            name=who.name,
+        )
     body.button_row((N_("Original ID seen"), data("id", ticket)))
     await to_officers(session, ticket, v, body, now)
 
@@ -118,7 +144,8 @@ async def opinion_signed(
     session: AsyncSession, ticket: Ticket, v: Vacancy, officer: Person, now: datetime
 ) -> None:
     body = msg(N_("✍️ Vacancy application {ref} needs your approval."), ref=ticket.ref)
-    body.lines += describe(ticket, v, contact=True).lines
+    who = await applicant(session, ticket)
+    body.lines += describe(ticket, v, contact=True, applicant=who).lines
     body.add(
         N_("Service officer {name}: {opinion} — {note}"),
         name=officer.name,
@@ -157,9 +184,10 @@ async def order_for_desk(
     session: AsyncSession, ticket: Ticket, v: Vacancy, due: datetime, now: datetime
 ) -> None:
     """The shut-off or restore order waiting for a receptionist to dispatch it (5.2.4)."""
+    who = await applicant(session, ticket)
     if ticket.state == St.SHUTOFF:
         body = msg(N_("🔌 Shut-off order for {ref}"), ref=ticket.ref)
-        body.lines += describe(ticket, v, contact=True).lines
+        body.lines += describe(ticket, v, contact=True, applicant=who).lines
         body.add(
             N_("Water and electricity off and both meters read, from {start}; due by {due}."),
             start=v.start_date,
@@ -167,24 +195,24 @@ async def order_for_desk(
         )
     else:
         body = msg(N_("🔌 Restore order for {ref}"), ref=ticket.ref)
-        body.lines += describe(ticket, v, contact=True).lines
+        body.lines += describe(ticket, v, contact=True, applicant=who).lines
         body.add(N_("Water and electricity back on and both meters read; due by {due}."), due=due)
     await dispatch_buttons(session, ticket, v, body)
     await to_role(session, Role.RECEPTIONIST, ticket, v, body, now)
 
 
-def work_order(ticket: Ticket, v: Vacancy) -> Msg:
+def work_order(ticket: Ticket, v: Vacancy, applicant: Reporter | None = None) -> Msg:
     """The technician's order, with the one button that records the visit."""
     if ticket.state == St.SHUTOFF:
         body = msg(N_("📋 Shut-off order {ref} — assigned to you"), ref=ticket.ref)
-        body.lines += describe(ticket, v, contact=True).lines
+        body.lines += describe(ticket, v, contact=True, applicant=applicant).lines
         body.add(
             N_("Turn off water and electricity and read both meters, from {start}."),
             start=v.start_date,
         )
         return body.button_row((N_("Record shut-off"), data("off", ticket)))
     body = msg(N_("📋 Restore order {ref} — assigned to you"), ref=ticket.ref)
-    body.lines += describe(ticket, v, contact=True).lines
+    body.lines += describe(ticket, v, contact=True, applicant=applicant).lines
     body.add(N_("Turn water and electricity back on and read both meters."))
     return body.button_row((N_("Record restore"), data("on", ticket)))
 

@@ -51,7 +51,7 @@ async def dispatch(
     enqueue(
         session,
         technician,
-        notices.work_order(ticket, v),
+        notices.work_order(ticket, v, await notices.applicant(session, ticket)),
         now,
         ticket_id=ticket.id,
         fallback_role=Role.TECHNICIAN,

@@ -270,3 +270,29 @@ async def test_chinese_owner_applies_in_chinese_and_continues_after_a_restart(
         await second.press(OWNER, "已阅读并同意")
         filed = await second.press(OWNER, "提交")
         assert filed[0] == "✅ 空置房申请已提交，申请编号：V-20261127-001"
+
+
+async def test_a_co_owners_application_names_the_applicant_whose_id_is_checked(
+    desk: Desk,
+) -> None:
+    """5.2.1 持业主身份证原件: the officer checks the ID of whoever applied; a co-owner is named
+    beside the registered owner, with her own phone, on every staff copy of the form."""
+    await staffed(desk)
+    await desk.owner(OWNER, "1-2-301", name="Li", lang="en")
+    desk.emu.add_user(1002, "Zhao Min", "en")
+    await desk.send(1002, f"/start {await desk.invite('1-2-301')}")
+    await desk.send(1002, "/phone 13700000001")
+    clear(desk)
+    clear(desk, 1002)
+    ref = await apply(desk, owner=1002)
+    applicant = "Applicant: Zhao Min, phone 13700000001 (not the registered owner)"
+    notice = desk.unread(SERVICE)[0]
+    assert f"Owner: 李伟, phone 13800000000\n{applicant}\n" in notice
+    assert notice.endswith(
+        "Press the button once you have seen the original ID of the applicant, Zhao Min (5.2.1)."
+    )
+    await approve(desk, ref)
+    assert applicant in desk.unread(SUPERVISOR)[0]
+    assert applicant in desk.unread(RECEPTIONIST)[0]
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    assert applicant in desk.unread(TECH)[0]
