@@ -340,18 +340,8 @@ async def let_end(ctx: Ctx) -> None:
 @desk
 async def ask_cancel(ctx: Ctx) -> None:
     """Cancel pressed on the owner's application: say what it means, ask to confirm."""
-    ticket = await flow.check_cancel(ctx.session, ctx.target_id, ctx.person)
+    ticket, out = await flow.cancel_terms(ctx.session, ctx.target_id, ctx.person)
     ctx.answer()
-    out = msg(N_("Cancel {ref}?"), ref=ticket.ref)
-    if ticket.state == vc.St.VACANT:
-        out.add(
-            N_(
-                "Fees return to 100 % as of today, and a technician will turn water and "
-                "electricity back on and read the meters."
-            )
-        )
-    elif ticket.state == vc.St.SHUTOFF:
-        out.add(N_("Fees return to 100 % as of today."))
     out.button_row((N_("Yes, cancel it"), notices.data("cxy", ticket)))
     ctx.reply(out)
 

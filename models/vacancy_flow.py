@@ -15,10 +15,10 @@ from models import vacancy_steps as steps
 from models.base import N_, DomainError
 from models.deadline import Deadline, schedule
 from models.env import Env
-from models.notification import msg
+from models.notification import Msg, msg
 from models.people import Person, Role
 from models.ticket import Ticket
-from models.vacancy import St, Vacancy, file_application, load, owned_unit
+from models.vacancy import St, Vacancy, file_application, load, owned_unit, vacancy_of
 from models.vacancy_dates import id_deadline, opening_of
 
 
@@ -220,6 +220,52 @@ async def check_cancel(session: AsyncSession, ticket_id: int, actor: Person) -> 
     }:
         raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
     return ticket
+
+
+async def cancel_terms(session: AsyncSession, ticket_id: int, actor: Person) -> tuple[Ticket, Msg]:
+    """What cancelling will do, for the owner to confirm; changes nothing. A vacancy with an
+    approved renewal keeps the unit shut off for it, and a renewal cancelled while the
+    vacancy it continues is running leaves that one as it is: no restore order either way."""
+    ticket = await check_cancel(session, ticket_id, actor)
+    v = await vacancy_of(session, ticket)
+    out = msg(N_("Cancel {ref}?"), ref=ticket.ref)
+    if ticket.state == St.SHUTOFF:
+        out.add(N_("Fees return to 100 % as of today."))
+    if ticket.state != St.VACANT:
+        return ticket, out
+    successor, current = await steps.shut_off_partners(session, ticket, v)
+    if successor is not None:
+        following = await vacancy_of(session, successor)
+        out.add(
+            N_(
+                "Fees return to 100 % as of today. Water and electricity stay off: your next "
+                "application {next} still runs from {start}, at 50 %. To have them turned back "
+                "on, cancel {next} as well."
+            ),
+            next=successor.ref,
+            start=following.start_date,
+        )
+    elif current is not None:
+        running = await vacancy_of(session, current)
+        out.add(
+            N_(
+                "{ref} is then dropped and its 50 % from {start} does not apply. Your current "
+                "vacancy {current} goes on as approved until {end}; water and electricity are "
+                "turned back on then."
+            ),
+            ref=ticket.ref,
+            start=v.start_date,
+            current=current.ref,
+            end=running.end_date,
+        )
+    else:
+        out.add(
+            N_(
+                "Fees return to 100 % as of today, and a technician will turn water and "
+                "electricity back on and read the meters."
+            )
+        )
+    return ticket, out
 
 
 async def let_end(session: AsyncSession, ticket_id: int, actor: Person, now: datetime) -> Ticket:

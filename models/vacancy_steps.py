@@ -173,13 +173,20 @@ async def _continued(session: AsyncSession, v: Vacancy) -> Ticket | None:
     return old if v.start_date <= old_v.half_until else None
 
 
+async def shut_off_partners(
+    session: AsyncSession, ticket: Ticket, v: Vacancy
+) -> tuple[Ticket | None, Ticket | None]:
+    """The approved renewal that takes this vacant application over, and the running one this
+    application continues: the other half of a renewal pair, which keeps the unit shut off
+    when this one ends early."""
+    if ticket.state != St.VACANT:
+        return None, None
+    return await continued_by(session, ticket), await _continued(session, v)
+
+
 async def _keeps_off(session: AsyncSession, ticket: Ticket, v: Vacancy) -> bool:
     """Whether the other application of a renewal pair keeps the unit shut off."""
-    if ticket.state != St.VACANT:
-        return False
-    return (
-        await continued_by(session, ticket) is not None or await _continued(session, v) is not None
-    )
+    return any(await shut_off_partners(session, ticket, v))
 
 
 async def continued_by(session: AsyncSession, ticket: Ticket) -> Ticket | None:

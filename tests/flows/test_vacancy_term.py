@@ -190,7 +190,11 @@ async def test_cancelling_one_of_a_renewal_pair_does_not_turn_the_water_back_on(
     clear(desk)
     # the owner will not need the second period after all
     await desk.send(OWNER, f"/ticket {new_ref}")
-    await desk.press(OWNER, "Cancel application")
+    assert await desk.press(OWNER, "Cancel application") == [
+        f"Cancel {new_ref}?\n{new_ref} is then dropped and its 50 % from 2 Mar 2027 does not "
+        f"apply. Your current vacancy {ref} goes on as approved until 2 Mar 2027; water and "
+        "electricity are turned back on then."
+    ]
     assert await desk.press(OWNER, "Yes, cancel it") == [f"{new_ref} has been cancelled."]
     assert (await ticket(desk, new_ref)).state == "cancelled"
     assert (await ticket(desk, ref)).state == "vacant"  # the first goes on, water off
@@ -198,6 +202,27 @@ async def test_cancelling_one_of_a_renewal_pair_does_not_turn_the_water_back_on(
     # so at its end date it is turned back on
     await desk.at(local(2027, 3, 2, 8, 31))
     assert (await ticket(desk, ref)).state == "restore"
+
+
+async def test_cancelling_the_running_period_of_a_renewal_pair_says_water_stays_off(
+    desk: Desk,
+) -> None:
+    """The owner is told what will happen: no technician comes, the approved renewal keeps the
+    unit shut off and at 50 % from its own start."""
+    ref, new_ref = await _renewed(desk)
+    await desk.at(local(2027, 2, 20, 10))
+    clear(desk)
+    await desk.send(OWNER, f"/ticket {ref}")
+    assert await desk.press(OWNER, "Cancel application") == [
+        f"Cancel {ref}?\nFees return to 100 % as of today. Water and electricity stay off: your "
+        f"next application {new_ref} still runs from 2 Mar 2027, at 50 %. To have them turned "
+        f"back on, cancel {new_ref} as well."
+    ]
+    assert await desk.press(OWNER, "Yes, cancel it") == [f"{ref} has been cancelled."]
+    assert [m for m in desk.unread(RECEPTIONIST) if m.startswith("🔌 Restore order")] == []
+    assert (await ticket(desk, new_ref)).state == "vacant"
+    assert "at 100 %" in (await desk.send(CASHIER, "/fee_rate 1-2-301 2027-02-21"))[0]
+    assert "at 50 %" in (await desk.send(CASHIER, "/fee_rate 1-2-301 2027-03-02"))[0]
 
 
 async def test_owner_cancels_early_from_my_and_a_restore_order_is_created(desk: Desk) -> None:
