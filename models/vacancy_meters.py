@@ -8,8 +8,8 @@ jump beyond the configured limit is a typing mistake until proven otherwise. Con
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
+from datetime import date, datetime
+from decimal import ROUND_DOWN, Decimal
 
 from sqlalchemy import ForeignKey, Numeric, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,10 +18,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Base, BigId, DomainError, UTCDateTime
 from models.env import Env
 from models.people import Person
+from models.vacancy_dates import add_months
 
 METERS = ("water", "electricity")
 READING_MAX = Decimal("999999.99")  # six-digit meters
-DAYS_PER_MONTH = Decimal("30.44")  # 365.25 / 12
 
 
 class MeterReading(Base):
@@ -86,17 +86,30 @@ class Usage:
     since: datetime | None
 
 
+def months_between(start: date, end: date) -> Decimal:
+    """The time from one reading to the next in calendar months, as 5.2.6 counts its limits
+    (水消耗超过1吨/月): whole months first (1 Dec to 1 Jan is one month, whatever its length),
+    then the days left as a fraction of the month they fall in (1 Jan to 16 Jan is 15/31).
+    Never less than one month: a reading soon after the last one still allows a month's
+    worth, so a second visit in the same month does not halve the allowance."""
+    whole = 0
+    while add_months(start, whole + 1) <= end:
+        whole += 1
+    begin, following = add_months(start, whole), add_months(start, whole + 1)
+    part = Decimal((end - begin).days) / Decimal((following - begin).days)
+    return max(Decimal(1), (whole + part).quantize(Decimal("0.01"), rounding=ROUND_DOWN))
+
+
 def usage(
     previous: MeterReading | None, water: Decimal, electricity: Decimal, at: datetime, env: Env
 ) -> Usage:
-    """The limits are per month (5.2.6): a gap of two months allows twice as much, counted by
-    the days between the readings (1 Dec to 31 Jan is two months, not one because the
-    calendar month changed once); never less than one month's allowance."""
+    """The limits are per month (5.2.6), over the calendar months between the two readings
+    (see `months_between`): 1.01 t from 1 Dec to 1 Jan is over; 1.9 t from 1 Dec to 31 Jan
+    (1.96 months) is not."""
     if previous is None:
         return Usage(Decimal(0), Decimal(0), Decimal(1), False, None)
     cal = env.calendar
-    days = (cal.local_date(at) - cal.local_date(previous.taken_at)).days
-    months = max(Decimal(1), (Decimal(days) / DAYS_PER_MONTH).quantize(Decimal("0.01")))
+    months = months_between(cal.local_date(previous.taken_at), cal.local_date(at))
     used_water = water - previous.water
     used_electricity = electricity - previous.electricity
     occupied = (

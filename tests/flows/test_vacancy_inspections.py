@@ -476,6 +476,36 @@ async def test_two_months_between_readings_allow_two_months_of_consumption(desk:
     assert (await ticket(desk, ref)).state == "vacant"
 
 
+async def test_over_a_ton_in_one_calendar_month_of_31_days_counts_as_occupied(
+    desk: Desk,
+) -> None:
+    # 5.2.6: 超过1吨/月, 超过5度/月: 1 Dec to 1 Jan is one month, though it has 31 days
+    ref = await _office(desk)
+    await desk.at(ROUND_OPENS)
+    await _inspect(desk, "1-2-301", "120.50", "3050.2")
+    for _ in range(2):  # the January round
+        await desk.at(datetime(2027, 1, 1, 0, 30, tzinfo=UTC))
+    replies = await _inspect(desk, "1-2-301", "121.51", "3050.2")
+    assert replies == [
+        "Inspection of 1-2-301 recorded: water 121.51 t, electricity 3,050.2 kWh.\n"
+        "Used since the last reading: water 1.01 t, electricity 0 kWh.\n"
+        f"The unit is in use: vacancy {ref} has ended, and the owner and the cashier have been "
+        "told."
+    ]
+    assert (await ticket(desk, ref)).state == "occupied"
+
+
+async def test_over_5_kwh_in_one_calendar_month_counts_as_occupied(desk: Desk) -> None:
+    ref = await _office(desk)
+    await desk.at(ROUND_OPENS)
+    await _inspect(desk, "1-2-301", "120.50", "3050.2")
+    for _ in range(2):
+        await desk.at(datetime(2027, 1, 1, 0, 30, tzinfo=UTC))
+    replies = await _inspect(desk, "1-2-301", "120.50", "3055.29")
+    assert replies[0].endswith("has ended, and the owner and the cashier have been told.")
+    assert (await ticket(desk, ref)).state == "occupied"
+
+
 async def test_consumption_found_makes_the_time_it_was_used_in_count_as_occupied(
     desk: Desk,
 ) -> None:

@@ -18,7 +18,7 @@ from models.people import Person, add_staff, touch_person
 from models.property import UnitRow, bind, import_units, unit_by_code
 from models.ticket import Ticket
 from models.vacancy import Vacancy, fee_rate, file_application
-from models.vacancy_meters import MeterReading, check_value, usage
+from models.vacancy_meters import MeterReading, check_value, months_between, usage
 
 ENV = Env()
 D = date
@@ -259,11 +259,21 @@ def test_usage_above_1_ton_or_5_kwh_a_month_means_occupied(clock: ManualClock) -
     assert usage(last, Decimal("101.9"), Decimal("2009.9"), two_months, ENV).months == 2
     assert not usage(last, Decimal("101.9"), Decimal("2009.9"), two_months, ENV).occupied
     assert usage(last, Decimal("102.1"), Decimal("2000"), two_months, ENV).occupied
-    # 40 days (27 Nov to 6 Jan: two calendar months changed, 1.31 months elapsed)
+    # 40 days (27 Nov to 6 Jan: two calendar months changed, 1.32 months elapsed)
     forty_days = start + timedelta(days=40)
     assert not usage(last, Decimal("101.3"), Decimal("2006.5"), forty_days, ENV).occupied
     assert usage(last, Decimal("101.9"), Decimal("2000"), forty_days, ENV).occupied
     assert not usage(None, Decimal("500"), Decimal("500"), later, ENV).occupied
+
+
+def test_the_monthly_limit_counts_calendar_months_between_readings() -> None:
+    # 5.2.6 超过1吨/月: whole calendar months, then the rest by the days of its month
+    assert months_between(D(2026, 12, 1), D(2027, 1, 1)) == 1  # 31 days, one month
+    assert months_between(D(2027, 2, 1), D(2027, 3, 1)) == 1  # 28 days, one month
+    assert months_between(D(2026, 12, 1), D(2026, 12, 10)) == 1  # at least one
+    assert months_between(D(2026, 12, 1), D(2027, 1, 31)) == Decimal("1.96")  # + 30/31
+    assert months_between(D(2027, 1, 31), D(2027, 2, 28)) == 1  # clamped to the month's end
+    assert months_between(D(2026, 11, 27), D(2027, 1, 27)) == 2
 
 
 def test_vacancy_settings_reach_the_domain_policy() -> None:
