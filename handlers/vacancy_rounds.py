@@ -4,6 +4,7 @@ basement marks (5.1, 5.4), and the cashier's fee-rate query (5.2.5, 5.2.6)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -202,9 +203,17 @@ async def inspections(ctx: Ctx) -> None:
     if me.has_role(Role.SERVICE):
         mine = await insp.open_tasks_for(ctx.session, me)
         out.add(N_("Inspections waiting for you: {count}"), count=len(mine))
+        cal = ctx.rt.env.calendar
+        listed = Counter(task.unit_id for task in mine[:20])
         for task in mine[:20]:
             out.lines += rounds.task_line(task).lines
-            out.button_row((N_("Inspect {unit}"), {"unit": task.unit.code}, f"v:ins:{task.id}"))
+            if listed[task.unit_id] > 1:
+                # (one visit records them all, but the buttons must not look the same)
+                label = N_("Inspect {unit} (due {due})")
+                params = {"unit": task.unit.code, "due": cal.local_date(task.round.due_at)}
+            else:
+                label, params = N_("Inspect {unit}"), {"unit": task.unit.code}
+            out.button_row((label, params, f"v:ins:{task.id}"))
     if me.has_role(Role.SUPERVISOR):
         since = ctx.now - timedelta(days=31)
         done = await insp.to_spot_check(ctx.session, since, me.role_buildings(Role.SUPERVISOR))

@@ -270,19 +270,33 @@ async def complete(
     problem: bool,
     now: datetime,
 ) -> None:
+    """The officer's visit to a unit, recorded on the task pressed and on every other open
+    task of the same unit: one visit inspects the unit for each round waiting for it (a task
+    missed last month, this month's, a severe-weather one), so pressing last month's button
+    does not leave this month's open and reported as not inspected."""
     check_inspector(found, actor)
-    found.done_at, found.done_by_id = now, actor.id
-    found.water, found.electricity = water, electricity
-    found.condition, found.problem = condition, problem
-    await session.flush()
-    if await open_tasks_of_round(session, found.round_id) == []:
-        # Everything inspected in time: the overdue notice must not fire.
-        await session.execute(
-            update(Deadline)
-            .where(Deadline.id == found.round.deadline_id, Deadline.fired_at.is_(None))
-            .values(done_at=now)
-            .execution_options(synchronize_session=False)
+    others = await session.execute(
+        select(Inspection).where(
+            Inspection.unit_id == found.unit_id,
+            Inspection.done_at.is_(None),
+            Inspection.id != found.id,
         )
+    )
+    tasks = [found, *others.scalars().all()]
+    for one in tasks:
+        one.done_at, one.done_by_id = now, actor.id
+        one.water, one.electricity = water, electricity
+        one.condition, one.problem = condition, problem
+    await session.flush()
+    for one in tasks:
+        if await open_tasks_of_round(session, one.round_id) == []:
+            # Everything inspected in time: the overdue notice must not fire.
+            await session.execute(
+                update(Deadline)
+                .where(Deadline.id == one.round.deadline_id, Deadline.fired_at.is_(None))
+                .values(done_at=now)
+                .execution_options(synchronize_session=False)
+            )
 
 
 async def open_tasks_of_round(session: AsyncSession, round_id: int) -> list[Inspection]:

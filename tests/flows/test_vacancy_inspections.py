@@ -557,3 +557,32 @@ async def test_a_flat_no_longer_empty_drops_out_of_the_months_outstanding_inspec
         "🚨 Not inspected by 31 Dec 2026, 17:30 (monthly inspection): 2 units\n"
         "• 1-1-101 (unsold), building 1\n• 1-B-001 (basement), building 1"
     ]
+
+
+async def test_a_task_missed_last_month_is_told_apart_and_one_visit_does_both(
+    desk: Desk,
+) -> None:
+    """5.3 每月检查率为100%: December's task was missed; in January both are listed, their
+    buttons name the round, and the one visit the officer records fulfils both, so January's
+    round is not reported as not inspected."""
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await apply(desk)
+    await approve(desk, ref)
+    await shut_off(desk, water="120.50", electricity="3050.2")
+    await desk.at(ROUND_OPENS)
+    await desk.at(datetime(2027, 1, 1, 0, 30, tzinfo=UTC))
+    clear(desk)
+    await desk.at(datetime(2027, 1, 10, 2, tzinfo=UTC))
+    listing = (await desk.send(SERVICE, "/inspections"))[0]
+    assert listing.startswith("Inspections waiting for you: 2")
+    assert [t for t, _ in desk.emu.buttons(desk.emu.last(SERVICE))] == [
+        "Inspect 1-2-301 (due 31 Dec 2026)",
+        "Inspect 1-2-301 (due 31 Jan 2027)",
+    ]
+    await _inspect(desk, "1-2-301 (due 31 Dec 2026)", "120.50", "3050.2")
+    assert await desk.send(SERVICE, "/inspections") == ["Inspections waiting for you: 0"]
+    clear(desk)
+    await desk.at(datetime(2027, 1, 31, 9, 31, tzinfo=UTC))  # January's round is due
+    assert [m for m in alerts(desk, SUPERVISOR) if m.startswith("🚨 Not inspected")] == []
+    assert (await ticket(desk, ref)).state == "vacant"
