@@ -27,6 +27,8 @@ from models.property import unit_by_code
 from models.vacancy import St
 from models.vacancy_dates import parse_day
 
+SHOWN = 20  # open tasks listed by /inspections, each with its button
+
 REFUSALS.update(
     {
         "vacancy_inspection_done": N_("The inspection of {unit} has already been recorded."),
@@ -204,8 +206,8 @@ async def inspections(ctx: Ctx) -> None:
         mine = await insp.open_tasks_for(ctx.session, me)
         out.add(N_("Inspections waiting for you: {count}"), count=len(mine))
         cal = ctx.rt.env.calendar
-        listed = Counter(task.unit_id for task in mine[:20])
-        for task in mine[:20]:
+        listed = Counter(task.unit_id for task in mine[:SHOWN])
+        for task in mine[:SHOWN]:
             out.lines += rounds.task_line(task).lines
             if listed[task.unit_id] > 1:
                 # (one visit records them all, but the buttons must not look the same)
@@ -214,6 +216,8 @@ async def inspections(ctx: Ctx) -> None:
             else:
                 label, params = N_("Inspect {unit}"), {"unit": task.unit.code}
             out.button_row((label, params, f"v:ins:{task.id}"))
+        if len(mine) > SHOWN:
+            out.add(N_("… and {count} more."), count=len(mine) - SHOWN)
     if me.has_role(Role.SUPERVISOR):
         since = ctx.now - timedelta(days=31)
         done = await insp.to_spot_check(ctx.session, since, me.role_buildings(Role.SUPERVISOR))

@@ -347,14 +347,15 @@ async def done_tasks_of_round(session: AsyncSession, round_id: int) -> list[Insp
 
 
 async def open_tasks_for(session: AsyncSession, officer: Person) -> list[Inspection]:
-    rows = await session.execute(
-        select(Inspection)
-        .where(Inspection.done_at.is_(None))
-        .order_by(Inspection.round_id, Inspection.id)
-        .limit(200)
-    )
-    mine = [t for t in rows.scalars().all() if officer.has_role(Role.SERVICE, t.building)]
-    return await _still_needed(session, mine)
+    """Every open task in the officer's buildings, oldest round first. Filtered by building
+    in the query: a cut taken before it would hide one building's work behind another's
+    (many unsold units, 5.1); the caller shows the first ones and counts the rest."""
+    query = select(Inspection).where(Inspection.done_at.is_(None))
+    buildings = officer.role_buildings(Role.SERVICE)
+    if buildings is not None:
+        query = query.where(Inspection.building.in_(sorted(buildings)))
+    rows = await session.execute(query.order_by(Inspection.round_id, Inspection.id))
+    return await _still_needed(session, list(rows.scalars().all()))
 
 
 async def to_spot_check(

@@ -586,3 +586,31 @@ async def test_a_task_missed_last_month_is_told_apart_and_one_visit_does_both(
     await desk.at(datetime(2027, 1, 31, 9, 31, tzinfo=UTC))  # January's round is due
     assert [m for m in alerts(desk, SUPERVISOR) if m.startswith("🚨 Not inspected")] == []
     assert (await ticket(desk, ref)).state == "vacant"
+
+
+async def test_inspections_lists_the_officers_own_buildings_however_many_others_have(
+    desk: Desk,
+) -> None:
+    """5.1/5.3: with 200 unsold units in building 1, building 2's officer still sees theirs;
+    a long list shows its first 20 and says how many more there are."""
+    from models.people import person_by_telegram
+    from models.property import UnitRow, import_units, unit_by_code
+    from models.vacancy_inspection import set_mark
+
+    await staffed(desk)
+    codes = [f"1-9-{i:03d}" for i in range(200)] + ["2-1-101"]
+    async with desk.rt.uow() as s:
+        rows = [UnitRow(0, c, c.split("-")[0], None, "开发商", None) for c in codes]
+        await import_units(s, rows, desk.clock.now())
+    async with desk.rt.uow() as s:
+        admin = await person_by_telegram(s, ADMIN)
+        for c in codes:
+            await set_mark(s, await unit_by_code(s, c), "unsold", admin, desk.clock.now())
+    await desk.at(ROUND_OPENS)
+    listing = (await desk.send(SERVICE2, "/inspections"))[0]
+    assert listing.startswith("Inspections waiting for you: 1\n• 2-1-101 (unsold), monthly")
+    assert [t for t, _ in desk.emu.buttons(desk.emu.last(SERVICE2))] == ["Inspect 2-1-101"]
+    mine = (await desk.send(SERVICE, "/inspections"))[0]
+    assert mine.startswith("Inspections waiting for you: 200\n")
+    assert mine.endswith("\n… and 180 more.") and mine.count("• 1-9-") == 20
+    assert len(desk.emu.buttons(desk.emu.last(SERVICE))) == 20
