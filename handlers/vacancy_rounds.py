@@ -12,7 +12,7 @@ from typing import Any
 from handlers import forms
 from handlers.base import REFUSALS, Ctx, TgCallback, desk
 from handlers.common import require_staff
-from handlers.forms import DONE, Answer, Form, Step, choice
+from handlers.forms import DONE, Answer, Form, Invalid, Step, choice
 from handlers.menu import command_roles
 from handlers.text import take_text
 from handlers.vacancy_staff import reading_invalid, take_reading
@@ -26,6 +26,7 @@ from models.people import Role
 from models.property import unit_by_code
 from models.vacancy import St
 from models.vacancy_dates import parse_day
+from models.vacancy_meters import Usage
 
 SHOWN = 20  # open tasks listed by /inspections, each with its button
 
@@ -73,9 +74,52 @@ def _meter_step(meter: str, prompt: str, following: str) -> Step:
         except DomainError as error:
             raise reading_invalid(error) from None
         data[meter] = str(value)
+        if meter == "electricity" and (await _would_end(ctx, data))[1] is not None:
+            return "use"
         return following
 
     return Step(ask, take)
+
+
+async def _would_end(ctx: Ctx, data: dict[str, Any]) -> tuple[Usage, str | None]:
+    """The consumption the typed readings show, and the vacancy saving them would end."""
+    return await rounds.consumption_check(
+        ctx.session,
+        data["task"],
+        ctx.person,
+        Decimal(data["water"]),
+        Decimal(data["electricity"]),
+        ctx.now,
+        ctx.rt.env,
+    )
+
+
+async def _ask_use(ctx: Ctx, data: dict[str, Any]) -> Msg:
+    used, ref = await _would_end(ctx, data)
+    out = msg(
+        N_(
+            "{unit}: used since the last reading ({since}): {values}. That is over the limits "
+            "of 1 t of water and 5 kWh of electricity a month (5.2.6): saving it ends vacancy "
+            "{ref} as occupied, fees go back to 100 % and the owner and the cashier are told. "
+            "Are the readings right?"
+        ),
+        unit=data.get("unit", ""),
+        since=used.since,
+        values=notices.readings(used.water, used.electricity),
+        ref=ref or "—",
+    )
+    return out.button_row(
+        (N_("Readings are right"), choice("v_ins", "use", "yes")),
+        (N_("Enter again"), choice("v_ins", "use", "again")),
+    )
+
+
+async def _take_use(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
+    if answer.choice == "again":
+        return "water"
+    if answer.choice != "yes":
+        raise Invalid(N_("Please choose one of the buttons."))
+    return "condition"
 
 
 async def _ask_condition(ctx: Ctx, data: dict[str, Any]) -> Msg:
@@ -140,6 +184,7 @@ INSPECTION_FORM = forms.register(
             "electricity": _meter_step(
                 "electricity", N_("{unit}: electricity meter reading (kWh)?"), "condition"
             ),
+            "use": Step(_ask_use, _take_use),
             "condition": Step(_ask_condition, _take_condition),
         },
         _inspection_done,

@@ -23,7 +23,8 @@ from models.deadline import Due, at_startup, ensure_pending, on_due, schedule
 from models.env import Env
 from models.notification import Msg, msg, notify_role
 from models.people import Person, Role
-from models.vacancy import St, load
+from models.ticket import Ticket
+from models.vacancy import St, Vacancy, load
 from models.vacancy_dates import add_months, close_of, days_in_month, opening_of
 
 MONTHLY = "vacancy.monthly_round"
@@ -242,6 +243,33 @@ async def check_reading(
     await meters.check_reading(session, task.unit_id, meter, value, env)
 
 
+def _live(ticket: Ticket, v: Vacancy, now: datetime, env: Env) -> bool:
+    """Whether consumption found now ends this vacancy as occupied (5.2.6)."""
+    return ticket.state == St.VACANT and v.start_date <= env.calendar.local_date(now)
+
+
+async def consumption_check(
+    session: AsyncSession,
+    task_id: int,
+    actor: Person,
+    water: Decimal,
+    electricity: Decimal,
+    now: datetime,
+    env: Env,
+) -> tuple[meters.Usage, str | None]:
+    """What saving these readings would do, for the officer to confirm first (a one-digit
+    typo must not end a vacancy unseen): the consumption since the last reading, and the
+    reference of the vacancy it would end as occupied. Changes nothing."""
+    task = await insp.task(session, task_id)
+    insp.check_inspector(task, actor)
+    previous = await meters.last_reading(session, task.unit_id)
+    used = meters.usage(previous, water, electricity, now, env)
+    if not used.occupied or task.vacancy_id is None:
+        return used, None
+    ticket, v = await load(session, task.vacancy_id)
+    return used, ticket.ref if _live(ticket, v, now, env) else None
+
+
 async def record(
     session: AsyncSession,
     task_id: int,
@@ -282,7 +310,7 @@ async def record(
         await notify_role(session, Role.SUPERVISOR, body, now, building=task.building)
     if task.vacancy_id is not None:
         ticket, v = await load(session, task.vacancy_id)
-        live = ticket.state == St.VACANT and v.start_date <= env.calendar.local_date(now)
+        live = _live(ticket, v, now, env)
         if problem and ticket.state == St.VACANT:
             notices.to_owner(
                 session,

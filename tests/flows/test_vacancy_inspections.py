@@ -55,7 +55,9 @@ async def _inspect(
 ) -> list[str]:
     await desk.press(SERVICE, f"Inspect {unit}")
     await desk.send(SERVICE, water)
-    await desk.send(SERVICE, electricity)
+    asked = await desk.send(SERVICE, electricity)
+    if asked[-1].endswith("Are the readings right?"):  # over the limits: confirmed first
+        await desk.press(SERVICE, "Readings are right")
     if condition:
         return await desk.send(SERVICE, condition)
     return await desk.press(SERVICE, "All in order")
@@ -614,3 +616,33 @@ async def test_inspections_lists_the_officers_own_buildings_however_many_others_
     assert mine.startswith("Inspections waiting for you: 200\n")
     assert mine.endswith("\n… and 180 more.") and mine.count("• 1-9-") == 20
     assert len(desk.emu.buttons(desk.emu.last(SERVICE))) == 20
+
+
+async def test_readings_over_the_limit_are_confirmed_before_they_end_the_vacancy(
+    desk: Desk,
+) -> None:
+    """A one-digit typo (130.50 for 120.50) must not end a vacancy unseen: the officer is
+    shown the consumption and what saving it does, and can enter the readings again."""
+    ref = await _office(desk)
+    await desk.at(ROUND_OPENS)
+    clear(desk)
+    await desk.press(SERVICE, "Inspect 1-2-301")
+    await desk.send(SERVICE, "130.50")
+    asked = await desk.send(SERVICE, "3050.2")
+    assert asked == [
+        "1-2-301: used since the last reading (1 Dec 2026, 08:00): water 10 t, electricity "
+        "0 kWh. That is over the limits of 1 t of water and 5 kWh of electricity a month "
+        f"(5.2.6): saving it ends vacancy {ref} as occupied, fees go back to 100 % and the "
+        "owner and the cashier are told. Are the readings right?"
+    ]
+    assert [t for t, _ in desk.emu.buttons(desk.emu.last(SERVICE))] == [
+        "Readings are right",
+        "Enter again",
+    ]
+    assert await desk.press(SERVICE, "Enter again") == ["1-2-301: water meter reading (t)?"]
+    await desk.send(SERVICE, "120.50")
+    asked = await desk.send(SERVICE, "3050.2")
+    assert asked[0].startswith("1-2-301: condition of the facilities")
+    await desk.press(SERVICE, "All in order")
+    assert (await ticket(desk, ref)).state == "vacant"
+    assert desk.unread(OWNER) == [] and desk.unread(CASHIER) == []
