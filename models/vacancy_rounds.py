@@ -244,8 +244,10 @@ async def check_reading(
 
 
 def _live(ticket: Ticket, v: Vacancy, now: datetime, env: Env) -> bool:
-    """Whether consumption found now ends this vacancy as occupied (5.2.6)."""
-    return ticket.state == St.VACANT and v.start_date <= env.calendar.local_date(now)
+    """Whether consumption found now ends this vacancy as occupied (5.2.6): from its start
+    date, also while its shut-off visit is overdue (fees are at 50 % already)."""
+    started = v.start_date <= env.calendar.local_date(now)
+    return ticket.state in {St.VACANT, St.SHUTOFF} and started
 
 
 async def consumption_check(
@@ -327,7 +329,10 @@ async def record(
             )
         if live and used.occupied:
             data = {"water": str(used.water), "electricity": str(used.electricity)}
-            await steps.mark_occupied(session, ticket, v, actor, data, now, env, used.since)
+            dropped = await steps.mark_occupied(
+                session, ticket, v, actor, data, now, env, used.since
+            )
+            await notices.tell_dropped(session, ticket, dropped, now)
             await notices.tell_occupied(
                 session, ticket, v, used.water, used.electricity, used.since, now
             )

@@ -371,15 +371,20 @@ async def mark_occupied(
     now: datetime,
     env: Env,
     since: datetime | None = None,
-) -> None:
+) -> Person | None:
     """5.2.6: more than 1 t of water or 5 kWh a month was used: the unit counts as occupied
     (视为入住收费) for the time it was used in, from the previous reading `since` (never before
-    the 50 % period began), not only from the day the meters were read."""
-    ticket.transition({St.VACANT}, St.OCCUPIED, "occupied", actor, now, data=data)
+    the 50 % period began), not only from the day the meters were read. Also while the
+    shut-off visit is still to be made (the period has begun, fees are at 50 %): that order
+    is dropped; returns its technician."""
+    technician = ticket.assignee if ticket.state == St.SHUTOFF else None
+    ticket.transition({St.VACANT, St.SHUTOFF}, St.OCCUPIED, "occupied", actor, now, data=data)
     _cut_half_rate(v, _today(since or now, env))
     v.end_reason = "occupied"
     ticket.closed_at = now
+    ticket.assignee_id, ticket.assignee = None, None
     await settle(session, now, ticket_id=ticket.id)
+    return technician
 
 
 def used_before_end(

@@ -15,9 +15,11 @@ from tests.flows.vacancy_steps import (
     ADMIN,
     CASHIER,
     OWNER,
+    RECEPTIONIST,
     SERVICE,
     SERVICE2,
     SUPERVISOR,
+    TECH,
     alerts,
     apply,
     approve,
@@ -646,3 +648,31 @@ async def test_readings_over_the_limit_are_confirmed_before_they_end_the_vacancy
     await desk.press(SERVICE, "All in order")
     assert (await ticket(desk, ref)).state == "vacant"
     assert desk.unread(OWNER) == [] and desk.unread(CASHIER) == []
+
+
+async def test_use_found_while_the_shut_off_visit_is_overdue_still_counts_as_occupied(
+    desk: Desk,
+) -> None:
+    """5.2.6: the vacancy has begun (fees at 50 %) but the shut-off visit was never made; a
+    month of heavy use ends it as occupied like any other, and the order is dropped."""
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await apply(desk)
+    await approve(desk, ref)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")  # who never goes
+    await desk.at(ROUND_OPENS)
+    await _inspect(desk, "1-2-301", "120.50", "3050.2")
+    for _ in range(2):
+        await desk.at(datetime(2027, 1, 4, 2, tzinfo=UTC))
+    clear(desk)
+    replies = await _inspect(desk, "1-2-301", "135.50", "3300")
+    assert replies[0].endswith(
+        f"The unit is in use: vacancy {ref} has ended, and the owner and the cashier have been "
+        "told."
+    )
+    t = await ticket(desk, ref)
+    assert t.state == "occupied" and t.assignee_id is None
+    assert "counts as occupied" in desk.unread(OWNER)[0]
+    assert desk.unread(CASHIER)[0].endswith("100 % again from 1 Dec 2026.")
+    assert desk.unread(TECH) == [f"The order for {ref} is no longer needed; you do not need to go."]
+    assert "at 100 %" in (await desk.send(CASHIER, "/fee_rate 1-2-301 2027-01-04"))[0]
