@@ -73,6 +73,7 @@ ACTION_NAMES = {
     PASSED: N_("passed to the unit's other owner (the office ended the applicant's link)"),
     "term_ended": N_("vacancy period ended"),
     "occupied": N_("consumption found: the unit is in use"),
+    "occupied_before": N_("ended: the unit was found in use during the vacancy it continues"),
     "used_before_end": N_(
         "consumption found at the restore visit: counted as occupied from the previous reading"
     ),

@@ -292,6 +292,42 @@ async def tell_occupied(
     )
 
 
+async def tell_successor_ended(
+    session: AsyncSession, ticket: Ticket, v: Vacancy, previous: Ticket, now: datetime
+) -> None:
+    """The approved renewal `ticket` ended with `previous`, found occupied (5.2.6): its
+    50 % never applies; owner and cashier are told."""
+    to_owner(
+        session,
+        ticket,
+        msg(
+            N_(
+                "As the unit was found in use during {previous}, your following vacancy {ref} "
+                "(from {start}) has ended too: property fee and shared utilities stay at "
+                "100 %. If the unit stands empty again, you can apply anew with /vacancy."
+            ),
+            previous=previous.ref,
+            ref=ticket.ref,
+            start=v.start_date,
+        ),
+        now,
+    )
+    await rate_change(
+        session,
+        ticket,
+        v,
+        msg(
+            N_(
+                "ended with {previous} (the unit is in use): the 50 % from {start} does not "
+                "apply; 100 % throughout."
+            ),
+            previous=previous.ref,
+            start=v.start_date,
+        ),
+        now,
+    )
+
+
 def half_rate(v: Vacancy) -> Msg:
     return msg(
         N_("property fee and shared utilities at 50 % as of {start}; 100 % again from {end}."),

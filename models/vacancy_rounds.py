@@ -329,6 +329,7 @@ async def record(
             )
         if live and used.occupied:
             data = {"water": str(used.water), "electricity": str(used.electricity)}
+            following = await steps.end_successor(session, ticket, actor, now)
             dropped = await steps.mark_occupied(
                 session, ticket, v, actor, data, now, env, used.since
             )
@@ -336,6 +337,8 @@ async def record(
             await notices.tell_occupied(
                 session, ticket, v, used.water, used.electricity, used.since, now
             )
+            if following is not None:
+                await notices.tell_successor_ended(session, *following, ticket, now)
             ended = ticket.ref
     elif used.occupied:
         body = msg(

@@ -387,6 +387,29 @@ async def mark_occupied(
     return technician
 
 
+async def end_successor(
+    session: AsyncSession, ticket: Ticket, actor: Person, now: datetime
+) -> tuple[Ticket, Vacancy] | None:
+    """`ticket` was just found occupied (5.2.6): an approved renewal that takes it over
+    (5.2.7) would keep the unit at 50 % from its start though the unit is lived in. It ends
+    too, before its 50 % begins; returns it (owner and cashier are told)."""
+    successor = await continued_by(session, ticket)
+    if successor is None:
+        return None
+    sv = await session.get(Vacancy, successor.id)
+    if sv is None:
+        return None
+    successor.transition(
+        {St.VACANT}, St.OCCUPIED, "occupied_before", actor, now, data={"ref": ticket.ref}
+    )
+    if sv.half_from is not None:
+        sv.half_until = sv.half_from  # (never at 50 %)
+    sv.end_reason = "occupied"
+    successor.closed_at = now
+    await settle(session, now, ticket_id=successor.id)
+    return successor, sv
+
+
 def used_before_end(
     ticket: Ticket, v: Vacancy, actor: Person, used: Usage, now: datetime, env: Env
 ) -> bool:

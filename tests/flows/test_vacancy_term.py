@@ -333,3 +333,33 @@ async def test_heavy_use_found_at_the_restore_visit_counts_as_occupied_from_the_
     t = await ticket(desk, ref)
     assert t.state == "cancelled"
     assert [e.action for e in t.events][-2:] == ["restored", "used_before_end"]
+
+
+async def test_use_found_during_a_vacancy_also_ends_its_approved_renewal(desk: Desk) -> None:
+    """5.2.6 视为入住收费: the unit is lived in, so the renewal that would take over at 50 %
+    from the old end date ends too; owner and cashier are told of both."""
+    ref, new_ref = await _renewed(desk)
+    await desk.at(local(2027, 2, 20, 10))
+    await desk.send(SUPERVISOR, "/weather_alert storm")
+    clear(desk)
+    await desk.press(SERVICE, "Inspect 1-2-301")
+    await desk.send(SERVICE, "140.50")  # 20 t since the shut-off
+    await desk.send(SERVICE, "3050.2")
+    await desk.press(SERVICE, "Readings are right")
+    await desk.press(SERVICE, "All in order")
+    assert (await ticket(desk, ref)).state == "occupied"
+    assert (await ticket(desk, new_ref)).state == "occupied"
+    told = desk.unread(OWNER)
+    assert len(told) == 2 and "counts as occupied" in told[0]
+    assert told[1] == (
+        f"As the unit was found in use during {ref}, your following vacancy {new_ref} (from "
+        "2 Mar 2027) has ended too: property fee and shared utilities stay at 100 %. If the "
+        "unit stands empty again, you can apply anew with /vacancy."
+    )
+    cashier = desk.unread(CASHIER)
+    assert cashier[0].endswith("100 % again from 1 Dec 2026.")
+    assert cashier[1] == (
+        f"💰 Fee rate change, unit 1-2-301 ({new_ref}): ended with {ref} (the unit is in use): "
+        "the 50 % from 2 Mar 2027 does not apply; 100 % throughout."
+    )
+    assert (await desk.send(CASHIER, "/fee_rate 1-2-301 2027-03-10"))[0].endswith("at 100 %.")
