@@ -249,9 +249,9 @@ async def cancel_terms(session: AsyncSession, ticket_id: int, actor: Person) -> 
         running = await vacancy_of(session, current)
         out.add(
             N_(
-                "{ref} is then dropped and its 50 % from {start} does not apply. Your current "
-                "vacancy {current} goes on as approved until {end}; water and electricity are "
-                "turned back on then."
+                "{ref} is then dropped: from {start} the fee stays at 100 %, not 50 %. Your "
+                "current vacancy {current} goes on as approved until {end}; water and "
+                "electricity are turned back on then."
             ),
             ref=ticket.ref,
             start=v.start_date,

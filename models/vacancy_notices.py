@@ -318,8 +318,8 @@ async def tell_successor_ended(
         v,
         msg(
             N_(
-                "ended with {previous} (the unit is in use): the 50 % from {start} does not "
-                "apply; 100 % throughout."
+                "ended with {previous} (the unit is in use): from {start} the fee stays at "
+                "100 %, not 50 %."
             ),
             previous=previous.ref,
             start=v.start_date,

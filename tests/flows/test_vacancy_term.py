@@ -191,9 +191,9 @@ async def test_cancelling_one_of_a_renewal_pair_does_not_turn_the_water_back_on(
     # the owner will not need the second period after all
     await desk.send(OWNER, f"/ticket {new_ref}")
     assert await desk.press(OWNER, "Cancel application") == [
-        f"Cancel {new_ref}?\n{new_ref} is then dropped and its 50 % from 2 Mar 2027 does not "
-        f"apply. Your current vacancy {ref} goes on as approved until 2 Mar 2027; water and "
-        "electricity are turned back on then."
+        f"Cancel {new_ref}?\n{new_ref} is then dropped: from 2 Mar 2027 the fee stays at "
+        f"100 %, not 50 %. Your current vacancy {ref} goes on as approved until 2 Mar 2027; "
+        "water and electricity are turned back on then."
     ]
     assert await desk.press(OWNER, "Yes, cancel it") == [f"{new_ref} has been cancelled."]
     assert (await ticket(desk, new_ref)).state == "cancelled"
@@ -360,6 +360,6 @@ async def test_use_found_during_a_vacancy_also_ends_its_approved_renewal(desk: D
     assert cashier[0].endswith("100 % again from 1 Dec 2026.")
     assert cashier[1] == (
         f"💰 Fee rate change, unit 1-2-301 ({new_ref}): ended with {ref} (the unit is in use): "
-        "the 50 % from 2 Mar 2027 does not apply; 100 % throughout."
+        "from 2 Mar 2027 the fee stays at 100 %, not 50 %."
     )
     assert (await desk.send(CASHIER, "/fee_rate 1-2-301 2027-03-10"))[0].endswith("at 100 %.")

@@ -130,11 +130,13 @@ async def test_several_claims_but_one_verified_and_one_signature(w: World) -> No
     item, _ = await w.register()
     first, second = await w.claim(item), await w.claim(item, w.owner2)
     await w.refused("lf_claim_duplicate", w.claim(item))
-    await w.refused("not_allowed", flow.check_id(w.s, first.id, w.owner, DOC, w.now))
-    await w.refused("not_allowed", flow.check_id(w.s, first.id, w.guard, DOC, w.now))
-    await flow.check_id(w.s, first.id, w.receptionist, DOC, w.now)
-    await w.refused("lf_other_verified", flow.check_id(w.s, second.id, w.receptionist, DOC, w.now))
-    await w.refused("ticket_state", flow.check_id(w.s, first.id, w.receptionist, DOC, w.now))
+    await w.refused("not_allowed", flow.check_id(w.s, first.id, w.owner, DOC, w.now, ENV))
+    await w.refused("not_allowed", flow.check_id(w.s, first.id, w.guard, DOC, w.now, ENV))
+    await flow.check_id(w.s, first.id, w.receptionist, DOC, w.now, ENV)
+    await w.refused(
+        "lf_other_verified", flow.check_id(w.s, second.id, w.receptionist, DOC, w.now, ENV)
+    )
+    await w.refused("ticket_state", flow.check_id(w.s, first.id, w.receptionist, DOC, w.now, ENV))
     # Only the claimant signs in the bot; only a receptionist records a paper signature.
     await w.refused("not_allowed", flow.sign(w.s, first.id, w.owner2, BOT, w.now))
     await w.refused("not_allowed", flow.sign(w.s, first.id, w.receptionist, BOT, w.now))
@@ -191,7 +193,7 @@ async def test_custody_moves_once_and_only_for_items_still_waiting(w: World) -> 
     assert not custody.to_admin(item, row, "month_end", w.now)
     returned, returned_row = await w.register()
     claim = await w.claim(returned)
-    await flow.check_id(w.s, claim.id, w.receptionist, DOC, w.now)
+    await flow.check_id(w.s, claim.id, w.receptionist, DOC, w.now, ENV)
     await flow.sign(w.s, claim.id, w.owner, BOT, w.now)
     assert not custody.to_admin(returned, returned_row, "valuable", w.now)
     assert returned_row.custody == DESK
@@ -217,7 +219,7 @@ async def test_check_document_feeds_the_desk_only_a_masked_number(w: World) -> N
     item, _ = await w.register()
     claim = await w.claim(item)
     document = check_document(ID_CARD, "410102199003071230", w.now.date())
-    await flow.check_id(w.s, claim.id, w.receptionist, document, w.now)
+    await flow.check_id(w.s, claim.id, w.receptionist, document, w.now, ENV)
     row = await w.s.get(LostClaim, claim.id)
     assert row is not None and row.id_masked == "4101**********1230"
     assert "410102199003071230" not in str([e.data for e in claim.events])
