@@ -340,7 +340,8 @@ async def let_end(ctx: Ctx) -> None:
 @desk
 async def ask_cancel(ctx: Ctx) -> None:
     """Cancel pressed on the owner's application: say what it means, ask to confirm."""
-    ticket, out = await flow.cancel_terms(ctx.session, ctx.target_id, ctx.person)
+    today = ctx.rt.env.calendar.local_date(ctx.now)
+    ticket, out = await flow.cancel_terms(ctx.session, ctx.target_id, ctx.person, today)
     ctx.answer()
     out.button_row((N_("Yes, cancel it"), notices.data("cxy", ticket)))
     ctx.reply(out)

@@ -190,7 +190,11 @@ async def _end_early(
     if owner is not None:
         dropped = await steps.cancel(session, ticket, v, owner, now, env)
         withdrawn = N_("{ref} was withdrawn by the owner.")
-        early = N_("cancelled early by the owner; 100 % again from {day}.")
+        early = (
+            N_("cancelled by the owner before it began; the fee stays at 100 %.")
+            if v.half_until is not None and v.half_until <= v.start_date
+            else N_("cancelled early by the owner; 100 % again from {day}.")
+        )
     else:
         dropped = await steps.end_early(session, ticket, v, None, now, env)
         withdrawn = N_("{ref} has ended: the office ended the owner's link to the unit.")
@@ -222,14 +226,20 @@ async def check_cancel(session: AsyncSession, ticket_id: int, actor: Person) -> 
     return ticket
 
 
-async def cancel_terms(session: AsyncSession, ticket_id: int, actor: Person) -> tuple[Ticket, Msg]:
+async def cancel_terms(
+    session: AsyncSession, ticket_id: int, actor: Person, today: date
+) -> tuple[Ticket, Msg]:
     """What cancelling will do, for the owner to confirm; changes nothing. A vacancy with an
     approved renewal keeps the unit shut off for it, and a renewal cancelled while the
     vacancy it continues is running leaves that one as it is: no restore order either way."""
     ticket = await check_cancel(session, ticket_id, actor)
     v = await vacancy_of(session, ticket)
     out = msg(N_("Cancel {ref}?"), ref=ticket.ref)
-    if ticket.state == St.SHUTOFF:
+    if ticket.state == St.SHUTOFF and today < v.start_date:
+        out.add(
+            N_("It has not begun yet ({start}): the fee simply stays at 100 %."), start=v.start_date
+        )
+    elif ticket.state == St.SHUTOFF:
         out.add(N_("Fees return to 100 % as of today."))
     if ticket.state != St.VACANT:
         return ticket, out

@@ -363,3 +363,22 @@ async def test_use_found_during_a_vacancy_also_ends_its_approved_renewal(desk: D
         "from 2 Mar 2027 the fee stays at 100 %, not 50 %."
     )
     assert (await desk.send(CASHIER, "/fee_rate 1-2-301 2027-03-10"))[0].endswith("at 100 %.")
+
+
+async def test_an_approved_vacancy_cancelled_before_it_begins_never_was_at_50(desk: Desk) -> None:
+    # Approved on 27 Nov for 1 Dec: cancelled the next day, the fee was never reduced.
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await apply(desk)
+    await approve(desk, ref)
+    await desk.at(local(2026, 11, 28, 10))
+    clear(desk)
+    await desk.send(OWNER, f"/ticket {ref}")
+    assert await desk.press(OWNER, "Cancel application") == [
+        f"Cancel {ref}?\nIt has not begun yet (1 Dec 2026): the fee simply stays at 100 %."
+    ]
+    await desk.press(OWNER, "Yes, cancel it")
+    assert desk.unread(CASHIER) == [
+        f"💰 Fee rate change, unit 1-2-301 ({ref}): cancelled by the owner before it began; "
+        "the fee stays at 100 %."
+    ]
