@@ -21,6 +21,18 @@ from tests.flows.repair_steps import (
 MIN = timedelta(minutes=1)
 
 
+async def public_repair_done(desk: Desk) -> str:
+    """A staffed office; the owner's public-area repair dispatched to Zhang Wei, who has
+    arrived and pressed Done (the service officer signs next). Returns its reference."""
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await file_public_repair(desk)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    await desk.press(TECH, "Arrived")
+    await desk.press(TECH, "Done")
+    return ref
+
+
 async def test_the_reporter_of_a_public_repair_hears_each_step_they_were_promised(
     desk: Desk,
 ) -> None:
@@ -66,12 +78,7 @@ async def test_the_reporter_of_a_public_repair_gets_the_apology_when_it_runs_lat
 async def test_the_reporter_hears_when_the_service_officer_finds_a_public_repair_not_fixed(
     desk: Desk,
 ) -> None:
-    await staffed(desk)
-    await desk.owner(OWNER, lang="en")
-    ref = await file_public_repair(desk)
-    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
-    await desk.press(TECH, "Arrived")
-    await desk.press(TECH, "Done")
+    ref = await public_repair_done(desk)
     desk.unread(OWNER)
     await desk.press(SERVICE, "Not fixed")
     await desk.send(SERVICE, "Light still flickers")
@@ -83,12 +90,7 @@ async def test_the_reporter_hears_when_the_service_officer_finds_a_public_repair
 
 async def test_the_front_desk_learns_how_a_public_repair_ended(desk: Desk) -> None:
     # seed ch.4 四.1: the result is reported back to the receptionist (客户接待员)
-    await staffed(desk)
-    await desk.owner(OWNER, lang="en")
-    ref = await file_public_repair(desk)
-    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
-    await desk.press(TECH, "Arrived")
-    await desk.press(TECH, "Done")
+    ref = await public_repair_done(desk)
     desk.unread(RECEPTIONIST)
     await desk.press(SERVICE, "Confirm and rate")
     await desk.press(SERVICE, "★★★★")
@@ -99,12 +101,7 @@ async def test_the_front_desk_learns_how_a_public_repair_ended(desk: Desk) -> No
 
 
 async def test_the_front_desk_learns_when_a_public_repair_is_closed_unsigned(desk: Desk) -> None:
-    await staffed(desk)
-    await desk.owner(OWNER, lang="en")
-    ref = await file_public_repair(desk)
-    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
-    await desk.press(TECH, "Arrived")
-    await desk.press(TECH, "Done")
+    ref = await public_repair_done(desk)
     desk.unread(RECEPTIONIST)
     await desk.tick(timedelta(hours=48))
     assert [m for m in desk.unread(RECEPTIONIST) if m.startswith("🚨 Public repair")] == [
