@@ -45,6 +45,10 @@ REFUSALS.update(
             "open /ticket {ref} for a fresh list."
         ),
         "repair_technician_full": N_("{name} already has {limit} open jobs. Choose someone else."),
+        "repair_cancel_started": N_(
+            "{ref} cannot be cancelled now ({state}): a repair can be cancelled only before "
+            "the technician has started work. Nothing was changed."
+        ),
         "repair_urged_recently": N_(
             "You have already urged this request. You can urge it again after {time}."
         ),

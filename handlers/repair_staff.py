@@ -16,7 +16,7 @@ from models import repair_flow as flow
 from models.base import N_, DomainError
 from models.notification import Money, Msg, msg
 from models.people import Role
-from models.repair import PAUSE_REASON_MAX, may_confirm
+from models.repair import PAUSE_REASON_MAX, cancellable_states, may_cancel_for_owner, may_confirm
 from models.ticket import Ticket, history
 
 
@@ -74,6 +74,28 @@ async def return_to_queue(ctx: Ctx) -> None:
     ticket = await flow.return_to_queue(ctx.session, ctx.target_id, ctx.person, ctx.now, ctx.rt.env)
     ctx.clear_buttons = True
     ctx.reply(N_("{ref} is back in the dispatch queue."), ref=ticket.ref)
+
+
+async def _office_cancelled(ctx: Ctx, data: dict[str, Any], reason: str) -> None:
+    ticket = await flow.cancel_by_office(ctx.session, data["tid"], ctx.person, reason, ctx.now)
+    ctx.reply(
+        N_("{ref} has been cancelled; the owner has been told why."),
+        ref=ticket.ref,
+    )
+
+
+OFFICE_CANCEL_FORM = note_form(
+    "r_ocx",
+    N_("Why is {ref} being cancelled? The owner will be told this reason."),
+    _office_cancelled,
+    maximum=300,
+)
+
+
+@desk
+async def office_cancel(ctx: Ctx) -> None:
+    """The front desk (or a supervisor) cancels a repair nobody has started, with a reason."""
+    await _begin(ctx, OFFICE_CANCEL_FORM, "ocx")
 
 
 # --- the technician's work order ---------------------------------------------------------------
@@ -409,6 +431,7 @@ BUTTONS: dict[str, TgCallback] = {
     r"^r:rsg:": reassign,
     r"^r:rea:": reassign_menu,
     r"^r:ret:": return_to_queue,
+    r"^r:ocx:": office_cancel,
     r"^r:acc:": accept,
     r"^r:arr:": arrive,
     r"^r:rev:": review,
@@ -458,6 +481,8 @@ async def card_buttons(ctx: Ctx, ticket_id: int) -> list[tuple[str, str]]:
             out.append((N_("Dispatch / reassign"), f"r:rea:{tid}"))
         if state in ("confirmed", "unconfirmed") and ticket.closed_at is None:
             out += [(N_("Satisfied"), f"r:fu:{tid}:y"), (N_("Not satisfied"), f"r:fu:{tid}:n")]
+    if state in cancellable_states(repair) and may_cancel_for_owner(me, repair):
+        out.append((N_("Cancel (with reason)"), f"r:ocx:{tid}"))
     if state == "review" and me.has_role(Role.TEAM_LEAD, repair.building):
         out.append((N_("Review concluded"), f"r:rvd:{tid}"))
     # The signer: the owner of an in-home repair, the area's service officer of a public one

@@ -82,6 +82,7 @@ ACTION_NAMES = {
     "reopened": N_("reopened"),
     "urged": N_("urged by the owner"),
     "cancelled": N_("cancelled by the owner"),
+    "cancelled_by_office": N_("cancelled by the office"),
 }
 DEADLINES = {
     "repair.dispatch",
@@ -798,6 +799,53 @@ async def cancel(
     await settle(session, now, ticket_id=ticket.id)
     await _ended(session, ticket, now)
     return technician
+
+
+def may_cancel_for_owner(person: Person, repair: Repair) -> bool:
+    """The front desk, or a supervisor, of the repair's building."""
+    return person.has_role(Role.RECEPTIONIST, repair.building) or person.has_role(
+        Role.SUPERVISOR, repair.building
+    )
+
+
+async def cancel_by_office(
+    session: AsyncSession,
+    ticket: Ticket,
+    repair: Repair,
+    actor: Person,
+    reason: str,
+    now: datetime,
+) -> Person | None:
+    """The front desk (or a supervisor) withdraws a request: the owner phoned to withdraw it,
+    or it repeats another report. Only while nobody has started work, as for the owner; the
+    reason goes on the signed event. Returns the technician who had the job, if any."""
+    if not may_cancel_for_owner(actor, repair):
+        raise DomainError("not_allowed")
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("stale")
+    if ticket.state not in cancellable_states(repair) or ticket.closed_at is not None:
+        raise DomainError("repair_cancel_started", ref=ticket.ref, state=ticket.state)
+    technician = ticket.assignee
+    ticket.transition(
+        cancellable_states(repair), St.CANCELLED, "cancelled_by_office", actor, now, note=reason
+    )
+    ticket.closed_at = now
+    await settle(session, now, ticket_id=ticket.id)
+    await _ended(session, ticket, now)
+    return technician
+
+
+async def office_cancel_reason(session: AsyncSession, ticket: Ticket) -> str | None:
+    """Why the office cancelled the request, as signed on the event (None otherwise)."""
+    return (
+        await session.execute(
+            select(TicketEvent.note)
+            .where(TicketEvent.ticket_id == ticket.id, TicketEvent.action == "cancelled_by_office")
+            .order_by(TicketEvent.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
 
 
 def appointment_slots(now: datetime, env: Env, limit: int = 9) -> list[datetime]:

@@ -530,12 +530,49 @@ async def cancel(session: AsyncSession, ticket_id: int, actor: Person, now: date
     return ticket
 
 
+async def cancel_by_office(
+    session: AsyncSession, ticket_id: int, actor: Person, reason: str, now: datetime
+) -> Ticket:
+    """The front desk (or a supervisor) cancels a request no one has started work on; the
+    owner hears why, and the technician who had it that they need not come."""
+    ticket, repair = await load(session, ticket_id)
+    technician = await rp.cancel_by_office(session, ticket, repair, actor, reason, now)
+    if ticket.owner is not None and ticket.owner_id != actor.id:
+        enqueue(
+            session,
+            ticket.owner,
+            msg(
+                N_(
+                    "Your repair {ref} has been cancelled by the property office: {reason}. "
+                    "If this is not what you expected, please call the front desk."
+                ),
+                ref=ticket.ref,
+                reason=reason,
+            ),
+            now,
+            ticket_id=ticket.id,
+        )
+    if technician is not None:
+        enqueue(
+            session,
+            technician,
+            msg(
+                N_("{ref} was cancelled by the office ({reason}); you no longer need to attend."),
+                ref=ticket.ref,
+                reason=reason,
+            ),
+            now,
+            ticket_id=ticket.id,
+        )
+    return ticket
+
+
 async def card_sheet(session: AsyncSession, ticket: Ticket, viewer: Person, env: Env) -> Msg:
     """The 维修单 lines of a repair's ticket card. Only staff see phone numbers; an owner sees
     their own ticket (who may open a card is checked before, by models.queries.may_view)."""
     repair = await rp.repair_of(session, ticket)
     staff = viewer.is_staff
-    return notices.sheet(
+    out = notices.sheet(
         ticket,
         repair,
         await rp.materials_of(session, ticket),
@@ -544,6 +581,11 @@ async def card_sheet(session: AsyncSession, ticket: Ticket, viewer: Person, env:
         contact=staff,
         reporter=await notices.reporter(session, ticket) if staff else None,
     )
+    if ticket.state == rp.St.CANCELLED:
+        reason = await rp.office_cancel_reason(session, ticket)
+        if reason:
+            out.add(N_("Cancelled by the office: {reason}"), reason=reason)
+    return out
 
 
 # Who may start which multi-step action, checked before the form opens (and again at the end).
@@ -556,6 +598,7 @@ _CHECKS: dict[str, tuple[str, set[rp.St]]] = {
     "nf": ("signer", {rp.St.DONE}),
     "ok": ("signer", {rp.St.DONE}),
     "fu": ("receptionist", {rp.St.CONFIRMED, rp.St.UNCONFIRMED}),
+    "ocx": ("office", set()),  # (the states: rp.cancellable_states, which depend on the job)
 }
 
 
@@ -571,6 +614,12 @@ async def check(session: AsyncSession, ticket_id: int, actor: Person, action: st
         rp.require(actor, Role.RECEPTIONIST, repair.building)
         if action == "fu":
             await rp.require_not_own_home(session, ticket, actor)
+    elif who == "office":
+        if not rp.may_cancel_for_owner(actor, repair):
+            raise DomainError("not_allowed")
+        if ticket.state not in rp.cancellable_states(repair) or ticket.closed_at is not None:
+            raise DomainError("repair_cancel_started", ref=ticket.ref, state=ticket.state)
+        return ticket
     elif not rp.may_confirm(ticket, repair, actor):
         raise DomainError("not_allowed")
     if ticket.state not in states or ticket.closed_at is not None:
