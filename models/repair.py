@@ -366,14 +366,21 @@ async def dispatch(
         kinds={"repair.dispatch", "repair.arrival", "repair.review", "repair.reply"},
     )
     schedule_arrival(session, ticket, arrival_start(repair, now), now, env)
+    # Seed ch.4 四.1 (24 hours for a result): a visit the owner booked days ahead cannot
+    # have a result before it, so the hours count from the appointment when it is later.
     schedule(
         session,
         "repair.reply",
-        env.calendar.add_business_time(now, env.repair.reply_limit),
+        env.calendar.add_business_time(reply_start(repair, now), env.repair.reply_limit),
         now,
         ticket_id=ticket.id,
     )
     return action
+
+
+def reply_start(repair: Repair, now: datetime) -> datetime:
+    """What the 24 hours for a result count from: the dispatch, or the booked visit if later."""
+    return max(now, repair.appointment_at) if repair.appointment_at else now
 
 
 def arrival_start(repair: Repair, now: datetime) -> datetime:

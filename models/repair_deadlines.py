@@ -139,7 +139,16 @@ async def _reply_due(session: AsyncSession, d: Due, now: datetime, env: Env) -> 
     if found is None or found[0].state not in rp.OPEN - {rp.St.PAUSED}:
         return
     ticket, repair = found
-    text = N_("🚨 {ref}: no result reported within 24 hours of dispatch (now: {state}).")
+    booked = (
+        repair.appointment_at is not None
+        and repair.dispatched_at is not None
+        and repair.appointment_at > repair.dispatched_at
+    )
+    text = (
+        N_("🚨 {ref}: no result reported within 24 hours of the booked visit (now: {state}).")
+        if booked
+        else N_("🚨 {ref}: no result reported within 24 hours of dispatch (now: {state}).")
+    )
     state = notices.state_label(ticket.state)
     await notices.to_role(session, Role.RECEPTIONIST, ticket, repair, text, now, state=state)
     await notices.to_role(session, Role.SUPERVISOR, ticket, repair, text, now, state=state)
