@@ -107,18 +107,31 @@ async def dispatch_buttons(
     # A reassignment carries who has the job now, so that a list a colleague has overtaken
     # is refused rather than silently moving the job again (see `repair.dispatch`).
     since = f":{ticket.assignee_id}" if action == "rsg" else ""
-    for jobs, tech in loads[:8]:
-        if jobs < env.repair.max_open_per_technician:
-            message.button_row(
-                (
-                    N_("Dispatch → {name} ({jobs} open)"),
-                    {"name": tech.name, "jobs": jobs},
-                    data(action, ticket, f"{tech.id}{since}"),
-                )
+    limit = env.repair.max_open_per_technician
+    free = [(jobs, tech) for jobs, tech in loads if jobs < limit]
+    for jobs, tech in free[:8]:
+        message.button_row(
+            (
+                N_("Dispatch → {name} ({jobs} open)"),
+                {"name": tech.name, "jobs": jobs},
+                data(action, ticket, f"{tech.id}{since}"),
             )
+        )
     if not loads:
         message.add(
             N_("No technician is registered for building {building}."), building=repair.building
+        )
+    elif not free:
+        # No buttons at all would leave the front desk guessing why.
+        message.add(
+            N_(
+                "⚠️ No technician is free: building {building} has {count} technician(s), all "
+                "at the open-job limit ({limit}). Return a job not yet started to the queue "
+                "(/ticket REF → Dispatch / reassign), or raise it with the supervisor."
+            ),
+            count=len(loads),
+            building=repair.building,
+            limit=limit,
         )
     return message
 

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from bot.clock import ManualClock
 from tests.flows.harness import Desk
 from tests.flows.repair_steps import (
     LEAD,
@@ -433,3 +434,29 @@ async def test_the_technician_can_add_a_forgotten_material_from_the_card_after_d
     for answer in ("Washer", "DN15", "R-1", "2", "1.5"):
         await desk.send(TECH, answer)
     assert "• Washer, DN15, R-1: 2 × CN¥1.50 = CN¥3.00" in desk.unread(OWNER)[-1]
+
+
+async def test_when_every_technician_is_full_the_front_desk_is_told_why_and_what_to_do(
+    database_url: str, clock: ManualClock
+) -> None:
+    full = (
+        "⚠️ No technician is free: building 1 has 2 technician(s), all at the open-job limit "
+        "(1). Return a job not yet started to the queue (/ticket REF → Dispatch / reassign), "
+        "or raise it with the supervisor."
+    )
+    async with Desk(database_url, clock, repair={"max_open_per_technician": 1}) as desk:
+        await staffed(desk)
+        await desk.owner(OWNER, lang="en")
+        await file_home_repair(desk, text="The kitchen tap drips all night")
+        await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+        await file_home_repair(desk, text="Bathroom light switch sparks when used")
+        await desk.press(RECEPTIONIST, "Dispatch → Liu Qiang")
+        desk.unread(RECEPTIONIST)
+        ref = await file_home_repair(desk, text="Front door lock is stuck, cannot open")
+        new = desk.unread(RECEPTIONIST)[-1]
+        assert new.startswith(f"🆕 New repair: {ref}") and new.endswith(full), new
+        assert desk.emu.buttons(desk.emu.last(RECEPTIONIST)) == []
+        await desk.tick(30 * MIN)
+        assert desk.unread(RECEPTIONIST) == [
+            f"⏰ {ref} has been waiting for dispatch for 30 minutes.\n{full}"
+        ]
