@@ -156,8 +156,28 @@ async def take_appointment(ctx: Ctx, data: dict[str, Any], answer: Answer) -> st
     return _after_place(ctx, data)
 
 
+SHARED_AREA = "*"  # (the button's value: a shared area, or the whole estate)
+
+
+async def ask_building(ctx: Ctx, data: dict[str, Any]) -> Msg:
+    out = msg(N_("Which building is the problem in?"))
+    codes = await rp.building_codes(ctx.session)
+    for i in range(0, len(codes), 3):
+        out.button_row(
+            *[(N_("Building {code}"), {"code": c}, _c("building", c)) for c in codes[i : i + 3]]
+        )
+    return out.button_row((N_("Shared area / whole estate"), _c("building", SHARED_AREA)))
+
+
+async def take_building(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
+    if answer.choice != SHARED_AREA and answer.choice not in await rp.building_codes(ctx.session):
+        raise Invalid(N_("Please choose one of the buttons."))
+    data["building"] = "" if answer.choice == SHARED_AREA else answer.choice
+    return "location"
+
+
 async def ask_location(ctx: Ctx, data: dict[str, Any]) -> Msg:
-    return msg(N_("Where exactly is it? For example: building 1, unit 2, 3rd floor stairwell."))
+    return msg(N_("Where exactly is it? For example: unit 2, 3rd floor stairwell."))
 
 
 async def take_location(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
@@ -207,7 +227,7 @@ async def ask_confirm(ctx: Ctx, data: dict[str, Any]) -> Msg:
     unit = next(
         (u for u in await units_of(ctx.session, ctx.person) if u.id == data.get("unit_id")), None
     )
-    if unit is not None:
+    if unit is not None and data["scope"] == "home":
         out.add(N_("Unit: {unit}"), unit=unit.code)
     category = ctx.rt.env.repair.category(data["category"])
     if category is not None:
@@ -221,6 +241,10 @@ async def ask_confirm(ctx: Ctx, data: dict[str, Any]) -> Msg:
         else:
             out.add(N_("Appointment: as soon as possible"))
     else:
+        if data.get("building"):
+            out.add(N_("Building: {building}"), building=data["building"])
+        elif "building" in data:
+            out.add(N_("Building: shared area / whole estate"))
         out.add(N_("Location: {place}"), place=data.get("location", ""))
     for fee in data.get("fees", []):
         out.add(
@@ -281,10 +305,11 @@ STEPS = {
             "You can send up to {max} photos of the problem ({count} so far). Press the "
             "button when you are done, or skip."
         ),
-        lambda data: "appointment" if data["scope"] == "home" else "location",
+        lambda data: "appointment" if data["scope"] == "home" else "building",
         limit=MAX_PHOTOS,
     ),
     "appointment": Step(ask_appointment, take_appointment),
+    "building": Step(ask_building, take_building),
     "location": Step(ask_location, take_location),
     "fees": Step(ask_fees, take_fees),
     "confirm": Step(ask_confirm, take_confirm),

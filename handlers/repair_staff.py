@@ -496,6 +496,14 @@ async def render_card(ctx: Ctx, ticket: Ticket) -> Msg:
     """The /ticket card of a repair: title, the 维修单 (phones for staff only), history, and
     this viewer's buttons. Not in /my's list, which stays one line per request."""
     card = ticket_card(ticket, await history(ctx.session, ticket.id))
+    if (await flow.load(ctx.session, ticket.id))[1].scope == "public":
+        # The reporter's flat is not where a public fault is (the 维修单 lines say where).
+        card.lines = [
+            (N_("Reported from unit {unit}"), params)
+            if msgid == "Unit: {unit}"
+            else (msgid, params)
+            for msgid, params in card.lines
+        ]
     # After the card's unit and details, before when it was filed and its history.
     at = next((i for i, (msgid, _) in enumerate(card.lines) if msgid == "Filed: {time}"), 1)
     card.lines[at:at] = (await flow.card_sheet(ctx.session, ticket, ctx.person, ctx.rt.env)).lines

@@ -23,7 +23,7 @@ from models.base import N_, Base, BigId, DomainError, JSONType, UTCDateTime
 from models.deadline import Deadline, schedule, settle
 from models.env import Env
 from models.people import Person, Role
-from models.property import Unit, own_case
+from models.property import Building, Unit, own_case
 from models.ticket import Kind, Ticket, TicketEvent, new_ticket
 
 
@@ -235,6 +235,7 @@ async def file_repair(
     description: str,
     location: str | None,
     photos: list[str],
+    building: str | None = None,
     appointment_at: datetime | None,
     fees_accepted: list[dict[str, Any]],
     now: datetime,
@@ -249,6 +250,7 @@ async def file_repair(
     if cat.chargeable and not fees_accepted:
         raise DomainError("repair_fees_not_accepted")
     await check_limits(session, owner, unit, category, description, now, env)
+    where = await route_building(session, scope, building, unit)
     ticket = await new_ticket(
         session,
         Kind.REPAIR,
@@ -266,7 +268,7 @@ async def file_repair(
         category=category,
         description=description,
         location=location,
-        building=unit.building.code,
+        building=where,
         photos=photos[:5],
         appointment_at=appointment_at if scope == "home" else None,
         fees_accepted=fees_accepted,
@@ -276,6 +278,27 @@ async def file_repair(
     schedule_dispatch_deadlines(session, ticket, now, env)
     await session.flush()
     return ticket, repair
+
+
+async def building_codes(session: AsyncSession) -> list[str]:
+    """The buildings in the register, for the reporter of a public repair to choose from."""
+    codes = (await session.execute(select(Building.code))).scalars().all()
+    return sorted(codes, key=lambda c: (len(c), c))
+
+
+async def route_building(
+    session: AsyncSession, scope: str, building: str | None, unit: Unit
+) -> str:
+    """The building whose staff get the repair: the reporter's own for an in-home one; for a
+    public one the building the reporter named. A shared area (no building, or a draft from
+    before the question was asked) goes to the reporter's building, whose staff and the
+    estate-wide staff (roles without a building) see it: a pseudo-building only estate-wide
+    staff hold would leave it to nobody where technicians are per building."""
+    if scope != "public" or not building:
+        return unit.building.code
+    if building not in await building_codes(session):
+        raise DomainError("stale")
+    return building
 
 
 def schedule_dispatch_deadlines(

@@ -47,6 +47,7 @@ async def file(
         category=answers["category"],
         description=answers["description"],
         location=answers.get("location"),
+        building=answers.get("building"),
         photos=list(answers.get("photos", [])),
         appointment_at=datetime.fromisoformat(appointment) if appointment else None,
         fees_accepted=list(answers.get("fees", [])),

@@ -62,13 +62,16 @@ async def file_public_repair(
     category: str = "Electricity",
     text: str = "Stairwell light on floor 3 is out",
     place: str = "Building 1, unit 2, 3rd floor",
+    building: str = "Building 1",
 ) -> str:
-    """Go through /repair for a public area as the owner; returns the new reference."""
+    """Go through /repair for a public area as the owner; returns the new reference.
+    `building` is the button naming where the problem is."""
     await desk.send(owner, "/repair")
     await desk.press(owner, "Public area")
     await desk.press(owner, category)
     await desk.send(owner, text)
     await desk.press(owner, "Skip photos")
+    await desk.press(owner, building)
     await desk.send(owner, place)
     filed = await desk.press(owner, "Submit")
     assert filed[0].startswith("✅ Your repair request has been filed. Reference: R-"), filed

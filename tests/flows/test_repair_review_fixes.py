@@ -354,7 +354,8 @@ async def test_the_ticket_card_of_a_repair_shows_its_work_order(desk: Desk) -> N
     await desk.press(SERVICE, "★★★★")
     card = (await desk.send(SUPERVISOR, f"/ticket {ref}"))[0]
     assert card.startswith(
-        f"Repair {ref} — closed\nUnit: 1-2-301\nDetails: Stairwell light on floor 3 is out\n"
+        f"Repair {ref} — closed\nReported from unit 1-2-301\nDetails: Stairwell light on floor 3 "
+        "is out\n"
         f"{ref} · public area repair · Electricity\n"
     )
     for line in (
