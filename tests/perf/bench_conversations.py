@@ -12,6 +12,9 @@ The same harness then drives a minimal python-telegram-bot echo bot (same transp
 owners, same 7 steps) as a baseline: PropDesk/echo is the cost of the desk's own work. The
 minimal bot is run twice: with python-telegram-bot's defaults (one update at a time) and with
 `concurrent_updates(True)`, since PropDesk handles different people's updates concurrently.
+A third baseline per backend, "echo + 1 durable write", is the concurrent echo bot that reads
+and writes one row per update in a committed transaction before it answers: the least a
+form step that survives a crash costs on the customer's stack, whatever the desk does.
 `--api-latency-ms` adds Telegram's round trip to every Bot API call but the long poll.
 
     PYTHONPATH=. /work/venv/bin/python tests/perf/bench_conversations.py \
@@ -322,6 +325,94 @@ async def echo_bot(concurrent: bool = False) -> Running:
     return Running(app, emu, lambda: stop_app(app), None, prepare)
 
 
+async def durable_echo_bot(url: str) -> Running:
+    """The floor under a crash-safe form step on the customer's stack: the concurrent echo
+    bot that, before each reply, reads the person's step and writes the next one in one
+    committed transaction (SQLAlchemy Core, no ORM, the bot's own engine settings: WAL and
+    `synchronous=NORMAL` on SQLite, pooled asyncpg on PostgreSQL). PropDesk does this and
+    more per update (the person with their roles, the draft, the reply's text), so its rate
+    cannot exceed this bot's."""
+    from sqlalchemy import BigInteger, Column, Integer, MetaData, Table
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    from bot.db import make_engine
+
+    emu = TimedEmulator(token=TOKEN)
+    engine = make_engine(url)
+    meta = MetaData()
+    steps = Table(
+        "floor_steps",
+        meta,
+        Column("chat_id", BigInteger, primary_key=True),
+        Column("step", Integer, nullable=False),
+        Column("last_update_id", BigInteger, nullable=False),
+    )
+    async with engine.begin() as conn:
+        await conn.run_sync(meta.create_all)
+    insert = sqlite_insert if url.startswith("sqlite") else pg_insert
+    # One writer at a time on SQLite, as PropDesk's unit of work does (bot.runtime).
+    writer = asyncio.Lock() if url.startswith("sqlite") else None
+
+    async def remember(update: Update) -> None:
+        chat = update.effective_chat
+        assert chat is not None
+
+        async def write() -> None:
+            async with engine.begin() as conn:
+                step = (
+                    await conn.execute(select(steps.c.step).where(steps.c.chat_id == chat.id))
+                ).scalar()
+                stmt = insert(steps).values(
+                    chat_id=chat.id, step=(step or 0) + 1, last_update_id=update.update_id
+                )
+                new = {"step": stmt.excluded.step, "last_update_id": stmt.excluded.last_update_id}
+                await conn.execute(
+                    stmt.on_conflict_do_update(index_elements=[steps.c.chat_id], set_=new)
+                )
+
+        if writer is None:
+            await write()
+        else:
+            async with writer:
+                await write()
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None and update.message.text is not None
+        await remember(update)
+        await update.message.reply_text(update.message.text)
+
+    async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None and update.effective_chat is not None
+        await remember(update)
+        await query.answer()
+        await context.bot.send_message(update.effective_chat.id, f"pressed {query.data}")
+
+    app = (
+        ApplicationBuilder()
+        .token(TOKEN)
+        .base_url(BASE_URL)
+        .request(EmulatorRequest(emu))
+        .get_updates_request(EmulatorRequest(emu))
+        .concurrent_updates(True)
+        .build()
+    )
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    app.add_handler(CallbackQueryHandler(pressed))
+    await start_app(app)
+
+    async def prepare(uids: list[int]) -> None:
+        for uid in uids:
+            emu.add_user(uid, f"Owner{uid}", "en")
+
+    async def stop() -> None:
+        await stop_app(app)
+        await engine.dispose()
+
+    return Running(app, emu, stop, None, prepare)
+
+
 # ------------------------------------------------------------------------------ the run
 
 
@@ -436,6 +527,9 @@ async def run_one(
     if kind == "propdesk":
         assert url is not None
         running = await propdesk(url)
+    elif kind == "durable-echo":
+        assert url is not None
+        running = await durable_echo_bot(url)
     else:
         running = await echo_bot(concurrent=kind == "echo-concurrent")
     # Telegram's round trip, for every Bot API call but the long poll (0: in-process, as fast
@@ -490,7 +584,12 @@ def main(argv: list[str] | None = None) -> int:
                 run_one("propdesk", url, args.owners, args.solo, args.runs, latency)
             )
         result.name = f"PropDesk {backend}"
-        return [result]
+        with database(backend, "floor", migrate=False) as url:
+            floor = asyncio.run(
+                run_one("durable-echo", url, args.owners, args.solo, args.runs, latency)
+            )
+        floor.name = f"echo + 1 durable write, {backend}"
+        return [result, floor]
 
     results = run_per_backend(chosen_backends(args.backend), work)
     rows = [r for rs in results.values() for r in rs]
