@@ -8,7 +8,8 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import func, make_url, or_, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 from telegram import Bot
@@ -51,13 +52,33 @@ HEALTH_TIMEOUT_S = 10.0  # per part: a check that hangs is as bad as one that fa
 def _why(exc: BaseException, secret: str | None = None) -> str:
     """An error as one short line for the operator's monitoring: never the bot token (PTB puts
     it in InvalidToken's message), never several lines of SQL."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        exc = exc.orig  # the driver's own words, without SQLAlchemy's "[SQL: …]" block
     text = " ".join(str(exc).split())
     if secret:
         text = text.replace(secret, "<token>")
     return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
 
 
+def _missing_sqlite_file(url: str) -> Path | None:
+    """The SQLite file the URL names when it does not exist (connecting would create it)."""
+    parsed = make_url(url)
+    if not parsed.get_backend_name().startswith("sqlite"):
+        return None
+    name = parsed.database or ""
+    if not name or name.startswith(":memory:") or name.startswith("file:"):
+        return None
+    path = Path(name)
+    return None if path.exists() else path.resolve()
+
+
 async def _database(settings: Settings) -> list[str]:
+    missing = _missing_sqlite_file(settings.database_url)
+    if missing is not None:
+        return [
+            f"database: no database file at {missing} (check PROPDESK_DATABASE_URL and the "
+            "working directory; `propdesk db upgrade` creates it)"
+        ]
     engine = make_engine(
         settings.database_url,
         **(
@@ -69,11 +90,13 @@ async def _database(settings: Settings) -> list[str]:
     try:
         revision = await current_revision(engine)
         head = head_revision()
-        lines = (
-            [f"database: ok (schema {revision})"]
-            if revision == head
-            else [f"database: schema {revision or '(none)'} but {head} is needed"]
-        )
+        if revision != head:
+            # (an older schema may lack the outbox table: the schema is what to fix first)
+            return [
+                f"database: schema {revision or '(none)'} but {head} is needed "
+                "(`propdesk db upgrade`)"
+            ]
+        lines = [f"database: ok (schema {revision})"]
         async with engine.connect() as conn:
             pending, oldest = (
                 await conn.execute(
@@ -106,7 +129,7 @@ async def health(settings: Settings) -> tuple[bool, list[str]]:
     lines: list[str] = []
     try:
         lines += await asyncio.wait_for(_database(settings), HEALTH_TIMEOUT_S)
-        ok = not lines[0].startswith("database: schema")
+        ok = lines[0].startswith("database: ok")
     except TimeoutError:
         ok = False
         lines.append(f"database: no answer within {HEALTH_TIMEOUT_S:g} s")

@@ -2,6 +2,7 @@
 
 import asyncio
 import csv
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -42,6 +43,31 @@ async def test_health_is_ok_when_database_and_bot_api_answer_and_fails_otherwise
     monkeypatch.setenv("PROPDESK_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     assert await run_cli("health") == 1
     assert "database: unreachable" in capsys.readouterr().out
+
+
+async def test_health_names_a_missing_or_empty_database_and_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # run from the wrong directory: the SQLite file the setting names is not there
+    async with EmulatorServer(BotApiEmulator(token=TOKEN)) as server:
+        monkeypatch.setenv("PROPDESK_TOKEN", TOKEN)
+        monkeypatch.setenv("PROPDESK_API_BASE_URL", server.base_url)
+        missing = tmp_path / "elsewhere" / "propdesk.db"
+        missing.parent.mkdir()
+        monkeypatch.setenv("PROPDESK_DATABASE_URL", f"sqlite+aiosqlite:///{missing}")
+        assert await run_cli("health") == 1
+        out = capsys.readouterr().out
+        assert f"database: no database file at {missing}" in out
+        assert "telegram: ok" in out
+        assert list(missing.parent.iterdir()) == []  # health created nothing
+        # a file with no schema: said in one line, without SQL
+        empty = tmp_path / "empty.db"
+        sqlite3.connect(empty).close()
+        monkeypatch.setenv("PROPDESK_DATABASE_URL", f"sqlite+aiosqlite:///{empty}")
+        assert await run_cli("health") == 1
+        out = capsys.readouterr().out
+        assert "database: schema (none) but " in out and "propdesk db upgrade" in out
+        assert "SQL" not in out and "no such table" not in out
 
 
 async def test_health_never_prints_the_token_when_the_bot_api_refuses_it(

@@ -36,6 +36,8 @@ def test_plain_postgres_url_gets_the_async_driver(monkeypatch: pytest.MonkeyPatc
         ("PROPDESK_LOCALE", "fr", "PROPDESK_LOCALE: must be one of zh_CN, en"),
         ("PROPDESK_SWEEP_SECONDS", "0", "PROPDESK_SWEEP_SECONDS"),
         ("PROPDESK_DATABASE_URL", "mysql://x", "PROPDESK_DATABASE_URL"),
+        ("PROPDESK_API_BASE_URL", "ftp://x/bot", "PROPDESK_API_BASE_URL: must start with http"),
+        ("PROPDESK_API_FILE_URL", "notaurl", "PROPDESK_API_FILE_URL: must start with http"),
     ],
 )
 def test_bad_value_gives_one_line_naming_the_variable(
