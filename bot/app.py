@@ -238,6 +238,12 @@ def run_bot(settings: Settings, webhook: Webhook | None = None) -> None:
         redact = Redact(settings.token.get_secret_value())
         for handler in logging.getLogger().handlers:
             handler.addFilter(redact)
+    if settings.token is not None:
+        # Telegram or the network down at start: wait for it, saying so, instead of dying
+        # with a traceback (python-telegram-bot's own start would try once).
+        from bot.ops import wait_for_bot_api
+
+        asyncio.run(wait_for_bot_api(settings, settings.token.get_secret_value(), log))
     held: list[Any] = []  # the single-instance lock, kept for as long as the bot runs
     if settings.database_url.startswith("sqlite"):
         held.append(lock_sqlite(settings.database_url))

@@ -439,7 +439,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if exc.name != "bot.app":
             raise
         raise CliError("this installation has no bot application (bot.app)") from None
-    from telegram.error import InvalidToken
+    from telegram.error import InvalidToken, TelegramError
 
     from bot.db import AlreadyRunning
 
@@ -457,6 +457,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             "PROPDESK_API_BASE_URL",
             status=1,
         ) from None
+    except TelegramError as exc:  # an answer that waiting would not change (e.g. 400)
+        from bot.ops import short_reason
+
+        why = short_reason(exc, settings.token.get_secret_value())
+        raise CliError(f"the Bot API refused to start the bot: {why}") from None
     return 0
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import csv
-from datetime import date, datetime, time
+import logging
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 from telegram import Bot
+from telegram.error import BadRequest, NetworkError, RetryAfter
 
 from bot.config import Settings
 from bot.db import current_revision, head_revision, make_engine
@@ -49,7 +51,7 @@ def details(data: dict[str, object] | None) -> str:
 HEALTH_TIMEOUT_S = 10.0  # per part: a check that hangs is as bad as one that fails
 
 
-def _why(exc: BaseException, secret: str | None = None) -> str:
+def short_reason(exc: BaseException, secret: str | None = None) -> str:
     """An error as one short line for the operator's monitoring: never the bot token (PTB puts
     it in InvalidToken's message), never several lines of SQL."""
     if isinstance(exc, DBAPIError) and exc.orig is not None:
@@ -114,6 +116,34 @@ async def _database(settings: Settings) -> list[str]:
             pass
 
 
+STARTUP_RETRY_MAX_S = 60.0
+
+
+async def wait_for_bot_api(
+    settings: Settings, token: str, log: logging.Logger, *, delay: float = 1.0
+) -> str:
+    """getMe until the Bot API answers, one warning line per failed try: a bot started while
+    the network or Telegram is down comes up when it is back. A refused token (InvalidToken)
+    or another answer from Telegram is raised at once: waiting would not change it."""
+    while True:
+        try:
+            return await asyncio.wait_for(_telegram(settings, token), HEALTH_TIMEOUT_S)
+        except RetryAfter as exc:
+            after = exc.retry_after
+            seconds = after.total_seconds() if isinstance(after, timedelta) else float(after)
+            wait, why = max(delay, seconds), short_reason(exc, token)
+        except BadRequest:
+            raise
+        except (NetworkError, TimeoutError, OSError) as exc:  # (TimedOut is a NetworkError)
+            wait, why = delay, short_reason(exc, token)
+        log.warning(
+            "cannot reach the Bot API at %s (%s); trying again in %g s",
+            settings.api_base_url, why, wait,
+        )  # fmt: skip
+        await asyncio.sleep(wait)
+        delay = min(delay * 2, STARTUP_RETRY_MAX_S)
+
+
 async def _telegram(settings: Settings, token: str) -> str:
     bot = Bot(token, base_url=settings.api_base_url, base_file_url=settings.file_url)
     async with bot:
@@ -135,7 +165,7 @@ async def health(settings: Settings) -> tuple[bool, list[str]]:
         lines.append(f"database: no answer within {HEALTH_TIMEOUT_S:g} s")
     except Exception as exc:
         ok = False
-        lines.append(f"database: unreachable ({_why(exc)})")
+        lines.append(f"database: unreachable ({short_reason(exc)})")
     token = settings.token.get_secret_value() if settings.token is not None else ""
     if not token:
         return False, [*lines, "telegram: not checked, PROPDESK_TOKEN is not set"]
@@ -146,7 +176,7 @@ async def health(settings: Settings) -> tuple[bool, list[str]]:
         lines.append(f"telegram: no answer within {HEALTH_TIMEOUT_S:g} s")
     except Exception as exc:
         ok = False
-        lines.append(f"telegram: unreachable ({_why(exc, token)})")
+        lines.append(f"telegram: unreachable ({short_reason(exc, token)})")
     return ok, lines
 
 

@@ -41,6 +41,7 @@ class BotProcess:
             "PROPDESK_LOCALE": "en",
         }
         self.env.pop("PROPDESK_CONFIG", None)
+        self.server = server
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -164,6 +165,28 @@ async def test_owner_continues_the_repair_form_after_the_bot_is_killed_at_each_s
     assert sum("🆕 New repair" in t for t in emu.texts(RECEPTIONIST)) == 1
     filed = [t for t in emu.texts(OWNER) if "Your repair request has been filed" in t]
     assert len(filed) == 1
+
+
+@pytest.mark.slow
+async def test_bot_started_while_telegram_is_unreachable_waits_and_comes_up_when_it_is_back(
+    office: tuple[BotApiEmulator, BotProcess, str],
+) -> None:
+    emu, bot, code = office
+    await bot.server.stop()  # the network (or Telegram) is down when the bot starts
+    bot.start()
+    for _ in range(200):
+        if "cannot reach the Bot API" in bot.log.read_text(errors="replace"):
+            break
+        await asyncio.sleep(0.1)
+    log = bot.log.read_text(errors="replace")
+    assert f"cannot reach the Bot API at {bot.server.base_url} (" in log
+    assert "trying again in 1 s" in log
+    assert "Traceback" not in log and TOKEN.split(":")[1] not in log
+    assert bot.proc is not None and bot.proc.poll() is None  # still running, waiting
+    await bot.server.start(port=bot.server.port)  # back
+    mark = emu.mark(OWNER)
+    emu.send_text(OWNER, f"/start {code}")
+    await _reply(emu, OWNER, mark, lambda t: "You are now linked to unit 1-2-301" in t)
 
 
 # Every other owner and staff form, killed after each step in turn: (who, kind, value).
