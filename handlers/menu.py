@@ -93,20 +93,14 @@ def help_message(
 
 
 async def publish_default_commands(bot: Bot, i18n: I18n) -> None:
-    """The menu most people see: owners' commands, in Chinese and English."""
-    for locale, language_code in (("zh_CN", "zh"), ("en", "en")):
-        commands = [BotCommand(c, i18n.text(d, locale)) for c, d in commands_for(True, False)] + [
-            BotCommand(c, i18n.text(d, locale)) for c, d in COMMON_COMMANDS
-        ]
+    """The menu of whoever has no menu of their own yet: a newcomer's (link a unit, language,
+    help), in Chinese and English. Owners and staff get theirs in their chat
+    (`publish_chat_commands`), so nobody is offered a command that would only refuse them."""
+    for locale, language_code in (("zh_CN", "zh"), ("en", "en"), (i18n.default_locale, None)):
+        commands = [BotCommand(c, i18n.text(d, locale)) for c, d in UNBOUND_COMMANDS]
         await bot.set_my_commands(
             commands, scope=BotCommandScopeDefault(), language_code=language_code
         )
-    default = i18n.default_locale
-    await bot.set_my_commands(
-        [BotCommand(c, i18n.text(d, default)) for c, d in commands_for(True, False)]
-        + [BotCommand(c, i18n.text(d, default)) for c, d in COMMON_COMMANDS],
-        scope=BotCommandScopeDefault(),
-    )
 
 
 async def publish_chat_commands(
