@@ -9,6 +9,7 @@ from telegram.error import TelegramError
 
 from bot.i18n import I18n
 from models.notification import N_, Listing, Msg
+from models.repair_flow import REPORT_ROLES
 
 OWNER_COMMANDS = [
     ("repair", N_("Report a repair (报修)")),
@@ -25,7 +26,6 @@ STAFF_COMMANDS = [
     # Whoever hears a complaint, on site or by phone, letter or e-mail, passes it on to the
     # front desk (seed 4.2.1, 4.2.3): every staff member.
     ("log", N_("Log a complaint heard in person, by phone, letter or e-mail")),
-    ("report", N_("Daily report")),
 ]
 # Staff commands that only some roles need (the handlers enforce it: `command_roles`).
 ROLE_COMMANDS = [
@@ -36,6 +36,7 @@ ROLE_COMMANDS = [
      {"receptionist", "service", "cashier", "supervisor"}),
     ("weather_alert", N_("Severe weather: inspect every vacant unit now"), {"supervisor"}),
     ("mark_unit", N_("Mark a unit as unsold, basement or not yet renovated"), {"admin"}),
+    ("report", N_("Daily report"), {r.value for r in REPORT_ROLES}),
 ]  # fmt: skip
 COMMON_COMMANDS = [
     ("language", N_("中文 / English")),

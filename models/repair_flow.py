@@ -22,6 +22,10 @@ from models.property import Unit
 from models.repair_deadlines import daily_counts, report_message, report_period
 from models.ticket import Kind, Ticket
 
+# Who may ask for the daily report (客服中心日报表) on demand: the supervisors, the
+# receptionists, and the service officers who compile it (seed ch.3 step 7 note 1).
+REPORT_ROLES = frozenset({Role.SUPERVISOR, Role.RECEPTIONIST, Role.SERVICE})
+
 
 async def load(session: AsyncSession, ticket_id: int) -> tuple[Ticket, rp.Repair]:
     ticket = await session.get(Ticket, ticket_id)
@@ -631,7 +635,7 @@ async def check(session: AsyncSession, ticket_id: int, actor: Person, action: st
 async def report(session: AsyncSession, actor: Person, now: datetime, env: Env) -> Msg:
     """Today's 客服中心日报表 on demand (supervisors, receptionists, and the service officers
     who compile it: seed ch.3 step 7 note 1)."""
-    if not any(actor.has_role(r) for r in (Role.SUPERVISOR, Role.RECEPTIONIST, Role.SERVICE)):
+    if not any(actor.has_role(r) for r in REPORT_ROLES):
         raise DomainError("not_allowed")
     start, end = report_period(now, env)
     return report_message(start, end, await daily_counts(session, start, end, env))

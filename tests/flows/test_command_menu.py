@@ -19,3 +19,16 @@ async def test_the_default_menu_is_a_newcomers_and_lists_each_command_once(desk:
     own = names(desk.emu.commands({"type": "chat", "chat_id": OWNER}))
     assert own[:2] == ["repair", "complain"] and len(own) == len(set(own))
     assert "start" not in own
+
+
+async def test_the_daily_report_is_offered_only_to_the_roles_that_may_ask_for_it(
+    desk: Desk,
+) -> None:
+    for tg_id, role in ((3001, "technician"), (3002, "cashier"), (3003, "team_lead")):
+        await desk.staff(tg_id, role, name=role, lang="en")
+        assert "/report" not in (await desk.send(tg_id, "/help"))[0], role
+        assert await desk.send(tg_id, "/report") == ["You are not allowed to do this."]
+    for tg_id, role in ((3101, "receptionist"), (3102, "service"), (3103, "supervisor")):
+        await desk.staff(tg_id, role, name=role, lang="en")
+        assert "/report — Daily report" in (await desk.send(tg_id, "/help"))[0], role
+        assert (await desk.send(tg_id, "/report"))[0].startswith("📊 Daily report")
