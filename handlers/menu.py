@@ -17,6 +17,8 @@ OWNER_COMMANDS = [
     ("vacancy", N_("Apply for vacancy status (空置房)")),
     ("lost", N_("Lost and found")),
     ("my", N_("My units and requests")),
+    # Owners see the tickets they filed (`may_view`); staff have their own line for it.
+    ("ticket", N_("One of your requests, by its number: /ticket R-20261127-001")),
     ("phone", N_("The phone number the office calls you on")),
 ]
 STAFF_COMMANDS = [
@@ -66,7 +68,12 @@ def commands_for(
         out += [(c, d) for c, d, needed in ROLE_COMMANDS if needed & set(roles)]
     if is_owner:
         out += OWNER_COMMANDS
-    return out + COMMON_COMMANDS
+    # A command once, as the first list that has it words it (an owner who is also staff
+    # has /ticket as staff use it).
+    unique: dict[str, str] = {}
+    for command, description in out + COMMON_COMMANDS:
+        unique.setdefault(command, description)
+    return list(unique.items())
 
 
 def help_message(

@@ -32,3 +32,25 @@ async def test_the_daily_report_is_offered_only_to_the_roles_that_may_ask_for_it
         await desk.staff(tg_id, role, name=role, lang="en")
         assert "/report — Daily report" in (await desk.send(tg_id, "/help"))[0], role
         assert (await desk.send(tg_id, "/report"))[0].startswith("📊 Daily report")
+
+
+async def test_owners_are_offered_ticket_for_their_own_requests_and_staff_owners_once(
+    desk: Desk,
+) -> None:
+    await desk.owner(OWNER, lang="en")
+    help_text = (await desk.send(OWNER, "/help"))[0]
+    assert "/ticket — One of your requests, by its number: /ticket R-20261127-001" in help_text
+    menu = desk.emu.commands({"type": "chat", "chat_id": OWNER})
+    assert "ticket" in names(menu)
+    assert await desk.send(OWNER, "/ticket R-20261127-001") == [
+        "No ticket R-20261127-001 was found among yours."
+    ]
+    # A receptionist who also owns a flat: /ticket once, as staff use it.
+    await desk.staff(RECEPTIONIST, "receptionist", name="Wang", lang="en")
+    await desk.send(RECEPTIONIST, f"/start {await desk.invite('1-2-302')}")
+    help_text = (await desk.send(RECEPTIONIST, "/help"))[0]
+    assert help_text.count("/ticket —") == 1
+    assert "/ticket — Show a ticket: /ticket R-20261127-001" in help_text
+    assert "/repair —" in help_text and "/queue —" in help_text
+    menu = desk.emu.commands({"type": "chat", "chat_id": RECEPTIONIST})
+    assert names(menu).count("ticket") == 1 and len(names(menu)) == len(set(names(menu)))
