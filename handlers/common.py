@@ -16,6 +16,7 @@ from handlers.base import Ctx, desk, log_update, runtime
 from models.base import trace
 from models.notification import N_
 from models.property import units_of
+from models.ticket import parse_reference
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +43,30 @@ def require_staff(ctx: Ctx) -> bool:
 
 @desk
 async def message(ctx: Ctx) -> None:
-    """Any text, photo or other message: the open form's answer, else a pointer to /help."""
+    """Any text, photo or other message: the open form's answer; else a pasted ticket
+    reference is shown as /ticket shows it, and anything else gets a pointer to what works."""
     if await forms.proceed(ctx):
         return
-    ctx.reply(N_("I did not understand that. /help lists what you can do."))
+    message = ctx.update.effective_message
+    ref = parse_reference(message.text) if message and message.text else None
+    if ref is not None:
+        # Imported here: handlers.tickets uses this module's role gates.
+        from handlers.tickets import show_reference
+
+        await show_reference(ctx, ref)
+    elif message is not None and message.photo:
+        ctx.reply(
+            N_(
+                "Photos are taken as part of a request: start one, for example with /repair "
+                "or /complain, and send them when it asks for photos."
+            )
+        )
+    elif message is not None and message.text is None:
+        ctx.reply(
+            N_("I can read only text messages and button presses. /help lists what you can do.")
+        )
+    else:
+        ctx.reply(N_("I did not understand that. /help lists what you can do."))
 
 
 @desk

@@ -118,6 +118,11 @@ async def ticket(ctx: Ctx) -> None:
     if ref is None:
         ctx.reply(N_("Please give a reference, for example: /ticket R-20261127-001"))
         return
+    await show_reference(ctx, ref)
+
+
+async def show_reference(ctx: Ctx, ref: str) -> None:
+    """The card of ticket `ref` if this person may see it (/ticket, or a pasted reference)."""
     found = await visible_ticket(ctx.session, ctx.person, ref)
     if found is None:
         # The same answer whether it does not exist or belongs to someone else.

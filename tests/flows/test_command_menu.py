@@ -1,6 +1,7 @@
 """The Telegram command menu and /help: each person is offered what they may use."""
 
 from tests.flows.harness import Desk
+from tests.flows.repair_steps import file_home_repair
 
 OWNER, NEWCOMER, RECEPTIONIST = 1001, 1002, 2001
 
@@ -54,3 +55,53 @@ async def test_owners_are_offered_ticket_for_their_own_requests_and_staff_owners
     assert "/repair —" in help_text and "/queue —" in help_text
     menu = desk.emu.commands({"type": "chat", "chat_id": RECEPTIONIST})
     assert names(menu).count("ticket") == 1 and len(names(menu)) == len(set(names(menu)))
+
+
+async def test_a_pasted_reference_shows_the_ticket_as_ticket_does_to_whoever_may_see_it(
+    desk: Desk,
+) -> None:
+    from tests.flows.repair_steps import OWNER2, staffed
+    from tests.flows.repair_steps import RECEPTIONIST as DESK_CLERK
+
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await file_home_repair(desk, photos=0)
+    pasted = await desk.send(OWNER, f"  {ref.lower()} ")
+    assert pasted == await desk.send(OWNER, f"/ticket {ref}")
+    assert pasted[0].startswith(f"Repair {ref} — ")
+    assert (await desk.send(DESK_CLERK, ref)) == await desk.send(DESK_CLERK, f"/ticket {ref}")
+    # Another owner learns nothing of it: the same answer as for a ticket that does not exist.
+    await desk.owner(OWNER2, "1-2-302", lang="en")
+    assert await desk.send(OWNER2, ref) == [f"No ticket {ref} was found among yours."]
+    assert await desk.send(OWNER2, "R-20261127-999") == [
+        "No ticket R-20261127-999 was found among yours."
+    ]
+
+
+async def test_a_stray_photo_or_sticker_is_answered_with_what_works(desk: Desk) -> None:
+    await desk.owner(OWNER, lang="en")
+    assert await desk.photo(OWNER) == [
+        "Photos are taken as part of a request: start one, for example with /repair or "
+        "/complain, and send them when it asks for photos."
+    ]
+    sticker = desk.emu.text_update(OWNER, "-")
+    del sticker["message"]["text"]
+    sticker["message"]["sticker"] = {
+        "file_id": "sticker-1", "file_unique_id": "s1", "width": 512, "height": 512,
+        "is_animated": False, "is_video": False, "type": "regular",
+    }  # fmt: skip
+    voice = desk.emu.text_update(OWNER, "-")
+    del voice["message"]["text"]
+    voice["message"]["voice"] = {"file_id": "voice-1", "file_unique_id": "v1", "duration": 3}
+    for update in (sticker, voice):
+        mark = desk.emu.mark(OWNER)
+        await desk.feed(update)
+        assert [m.content for m in desk.emu.new_messages(OWNER, mark)] == [
+            "I can read only text messages and button presses. /help lists what you can do."
+        ]
+    # Inside a request, a photo is still its answer.
+    await desk.send(OWNER, "/repair")
+    await desk.press(OWNER, "In my home")
+    await desk.press(OWNER, "Water supply")
+    await desk.send(OWNER, "The kitchen tap drips")
+    assert (await desk.photo(OWNER))[0].startswith("You can send up to 5 photos")

@@ -129,7 +129,10 @@ async def test_unknown_commands_and_stray_messages_get_a_helpful_reply(desk: Des
     assert await desk.send(OWNER, "hello?") == [
         "I did not understand that. /help lists what you can do."
     ]
-    assert await desk.photo(OWNER) == ["I did not understand that. /help lists what you can do."]
+    assert await desk.photo(OWNER) == [
+        "Photos are taken as part of a request: start one, for example with /repair or "
+        "/complain, and send them when it asks for photos."
+    ]
 
 
 async def test_group_chats_get_a_pointer_to_the_private_chat_and_nothing_else(desk: Desk) -> None:
