@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 from telegram import Update
@@ -22,9 +22,11 @@ from telegram.ext import ContextTypes
 from bot.delivery import send_rendered
 from bot.runtime import Runtime
 from handlers import labels
+from handlers.menu import chat_menu, set_chat_menu
 from models.base import DomainError
 from models.notification import N_, Msg, enqueue, msg
-from models.people import Person, touch_person
+from models.people import Person, remember_menu, touch_person
+from models.property import is_linked
 
 log = logging.getLogger(__name__)
 updates_log = logging.getLogger("propdesk.updates")
@@ -213,6 +215,7 @@ async def _run_unit(
                 ctx = Ctx(rt, session, person, update, context, person_id=person.id)
                 locale = ctx.locale
                 await fn(ctx)
+                await _menu_follows(ctx)
             return ctx, "ok"
         except DomainError as exc:
             if ctx is None:
@@ -245,6 +248,34 @@ async def _run_unit(
             log.warning("database unavailable (%s); retrying the update", cause)
             await asyncio.sleep(min(0.1 * 2**attempt, OUTAGE_WAIT_MAX))
     raise AssertionError("unreachable")
+
+
+async def _menu_follows(ctx: Ctx) -> None:
+    """The person's own command menu follows what they may do now. What changes it mostly
+    happens outside their chat (roles given or taken with the CLI, possibly while the bot is
+    down; a unit unlinked by the office; a release), so every update compares the menu they
+    should see with the one last published to them and, when they differ, publishes it once
+    the unit of work has committed. A refused publish is tried again at the next update."""
+    person = ctx.person
+    if person.telegram_id is None:
+        return
+    is_owner = await is_linked(ctx.session, person)
+    roles = {r.value for r in person.role_names()}
+    commands, fingerprint = chat_menu(ctx.rt.i18n, ctx.locale, is_owner, person.is_staff, roles)
+    if fingerprint == person.menu:
+        return
+    rt, bot, chat_id, person_id = ctx.rt, ctx.context.bot, person.telegram_id, person.id
+
+    async def publish() -> None:
+        if not await set_chat_menu(bot, chat_id, commands):
+            return
+        try:
+            async with rt.uow() as session:
+                await remember_menu(session, person_id, fingerprint)
+        except (SQLAlchemyError, OSError) as exc:  # published; only published again later
+            log.warning("could not record the menu of person %s: %s", person_id, exc)
+
+    ctx.later(publish)
 
 
 async def send_replies(ctx: Ctx) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Collection
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
@@ -111,6 +113,31 @@ async def publish_default_commands(bot: Bot, i18n: I18n) -> None:
         )
 
 
+def chat_menu(
+    i18n: I18n,
+    locale: str,
+    is_owner: bool,
+    is_staff: bool,
+    roles: Collection[str] = (),
+) -> tuple[list[BotCommand], str]:
+    """A person's own menu in their language, and its fingerprint (`Person.menu`): what
+    they see changes exactly when the fingerprint does."""
+    commands = [
+        BotCommand(c, i18n.text(d, locale)) for c, d in commands_for(is_owner, is_staff, roles)
+    ]
+    shown = json.dumps([[c.command, c.description] for c in commands], ensure_ascii=False)
+    return commands, hashlib.sha256(shown.encode()).hexdigest()[:32]
+
+
+async def set_chat_menu(bot: Bot, chat_id: int, commands: list[BotCommand]) -> bool:
+    """Publish `commands` as this chat's menu. False when Telegram refused."""
+    try:
+        await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
+    except TelegramError:
+        return False
+    return True
+
+
 async def publish_chat_commands(
     bot: Bot,
     i18n: I18n,
@@ -121,11 +148,5 @@ async def publish_chat_commands(
     roles: Collection[str] = (),
 ) -> bool:
     """This person's own menu, in their language. False when Telegram refused."""
-    commands = [
-        BotCommand(c, i18n.text(d, locale)) for c, d in commands_for(is_owner, is_staff, roles)
-    ]
-    try:
-        await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
-    except TelegramError:
-        return False
-    return True
+    commands, _ = chat_menu(i18n, locale, is_owner, is_staff, roles)
+    return await set_chat_menu(bot, chat_id, commands)

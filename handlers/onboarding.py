@@ -7,7 +7,7 @@ from datetime import timedelta
 from handlers import forms
 from handlers.base import REFUSALS, Ctx, desk
 from handlers.common import require_owner
-from handlers.menu import help_message, publish_chat_commands
+from handlers.menu import help_message
 from models.base import DomainError
 from models.invite import looks_like_code, redeem, used_by
 from models.notification import N_, Msg
@@ -19,20 +19,6 @@ LANGUAGES = {"zh_CN": "中文", "en": "English"}
 
 def _roles(ctx: Ctx) -> set[str]:
     return {r.value for r in ctx.person.role_names()}
-
-
-async def _menu_later(ctx: Ctx) -> None:
-    units = await units_of(ctx.session, ctx.person)
-    is_owner, is_staff = bool(units), ctx.person.is_staff
-    rt, chat_id, locale = ctx.rt, ctx.person.telegram_id or 0, ctx.locale
-    roles = {r.value for r in ctx.person.role_names()}
-
-    async def publish() -> None:
-        await publish_chat_commands(
-            ctx.context.bot, rt.i18n, chat_id, locale, is_owner, is_staff, roles
-        )
-
-    ctx.later(publish)
 
 
 @desk
@@ -91,7 +77,6 @@ async def start(ctx: Ctx) -> None:
         )
     units = [u.code for u in await units_of(ctx.session, person)]
     ctx.reply(help_message(bool(units), person.is_staff, units, _roles(ctx)))
-    await _menu_later(ctx)
 
 
 ASK_PHONE = N_(
@@ -167,7 +152,6 @@ async def language_chosen(ctx: Ctx) -> None:
     ctx.clear_buttons = True
     ctx.answer(N_("Language: English"))
     ctx.reply(N_("Language: English"))
-    await _menu_later(ctx)
 
 
 @desk

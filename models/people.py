@@ -65,6 +65,10 @@ class Person(Base):
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when Telegram refused to deliver (403); cleared when the person writes to the bot.
     unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A fingerprint of the command menu last published to this person's chat (None: none
+    # yet). Roles given or taken with the CLI, a unit unlinked by the office, another
+    # language: the menu is published again at their next update when it no longer matches.
+    menu: Mapped[str | None] = mapped_column(String(64))
 
     roles: Mapped[list[StaffRole]] = relationship(
         back_populates="person", lazy="selectin", cascade="all, delete-orphan"
@@ -263,3 +267,10 @@ async def _staff_with_role(session: AsyncSession, role: Role, building: str | No
         .order_by(Person.id)
     )
     return list((await session.execute(query)).unique().scalars().all())
+
+
+async def remember_menu(session: AsyncSession, person_id: int, fingerprint: str) -> None:
+    """Telegram took the menu with `fingerprint` for this person's chat."""
+    person = await session.get(Person, person_id)
+    if person is not None:
+        person.menu = fingerprint

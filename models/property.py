@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint, func, select
+from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -83,6 +83,11 @@ async def units_of(session: AsyncSession, person: Person) -> list[Unit]:
         .order_by(Unit.code)
     )
     return list(rows.scalars().all())
+
+
+async def is_linked(session: AsyncSession, person: Person) -> bool:
+    """Whether the person is bound to any unit (cheaper than `units_of` when that is all)."""
+    return bool(await session.scalar(select(exists().where(UnitBinding.person_id == person.id))))
 
 
 async def bind(

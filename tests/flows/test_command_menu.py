@@ -1,6 +1,7 @@
 """The Telegram command menu and /help: each person is offered what they may use."""
 
-from tests.flows.harness import Desk
+from bot.clock import ManualClock
+from tests.flows.harness import Desk, run_cli
 from tests.flows.repair_steps import file_home_repair
 
 OWNER, NEWCOMER, RECEPTIONIST = 1001, 1002, 2001
@@ -105,3 +106,56 @@ async def test_a_stray_photo_or_sticker_is_answered_with_what_works(desk: Desk) 
     await desk.press(OWNER, "Water supply")
     await desk.send(OWNER, "The kitchen tap drips")
     assert (await desk.photo(OWNER))[0].startswith("You can send up to 5 photos")
+
+
+async def test_a_staff_members_menu_follows_the_roles_the_office_gives_and_takes(
+    database_url: str, clock: ManualClock, office: None
+) -> None:
+    # Added while the bot is down: the menu comes with their first message.
+    add = ("staff", "add", "--telegram-id", "3001", "--name", "Zhang Wei")
+    assert await run_cli(*add, "--role", "technician") == 0
+    async with Desk(database_url, clock) as desk:
+        desk.emu.add_user(3001, "Zhang", "en")
+        assert (await desk.send(3001, "/start"))[0] == "Welcome back, Zhang Wei."
+        menu = names(desk.emu.commands({"type": "chat", "chat_id": 3001}))
+        assert "queue" in menu and "report" not in menu and "start" not in menu
+
+        assert await run_cli(*add, "--role", "supervisor") == 0
+        await desk.send(3001, "/queue")
+        menu = names(desk.emu.commands({"type": "chat", "chat_id": 3001}))
+        assert "report" in menu and "weather_alert" in menu
+
+        assert await run_cli("staff", "remove", "--telegram-id", "3001") == 0
+        await desk.deliver()
+        await desk.send(3001, "hello")
+        assert names(desk.emu.commands({"type": "chat", "chat_id": 3001})) == [
+            "start", "language", "help",
+        ]  # fmt: skip
+
+
+async def test_an_owner_whose_link_the_office_ends_gets_a_newcomers_menu(
+    database_url: str, clock: ManualClock, office: None
+) -> None:
+    async with Desk(database_url, clock) as desk:
+        await desk.owner(OWNER, lang="en")
+        assert "repair" in names(desk.emu.commands({"type": "chat", "chat_id": OWNER}))
+        assert await run_cli("units", "unbind", "--unit", "1-2-301") == 0
+        await desk.deliver()
+        await desk.send(OWNER, "/help")
+        assert names(desk.emu.commands({"type": "chat", "chat_id": OWNER})) == [
+            "start", "language", "help",
+        ]  # fmt: skip
+
+
+async def test_a_menu_telegram_refused_is_published_at_the_next_message(desk: Desk) -> None:
+    await desk.staff(RECEPTIONIST, "receptionist", name="Wang", lang="en")
+    desk.emu.fail("setMyCommands", status=500)
+    assert await desk.send(RECEPTIONIST, "/help")  # answered all the same
+    assert desk.emu.commands({"type": "chat", "chat_id": RECEPTIONIST}) == []
+    await desk.send(RECEPTIONIST, "/queue")
+    assert "queue" in names(desk.emu.commands({"type": "chat", "chat_id": RECEPTIONIST}))
+    # Published once it is taken: not again while nothing changes.
+    published = len(desk.emu.calls("setMyCommands"))
+    assert published > 0
+    await desk.send(RECEPTIONIST, "/queue")
+    assert len(desk.emu.calls("setMyCommands")) == published

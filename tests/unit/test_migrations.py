@@ -35,4 +35,4 @@ def test_the_newest_migration_can_be_undone_and_redone(database_url: str) -> Non
     cfg = alembic_config(database_url)
     command.downgrade(cfg, "-1")
     command.upgrade(cfg, "head")
-    assert head_revision() == "0010"
+    assert head_revision() == "0011"
