@@ -25,7 +25,7 @@ from handlers import labels
 from handlers.menu import chat_menu, set_chat_menu
 from models.base import DomainError
 from models.notification import N_, Msg, enqueue, msg
-from models.people import Person, remember_menu, touch_person
+from models.people import Person, linked_changed, remember_menu, touch_person
 from models.property import is_linked
 
 log = logging.getLogger(__name__)
@@ -259,7 +259,9 @@ async def _menu_follows(ctx: Ctx) -> None:
     person = ctx.person
     if person.telegram_id is None:
         return
-    is_owner = await is_linked(ctx.session, person)
+    is_owner = person.linked_at_load  # (loaded with the person: no statement of its own)
+    if is_owner is None or linked_changed(ctx.session):
+        is_owner = await is_linked(ctx.session, person)
     roles = {r.value for r in person.role_names()}
     commands, fingerprint = chat_menu(ctx.rt.i18n, ctx.locale, is_owner, person.is_staff, roles)
     if fingerprint == person.menu:

@@ -25,7 +25,7 @@ from models.complaint import Complaint
 from models.env import Env
 from models.invite import InviteCode
 from models.notification import enqueue, msg
-from models.people import Person
+from models.people import LINKS_CHANGED, Person
 from models.property import OWNER_RELATIONS, Unit, UnitBinding
 from models.ticket import Ticket
 from models.vacancy import ACTIVE as VACANCY_RUNNING
@@ -113,6 +113,7 @@ async def unbind_unit(
         report.unlinked.append(
             Unlinked(person, binding.relation, told, list(open_tickets), ended, passed, successor)
         )
+    session.info[LINKS_CHANGED] = True
     await session.execute(
         delete(UnitBinding)
         .where(UnitBinding.id.in_([b.id for b in bindings]))

@@ -8,7 +8,17 @@ from enum import StrEnum
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint, event, select
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    String,
+    UniqueConstraint,
+    column,
+    event,
+    exists,
+    select,
+    table,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import (
     Mapped,
@@ -16,7 +26,9 @@ from sqlalchemy.orm import (
     SessionTransaction,
     joinedload,
     mapped_column,
+    query_expression,
     relationship,
+    with_expression,
 )
 
 from models.base import N_, Base, BigId, DomainError, UTCDateTime, one_line
@@ -69,6 +81,9 @@ class Person(Base):
     # yet). Roles given or taken with the CLI, a unit unlinked by the office, another
     # language: the menu is published again at their next update when it no longer matches.
     menu: Mapped[str | None] = mapped_column(String(64))
+    # Whether they were linked to a unit when loaded for an update, in the same statement
+    # (None: not loaded that way). See `linked_changed` for a change since.
+    linked_at_load: Mapped[bool | None] = query_expression()
 
     roles: Mapped[list[StaffRole]] = relationship(
         back_populates="person", lazy="selectin", cascade="all, delete-orphan"
@@ -110,14 +125,27 @@ class StaffRole(Base):
     person: Mapped[Person] = relationship(back_populates="roles")
 
 
+# unit_binding as the person query needs it (models.property imports this module)
+_BINDING = table("unit_binding", column("person_id"))
+LINKS_CHANGED = "unit_links_changed"  # session.info key: a binding was added or removed
+
+
+def linked_changed(session: AsyncSession) -> bool:
+    """Whether this unit of work added or removed a unit link (`Person.linked_at_load` may
+    then be out of date)."""
+    return bool(session.info.get(LINKS_CHANGED))
+
+
 async def person_by_telegram(session: AsyncSession, telegram_id: int) -> Person | None:
     # Runs for every update: the roles come in the same statement (a join) rather than in a
-    # second one, as Person.roles' default loading would do.
+    # second one, as Person.roles' default loading would do, and so does whether they are
+    # linked to a unit (their command menu depends on it).
+    linked = exists().where(_BINDING.c.person_id == Person.id)
     return (
         (
             await session.execute(
                 select(Person)
-                .options(joinedload(Person.roles))
+                .options(joinedload(Person.roles), with_expression(Person.linked_at_load, linked))
                 .where(Person.telegram_id == telegram_id)
             )
         )

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, BigId, DomainError, UTCDateTime
-from models.people import Person
+from models.people import LINKS_CHANGED, Person
 
 if TYPE_CHECKING:
     from models.ticket import Ticket
@@ -108,6 +108,7 @@ async def bind(
             await session.flush()
         else:
             return existing
+    session.info[LINKS_CHANGED] = True
     binding = UnitBinding(person_id=person.id, unit_id=unit.id, relation=relation, created_at=now)
     session.add(binding)
     await session.flush()

@@ -1,6 +1,7 @@
 """The Telegram command menu and /help: each person is offered what they may use."""
 
 from bot.clock import ManualClock
+from tests.conftest import sql_log
 from tests.flows.harness import Desk, run_cli
 from tests.flows.repair_steps import file_home_repair
 
@@ -159,3 +160,30 @@ async def test_a_menu_telegram_refused_is_published_at_the_next_message(desk: De
     assert published > 0
     await desk.send(RECEPTIONIST, "/queue")
     assert len(desk.emu.calls("setMyCommands")) == published
+
+
+async def test_checking_the_menu_costs_no_statement_of_its_own(desk: Desk) -> None:
+    # Whether the person is linked to a unit comes with the person's own row; the update's
+    # statements are what the handler needs and nothing for the menu.
+    await desk.owner(OWNER, lang="en")
+    await desk.send(OWNER, "/help")  # (the menu published after linking is recorded)
+    statements = sql_log(desk.rt.sessions)
+    assert "What you can do:" in (await desk.send(OWNER, "/help"))[0]
+    alone = [
+        q for q in statements if q.lstrip().startswith("SELECT EXISTS") and "FROM person" not in q
+    ]
+    assert not alone, alone
+    assert sum("FROM person" in q for q in statements) == 1, statements
+    assert "repair" in names(desk.emu.commands({"type": "chat", "chat_id": OWNER}))
+
+
+async def test_linking_a_unit_gives_the_owners_menu_with_the_reply_to_the_code(desk: Desk) -> None:
+    desk.emu.add_user(NEWCOMER, "Zhao", "en")
+    await desk.send(NEWCOMER, "/help")
+    assert names(desk.emu.commands({"type": "chat", "chat_id": NEWCOMER})) == [
+        "start", "language", "help",
+    ]  # fmt: skip
+    code = await desk.invite("1-2-302")
+    assert "1-2-302" in (await desk.send(NEWCOMER, f"/start {code}"))[0]
+    own = names(desk.emu.commands({"type": "chat", "chat_id": NEWCOMER}))
+    assert own[:2] == ["repair", "complain"] and "start" not in own
