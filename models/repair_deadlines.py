@@ -88,9 +88,11 @@ async def _arrival_due(session: AsyncSession, d: Due, now: datetime, env: Env) -
                 "or resumed."
             )
         if ticket.assignee is not None:
-            enqueue(
-                session, ticket.assignee, msg(to_tech, ref=ticket.ref), now, ticket_id=ticket.id
-            )
+            # The work order's own Arrived button: pressing it here records the arrival
+            # exactly as pressing it on the work order does.
+            reminder = msg(to_tech, ref=ticket.ref)
+            reminder.button_row((N_("Arrived"), notices.data("arr", ticket)))
+            enqueue(session, ticket.assignee, reminder, now, ticket_id=ticket.id)
         await notices.to_role(session, Role.TEAM_LEAD, ticket, repair, to_lead, now, name=name)
     else:
         await notices.to_role(

@@ -1,0 +1,43 @@
+"""Reminders and escalations carry the button for what they ask the reader to do."""
+
+from datetime import timedelta
+
+from tests.flows.harness import Desk
+from tests.flows.repair_steps import (
+    LEAD,
+    OWNER,
+    RECEPTIONIST,
+    SUPERVISOR,
+    TECH,
+    file_home_repair,
+    staffed,
+    ticket,
+)
+
+MIN = timedelta(minutes=1)
+
+
+async def _filed_and_dispatched(desk: Desk) -> str:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await file_home_repair(desk, photos=0)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    for person in (OWNER, RECEPTIONIST, TECH, LEAD, SUPERVISOR):
+        desk.unread(person)
+    return ref
+
+
+async def test_the_late_arrival_reminder_has_an_arrived_button_that_records_the_arrival(
+    desk: Desk,
+) -> None:
+    ref = await _filed_and_dispatched(desk)
+    await desk.tick(15 * MIN)
+    reminder = desk.emu.last(TECH)
+    assert reminder.content.startswith(f"⏰ You should be at {ref} by now")
+    assert [text for text, _ in desk.emu.buttons(reminder)] == ["Arrived"]
+    await desk.press(TECH, "Arrived", reminder)
+    assert desk.last_answer() == f"Arrival recorded for {ref}."
+    assert (await ticket(desk, ref)).state == "on_site"
+    # The work order's own button now meets a job already on site, as a second press would.
+    await desk.press(TECH, "Arrived", desk.with_button(TECH, "Accept"))
+    assert desk.last_answer() != f"Arrival recorded for {ref}."
