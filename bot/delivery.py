@@ -33,7 +33,7 @@ from bot.clock import Clock
 from bot.i18n import I18n, Rendered
 from models.notification import N_, Msg, Notification, Status, enqueue, msg, notify_role
 from models.people import Person, Role, staff_with_role
-from models.ticket import Ticket
+from models.ticket import Ticket, open_button
 
 log = logging.getLogger(__name__)
 
@@ -507,7 +507,7 @@ class Delivery:
             name=person.name,
             colleague=colleague.name,
         )
-        body.button_row((N_("Open {ref}"), {"ref": ticket.ref}, f"t:{ticket.id}"))
+        body.button_row(open_button(ticket))
         await notify_role(
             session, Role.RECEPTIONIST, body, now, building=building, ticket_id=ticket.id
         )

@@ -17,7 +17,7 @@ from models.notification import Localized, Money, Msg, enqueue, msg, notify_role
 from models.people import Person, Role, staff_with_role
 from models.property import Reporter, reporter_for
 from models.repair import STATE_NAMES, Fee, Material, Repair, last_reopening, open_jobs_of
-from models.ticket import Ticket, TicketEvent
+from models.ticket import Ticket, TicketEvent, open_button
 
 SCOPES = {"home": N_("in-home"), "public": N_("public area")}
 
@@ -421,14 +421,10 @@ async def to_role(
     /,
     **params: object,
 ) -> None:
-    await notify_role(
-        session,
-        role,
-        msg(msgid, ref=ticket.ref, **params),
-        now,
-        building=repair.building,
-        ticket_id=ticket.id,
-    )
+    """Tell a role about a ticket (escalations, alerts), with a button to open its card: the
+    reader's actions on it (dispatch, cancel, conclude a review…) are there."""
+    body = msg(msgid, ref=ticket.ref, **params).button_row(open_button(ticket))
+    await notify_role(session, role, body, now, building=repair.building, ticket_id=ticket.id)
 
 
 def state_label(state: str) -> Msg:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
 from sqlalchemy.orm.attributes import flag_modified
 
-from models.base import Base, BigId, DomainError, JSONType, UTCDateTime, insert_order
+from models.base import N_, Base, BigId, DomainError, JSONType, UTCDateTime, insert_order
 from models.calendar import BusinessCalendar
 from models.people import Person
 from models.property import Unit
@@ -217,6 +217,17 @@ async def history(session: AsyncSession, ticket_id: int) -> list[TicketEvent]:
         select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
     )
     return list(rows.all())
+
+
+def card_data(ticket_id: int) -> str:
+    """Callback data of a button that opens a ticket's card (as /ticket shows it, with the
+    presser's actions; who may see it is checked on the press)."""
+    return f"t:{ticket_id}"
+
+
+def open_button(ticket: Ticket) -> tuple[str, dict[str, Any], str]:
+    """An "Open R-…" button for a notice that names a ticket (see `Msg.button_row`)."""
+    return (N_("Open {ref}"), {"ref": ticket.ref}, card_data(ticket.id))
 
 
 def parse_reference(text: str) -> str | None:

@@ -41,3 +41,21 @@ async def test_the_late_arrival_reminder_has_an_arrived_button_that_records_the_
     # The work order's own button now meets a job already on site, as a second press would.
     await desk.press(TECH, "Arrived", desk.with_button(TECH, "Accept"))
     assert desk.last_answer() != f"Arrival recorded for {ref}."
+
+
+async def test_the_supervisors_escalation_opens_the_ticket_card_with_their_actions(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await file_home_repair(desk, photos=0)
+    await desk.tick(timedelta(hours=2))
+    escalation = desk.emu.last(SUPERVISOR)
+    assert escalation.content.startswith(f"🚨 {ref} has still not been dispatched")
+    assert [text for text, _ in desk.emu.buttons(escalation)] == [f"Open {ref}"]
+    card = await desk.press(SUPERVISOR, f"Open {ref}", escalation)
+    assert card[0].startswith(f"Repair {ref} — waiting for dispatch"), card
+    assert "Details: The kitchen tap drips all night" in card[0]
+    assert [text for text, _ in desk.emu.buttons(desk.emu.last(SUPERVISOR))] == [
+        "Cancel (with reason)"
+    ]
