@@ -13,6 +13,7 @@ from handlers.forms import DONE, Answer, Form, Invalid, Step
 from handlers.text import note_form, take_decimal, take_text
 from handlers.tickets import ticket_card
 from models import repair_flow as flow
+from models import repair_notices as notices
 from models.base import N_, DomainError
 from models.notification import Money, Msg, msg
 from models.people import Role
@@ -461,21 +462,8 @@ async def card_buttons(ctx: Ctx, ticket_id: int) -> list[tuple[str, str]]:
 
         out += [(label, f"r:{action}:{tid}") for label, action in owner_actions(state, repair)]
     if ticket.assignee_id == me.id:
-        steps = {
-            "dispatched": [(N_("Accept"), "acc"), (N_("Arrived"), "arr")],
-            "accepted": [(N_("Arrived"), "arr"), (N_("Waiting for parts"), "pau")],
-            "on_site": [
-                (N_("Technical review"), "rev"),
-                (N_("Waiting for parts"), "pau"),
-                (N_("Add material"), "mat"),
-                (N_("Record fee"), "fee"),
-                (N_("Done"), "done"),
-            ],
-            "paused": [(N_("Resume"), "res"), (N_("Add material"), "mat")],
-            # (what was forgotten before Done: the signer is asked again with it)
-            "done": [(N_("Add material"), "mat"), (N_("Record fee"), "fee")],
-        }
-        out += [(label, f"r:{action}:{tid}") for label, action in steps.get(state, [])]
+        steps = notices.TECHNICIAN_STEPS.get(state, [])
+        out += [(label, f"r:{action}:{tid}") for label, action in steps]
     if me.has_role(Role.RECEPTIONIST, repair.building):
         if state in ("new", "dispatched", "accepted", "on_site", "review", "paused"):
             out.append((N_("Dispatch / reassign"), f"r:rea:{tid}"))

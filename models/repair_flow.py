@@ -20,7 +20,7 @@ from models.notification import Money, Msg, enqueue, msg, notify_role
 from models.people import Person, Role
 from models.property import Unit
 from models.repair_deadlines import daily_counts, report_message, report_period
-from models.ticket import Kind, Ticket
+from models.ticket import Kind, Ticket, open_button
 
 # Who may ask for the daily report (客服中心日报表) on demand: the supervisors, the
 # receptionists, and the service officers who compile it (seed ch.3 step 7 note 1).
@@ -501,26 +501,28 @@ async def urge(
 ) -> Ticket:
     ticket, repair = await load(session, ticket_id)
     rp.urge(ticket, repair, actor, now, env)
-    text = N_("⏰ The owner is urging {ref} (currently: {state}).")
+    body = msg(
+        N_("⏰ The owner is urging {ref} (currently: {state})."),
+        ref=ticket.ref,
+        state=notices.state_label(ticket.state),
+    )
     if ticket.assignee is not None:
+        # With the buttons of their work order for where the job is now.
         enqueue(
             session,
             ticket.assignee,
-            msg(text, ref=ticket.ref, state=notices.state_label(ticket.state)),
+            notices.technician_buttons(ticket, body),
             now,
             ticket_id=ticket.id,
             fallback_role=Role.TECHNICIAN,
             fallback_building=repair.building,
         )
     else:
-        await notices.to_role(
-            session,
-            Role.RECEPTIONIST,
-            ticket,
-            repair,
-            text,
-            now,
-            state=notices.state_label(ticket.state),
+        # Nobody has it: the front desk can dispatch it from here, or open its card.
+        await notices.dispatch_buttons(session, ticket, repair, env, body)
+        body.button_row(open_button(ticket))
+        await notify_role(
+            session, Role.RECEPTIONIST, body, now, building=repair.building, ticket_id=ticket.id
         )
     return ticket
 

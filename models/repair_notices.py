@@ -206,6 +206,33 @@ def work_order(
     return body
 
 
+# The technician's buttons per state of their job: the /ticket card's and an urging's.
+TECHNICIAN_STEPS: dict[str, list[tuple[str, str]]] = {
+    "dispatched": [(N_("Accept"), "acc"), (N_("Arrived"), "arr")],
+    "accepted": [(N_("Arrived"), "arr"), (N_("Waiting for parts"), "pau")],
+    "on_site": [
+        (N_("Technical review"), "rev"),
+        (N_("Waiting for parts"), "pau"),
+        (N_("Add material"), "mat"),
+        (N_("Record fee"), "fee"),
+        (N_("Done"), "done"),
+    ],
+    "paused": [(N_("Resume"), "res"), (N_("Add material"), "mat")],
+    # (what was forgotten before Done: the signer is asked again with it)
+    "done": [(N_("Add material"), "mat"), (N_("Record fee"), "fee")],
+}
+
+
+def technician_buttons(ticket: Ticket, message: Msg) -> Msg:
+    """The assigned technician's buttons for the job's current state, two to a row."""
+    steps = [
+        (label, data(action, ticket)) for label, action in TECHNICIAN_STEPS.get(ticket.state, [])
+    ]
+    for i in range(0, len(steps), 2):
+        message.button_row(*steps[i : i + 2])
+    return message
+
+
 async def dispatched(
     ticket: Ticket,
     repair: Repair,

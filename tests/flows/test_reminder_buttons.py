@@ -9,6 +9,7 @@ from tests.flows.repair_steps import (
     RECEPTIONIST,
     SUPERVISOR,
     TECH,
+    TECH2,
     file_home_repair,
     staffed,
     ticket,
@@ -59,3 +60,35 @@ async def test_the_supervisors_escalation_opens_the_ticket_card_with_their_actio
     assert [text for text, _ in desk.emu.buttons(desk.emu.last(SUPERVISOR))] == [
         "Cancel (with reason)"
     ]
+
+
+async def test_an_urging_lets_the_front_desk_dispatch_the_waiting_repair_from_it(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    ref = await file_home_repair(desk, photos=0)
+    await desk.send(OWNER, f"/ticket {ref}")
+    await desk.press(OWNER, "Urge")
+    urging = desk.emu.last(RECEPTIONIST)
+    assert urging.content == f"⏰ The owner is urging {ref} (currently: waiting for dispatch)."
+    buttons = [text for text, _ in desk.emu.buttons(urging)]
+    dispatch = ["Dispatch → Zhang Wei (0 open)", "Dispatch → Liu Qiang (0 open)"]
+    assert buttons == [*dispatch, f"Open {ref}"]
+    await desk.press(RECEPTIONIST, "Dispatch → Liu Qiang", urging)
+    assert desk.last_answer() == f"{ref} dispatched to Liu Qiang."
+    assert (await ticket(desk, ref)).assignee_id == (await desk.person(TECH2)).id
+
+
+async def test_an_urging_gives_the_technician_the_buttons_of_their_work_order(
+    desk: Desk,
+) -> None:
+    ref = await _filed_and_dispatched(desk)
+    await desk.send(OWNER, f"/ticket {ref}")
+    await desk.press(OWNER, "Urge")
+    urging = desk.emu.last(TECH)
+    assert urging.content == f"⏰ The owner is urging {ref} (currently: dispatched)."
+    assert [text for text, _ in desk.emu.buttons(urging)] == ["Accept", "Arrived"]
+    await desk.press(TECH, "Arrived", urging)
+    assert desk.last_answer() == f"Arrival recorded for {ref}."
+    assert (await ticket(desk, ref)).state == "on_site"
