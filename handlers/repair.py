@@ -354,6 +354,7 @@ from handlers import repair_staff  # noqa: E402  (registers the staff buttons an
 
 tickets.CARD_BUTTONS["R"] = repair_staff.card_buttons
 tickets.CARD_RENDERERS["R"] = repair_staff.render_card
+tickets.QUEUE_PLACES["R"] = repair_staff.queue_places
 tickets.register_queue_source(rp.work_for)
 
 COMMANDS: dict[str, TgCallback] = {"repair": repair, "report": repair_staff.report}

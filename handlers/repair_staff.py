@@ -499,3 +499,8 @@ async def render_card(ctx: Ctx, ticket: Ticket) -> Msg:
     for i in range(0, len(buttons), 2):
         card.button_row(*buttons[i : i + 2])
     return card
+
+
+async def queue_places(ctx: Ctx, found: list[Ticket]) -> dict[int, Msg]:
+    """Where each public repair among `found` is, for its /queue line."""
+    return await flow.public_places(ctx.session, [t.id for t in found])

@@ -27,6 +27,9 @@ CARD_RENDERERS: dict[str, Callable[[Ctx, Ticket], Awaitable[Msg]]] = {}
 # Per kind: lines a flow adds under a ticket's title on its card and in /my (e.g. dates, rate).
 
 CARD_DETAILS: dict[str, Callable[[Ctx, Ticket], Awaitable[Msg]]] = {}
+# Per kind: where the work is, for the /queue lines of tickets not done at their unit (a
+# public repair: its place and building, not the flat of whoever reported it).
+QUEUE_PLACES: dict[str, Callable[[Ctx, list[Ticket]], Awaitable[dict[int, Msg]]]] = {}
 
 
 def ticket_card(ticket: Ticket, events: list[TicketEvent]) -> Msg:
@@ -98,8 +101,11 @@ async def queue(ctx: Ctx) -> None:
         ctx.reply(N_("You have no open work."))
         return
     out = Msg().add(N_("Your open work ({count}):"), count=len(tickets))
+    places: dict[int, Msg] = {}
+    for kind, where in QUEUE_PLACES.items():
+        places.update(await where(ctx, [t for t in tickets if t.kind == kind]))
     for ticket in tickets:
-        unit = ticket.unit.code if ticket.unit else "—"
+        unit: Msg | str = places.get(ticket.id) or (ticket.unit.code if ticket.unit else "—")
         out.add(
             N_("{ref} · {unit} · {state}"),
             ref=ticket.ref,

@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import repair as rp
@@ -572,6 +573,30 @@ async def cancel_by_office(
             ticket_id=ticket.id,
         )
     return ticket
+
+
+async def public_places(session: AsyncSession, ticket_ids: list[int]) -> dict[int, Msg]:
+    """Where each public repair among `ticket_ids` is (its place and building), for a list
+    such as /queue: the reporter's own unit would read as if the job were in their home."""
+    if not ticket_ids:
+        return {}
+    rows = await session.execute(
+        select(rp.Repair.ticket_id, rp.Repair.location, rp.Repair.building).where(
+            rp.Repair.ticket_id.in_(ticket_ids), rp.Repair.scope == "public"
+        )
+    )
+    return {
+        tid: msg(
+            N_("public area: {place} (building {building})"),
+            place=_cut(place or "—", 60),
+            building=building,
+        )
+        for tid, place, building in rows.all()
+    }
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 async def card_sheet(session: AsyncSession, ticket: Ticket, viewer: Person, env: Env) -> Msg:

@@ -66,3 +66,27 @@ async def test_a_shared_area_goes_to_the_reporters_building(desk: Desk) -> None:
     assert "Location: Fountain in the central garden (building 1)" in new
     buttons = [b for b, _ in desk.emu.buttons(desk.emu.last(RECEPTIONIST))]
     assert buttons == ["Dispatch → Zhang Wei (0 open)", "Dispatch → Liu Qiang (0 open)"]
+
+
+async def test_queue_names_a_public_repairs_place_not_the_reporters_flat(desk: Desk) -> None:
+    await _two_buildings(desk)
+    public = await file_public_repair(
+        desk, place="Underground garage, ramp light", building="Building 3"
+    )
+    where = "public area: Underground garage, ramp light (building 3)"
+    queue = (await desk.send(RECEPTIONIST, "/queue"))[0]
+    assert f"{public} · {where} · waiting for dispatch" in queue
+    assert "1-2-301" not in queue
+    await desk.press(RECEPTIONIST, "Dispatch → Ma Bldg3")
+    queue = (await desk.send(MA, "/queue"))[0]
+    assert f"{public} · {where} · dispatched" in queue
+    assert "1-2-301" not in queue
+    await desk.send(OWNER, "/repair")  # an in-home repair still shows its unit
+    await desk.press(OWNER, "In my home")
+    await desk.press(OWNER, "Water supply")
+    await desk.send(OWNER, "The kitchen tap drips")
+    await desk.press(OWNER, "Skip photos")
+    await desk.press(OWNER, "As soon as possible")
+    home = (await desk.press(OWNER, "Submit"))[0].rsplit(" ", 1)[1]
+    queue = (await desk.send(RECEPTIONIST, "/queue"))[0]
+    assert f"{home} · 1-2-301 · waiting for dispatch" in queue
