@@ -469,7 +469,9 @@ async def card_buttons(ctx: Ctx, ticket_id: int) -> list[tuple[str, str]]:
             out.append((N_("Dispatch / reassign"), f"r:rea:{tid}"))
         if state in ("confirmed", "unconfirmed") and ticket.closed_at is None:
             out += [(N_("Satisfied"), f"r:fu:{tid}:y"), (N_("Not satisfied"), f"r:fu:{tid}:n")]
-    if state in cancellable_states(repair) and may_cancel_for_owner(me, repair):
+    # (a receptionist's own request is withdrawn with the owner's Cancel, not the office's)
+    mine = ticket.owner_id == me.id
+    if state in cancellable_states(repair) and may_cancel_for_owner(me, repair) and not mine:
         out.append((N_("Cancel (with reason)"), f"r:ocx:{tid}"))
     if state == "review" and me.has_role(Role.TEAM_LEAD, repair.building):
         out.append((N_("Review concluded"), f"r:rvd:{tid}"))

@@ -85,3 +85,18 @@ async def test_a_technician_cannot_cancel_a_repair_with_a_forged_button(desk: De
     replies = await desk.press_data(TECH, desk.emu.last(TECH), f"r:ocx:{t.id}")
     assert replies == ["You are not allowed to do this."]
     assert (await ticket(desk, ref)).state == "dispatched"
+
+
+async def test_a_receptionist_sees_only_the_owners_cancel_on_their_own_repair(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    desk_owner = await desk.staff(2002, "receptionist", name="Ma Desk", lang="en")
+    await desk.send(desk_owner, f"/start {await desk.invite('1-2-302')}")
+    ref = await file_home_repair(desk, owner=desk_owner, photos=0)
+    await desk.send(desk_owner, f"/ticket {ref}")
+    buttons = [text for text, _ in desk.emu.buttons(desk.emu.last(desk_owner))]
+    assert "Cancel request" in buttons
+    assert "Cancel (with reason)" not in buttons
+    assert (await desk.press(desk_owner, "Cancel request"))[0] == f"{ref} has been cancelled."
+    assert (await ticket(desk, ref)).state == "cancelled"
