@@ -151,7 +151,7 @@ async def _paused(ctx: Ctx, data: dict[str, Any], reason: str) -> None:
     ctx.reply(
         msg(
             N_("{ref} is paused. Press Resume when the parts are here."), ref=ticket.ref
-        ).button_row((N_("Resume"), f"r:res:{ticket.id}"))
+        ).button_row((N_("Resume"), notices.data("res", ticket)))
     )
 
 
@@ -181,7 +181,7 @@ async def resume(ctx: Ctx) -> None:
                 N_("{ref} resumed. Please be on site by {time}, and press Arrived when you are."),
                 ref=ticket.ref,
                 time=arrive_by,
-            ).button_row((N_("Arrived"), f"r:arr:{ticket.id}"))
+            ).button_row((N_("Arrived"), notices.data("arr", ticket)))
         )
 
 

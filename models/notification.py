@@ -359,11 +359,18 @@ async def notify_role(
     building: str | None = None,
     ticket_id: int | None = None,
     reachable_first: bool = True,
+    actor: Person | None = None,
 ) -> list[Person]:
     """Queue `message` for every reachable holder of `role`; if none is reachable, all of
     them (delivery will record who could not be reached). When nobody holds the role (for
-    that building), the supervisors get it, marked as such, so nothing is silently dropped."""
+    that building), the supervisors get it, marked as such, so nothing is silently dropped.
+    `actor`, who did what the message tells of, is not told of it (a receptionist who
+    cancels their own repair as its owner)."""
     people = await staff_with_role(session, role, building)
+    if actor is not None and any(p.id == actor.id for p in people):
+        people = [p for p in people if p.id != actor.id]
+        if not people:
+            return []  # the one who would be told did it
     targets = [p for p in people if p.unreachable_at is None] if reachable_first else people
     targets = targets or people
     if not targets and role != Role.SUPERVISOR:

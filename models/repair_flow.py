@@ -408,11 +408,12 @@ async def comment(
     ticket, repair = await load(session, ticket_id)
     rp.comment(ticket, repair, actor, text, now)
     if repair.scope == "home":
-        said, who = N_("💬 Comment on {ref} from the owner: {text}"), {}
+        said = N_("💬 Comment on {ref} from the owner: {text}")
     else:
         said = N_("💬 Comment on {ref} from the service officer {name}: {text}")
-        who = {"name": actor.name}
-    await notices.to_role(session, Role.RECEPTIONIST, ticket, repair, said, now, text=text, **who)
+    await notices.to_role(
+        session, Role.RECEPTIONIST, ticket, repair, said, now, text=text, name=actor.name
+    )
     return ticket
 
 
@@ -534,7 +535,7 @@ async def cancel(session: AsyncSession, ticket_id: int, actor: Person, now: date
     text = N_("{ref} was cancelled by the owner.")
     if technician is not None:
         enqueue(session, technician, msg(text, ref=ticket.ref), now, ticket_id=ticket.id)
-    await notices.to_role(session, Role.RECEPTIONIST, ticket, repair, text, now)
+    await notices.to_role(session, Role.RECEPTIONIST, ticket, repair, text, now, actor=actor)
     return ticket
 
 

@@ -446,12 +446,17 @@ async def to_role(
     msgid: str,
     now: datetime,
     /,
+    *,
+    actor: Person | None = None,
     **params: object,
 ) -> None:
     """Tell a role about a ticket (escalations, alerts), with a button to open its card: the
-    reader's actions on it (dispatch, cancel, conclude a review…) are there."""
+    reader's actions on it (dispatch, cancel, conclude a review…) are there. `actor` is not
+    told of their own action."""
     body = msg(msgid, ref=ticket.ref, **params).button_row(open_button(ticket))
-    await notify_role(session, role, body, now, building=repair.building, ticket_id=ticket.id)
+    await notify_role(
+        session, role, body, now, building=repair.building, ticket_id=ticket.id, actor=actor
+    )
 
 
 def state_label(state: str) -> Msg:

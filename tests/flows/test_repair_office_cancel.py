@@ -100,3 +100,6 @@ async def test_a_receptionist_sees_only_the_owners_cancel_on_their_own_repair(
     assert "Cancel (with reason)" not in buttons
     assert (await desk.press(desk_owner, "Cancel request"))[0] == f"{ref} has been cancelled."
     assert (await ticket(desk, ref)).state == "cancelled"
+    # Their colleague at the desk hears of it; they are not told of their own cancel.
+    assert f"{ref} was cancelled by the owner." in desk.emu.texts(RECEPTIONIST)[-1]
+    assert not [t for t in desk.emu.texts(desk_owner) if "was cancelled by the owner" in t]
