@@ -46,6 +46,10 @@ REFUSALS.update(
         ),
         "vacancy_not_technician": N_("{name} is not a technician for this building."),
         "vacancy_same_technician": N_("{ref} is already assigned to {name}."),
+        "vacancy_assignee_changed": N_(
+            "{ref} has been given to {name} since this list was made. Nothing was changed: "
+            "open /ticket {ref} for a fresh list."
+        ),
         "vacancy_already_sent": N_(
             "{ref} has already been sent to {name}. Nothing was changed; to give it to "
             "someone else, use Dispatch / reassign on /ticket {ref}."

@@ -111,8 +111,16 @@ async def reject(ctx: Ctx) -> None:
 
 
 async def _send_order(ctx: Ctx, *, move: bool) -> None:
+    # (a move names who had the order when the menu was made: 0 for nobody)
+    expected = (ctx.target_second_number or None) if move else None
     ticket = await orders.dispatch(
-        ctx.session, ctx.target_id, ctx.target_number, ctx.person, ctx.now, move=move
+        ctx.session,
+        ctx.target_id,
+        ctx.target_number,
+        ctx.person,
+        ctx.now,
+        move=move,
+        expected_assignee_id=expected,
     )
     name = ticket.assignee.name if ticket.assignee else "—"
     ctx.clear_buttons = True
@@ -128,7 +136,8 @@ async def dispatch(ctx: Ctx) -> None:
 
 @desk
 async def move(ctx: Ctx) -> None:
-    """A receptionist gives the order to the technician chosen in the reassign menu."""
+    """A receptionist gives the order to the technician chosen in the reassign menu (refused
+    if a colleague has sent or moved it since the menu was made)."""
     await _send_order(ctx, move=True)
 
 

@@ -160,7 +160,9 @@ async def dispatch_buttons(
     session: AsyncSession, ticket: Ticket, v: Vacancy, body: Msg, *, move: bool = False
 ) -> Msg:
     """One button per technician: `dsp` on the order message (refused once the order is
-    sent), `mv` in the reassign menu (moves it)."""
+    sent), `mv` in the reassign menu (moves it). A move carries who had the order when the
+    menu was made (0: nobody), so that a menu a colleague has overtaken is refused rather
+    than silently moving the order again (see `vacancy_steps.dispatch`)."""
     technicians = [
         t
         for t in await staff_with_role(session, Role.TECHNICIAN, v.building)
@@ -172,7 +174,9 @@ async def dispatch_buttons(
             (
                 N_("Dispatch → {name}"),
                 {"name": tech.name},
-                data("mv" if move else "dsp", ticket, tech.id),
+                data("mv", ticket, f"{tech.id}:{ticket.assignee_id or 0}")
+                if move
+                else data("dsp", ticket, tech.id),
             )
         )
     if not technicians:

@@ -29,13 +29,24 @@ async def dispatch(
     now: datetime,
     *,
     move: bool = False,
+    expected_assignee_id: int | None = None,
 ) -> Ticket:
-    """Send the order (from the order message), or `move` it (from the reassign menu)."""
+    """Send the order (from the order message), or `move` it (from the reassign menu made
+    while `expected_assignee_id` had it)."""
     ticket, v = await load(session, ticket_id)
     technician = await session.get(Person, technician_id)
     if technician is None:
         raise DomainError("stale")
-    previous = await steps.dispatch(session, ticket, v, technician, actor, now, move=move)
+    previous = await steps.dispatch(
+        session,
+        ticket,
+        v,
+        technician,
+        actor,
+        now,
+        move=move,
+        expected_assignee_id=expected_assignee_id,
+    )
     if previous is not None:
         enqueue(
             session,

@@ -221,14 +221,21 @@ async def dispatch(
     now: datetime,
     *,
     move: bool = False,
+    expected_assignee_id: int | None = None,
 ) -> Person | None:
     """5.2.4: the receptionist sends the shut-off (or restore) order to a technician. Once
     sent, only a deliberate `move` (the reassign menu) gives it to someone else: a second
     press on the order message, by a colleague who did not see the first, is refused (SPEC
-    §3). Returns the technician who had it before."""
+    §3). A move names who had the order when the menu was made (`expected_assignee_id`,
+    None: nobody yet); if a colleague has sent or moved it since, it is refused too. Returns
+    the technician who had it before."""
     require(actor, Role.RECEPTIONIST, v.building)
     if ticket.state not in {St.SHUTOFF, St.RESTORE}:
         raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
+    if move and ticket.assignee_id != expected_assignee_id:
+        if ticket.assignee is None:
+            raise DomainError("stale")
+        raise DomainError("vacancy_assignee_changed", ref=ticket.ref, name=ticket.assignee.name)
     if not technician.has_role(Role.TECHNICIAN, v.building):
         raise DomainError("vacancy_not_technician", name=technician.name)
     if technician.id == ticket.assignee_id:

@@ -304,3 +304,59 @@ async def test_a_second_dispatch_press_on_the_order_is_refused_and_moving_is_del
     assert await desk.press(2002, "Dispatch → Liu Qiang") == [f"{ref}: order sent to Liu Qiang."]
     assert desk.unread(TECH) == [f"{ref} has been given to Liu Qiang; you no longer need to go."]
     assert desk.unread(TECH2)[0].startswith(f"📋 Shut-off order {ref} — assigned to you")
+
+
+async def test_a_reassign_menu_a_colleague_has_overtaken_is_refused_naming_who_has_it(
+    desk: Desk,
+) -> None:
+    """Two receptionists open the reassign menu of the same order at once: the first move
+    goes through; the second, made on a menu built while the first technician had it, is
+    refused as out of date, names who has the order now, and changes nothing."""
+    await staffed(desk)
+    await desk.staff(2002, "receptionist", name="Li Desk", lang="en")
+    await desk.staff(3003, "technician", name="Chen Yu", buildings=("1",), lang="en")
+    await desk.owner(OWNER, lang="en")
+    ref = await apply(desk)
+    await approve(desk, ref)
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")
+    for desk_clerk in (RECEPTIONIST, 2002):
+        await desk.send(desk_clerk, f"/ticket {ref}")
+        await desk.press(desk_clerk, "Dispatch / reassign")
+    clear(desk, RECEPTIONIST, 2002, TECH, TECH2, 3003)
+    assert await desk.press(RECEPTIONIST, "Dispatch → Liu Qiang") == [
+        f"{ref}: order sent to Liu Qiang."
+    ]
+    assert await desk.press(2002, "Dispatch → Chen Yu") == [
+        f"{ref} has been given to Liu Qiang since this list was made. Nothing was changed: "
+        f"open /ticket {ref} for a fresh list."
+    ]
+    t = await ticket(desk, ref)
+    assert t.assignee is not None and t.assignee.name == "Liu Qiang"
+    assert [e.action for e in t.events].count("shutoff_dispatched") == 2
+    assert desk.unread(3003) == []
+    assert desk.unread(TECH2)[0].startswith(f"📋 Shut-off order {ref} — assigned to you")
+    # a fresh menu moves it
+    await desk.send(2002, f"/ticket {ref}")
+    await desk.press(2002, "Dispatch / reassign")
+    assert await desk.press(2002, "Dispatch → Chen Yu") == [f"{ref}: order sent to Chen Yu."]
+    assert desk.unread(TECH2) == [f"{ref} has been given to Chen Yu; you no longer need to go."]
+
+
+async def test_a_reassign_menu_made_before_the_order_was_sent_is_refused_once_it_is(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    await desk.staff(2002, "receptionist", name="Li Desk", lang="en")
+    await desk.owner(OWNER, lang="en")
+    ref = await apply(desk)
+    await approve(desk, ref)
+    await desk.send(2002, f"/ticket {ref}")
+    await desk.press(2002, "Dispatch / reassign")  # nobody has the order yet
+    await desk.press(RECEPTIONIST, "Dispatch → Zhang Wei")  # from the order message
+    clear(desk, TECH, TECH2)
+    assert await desk.press(2002, "Dispatch → Liu Qiang") == [
+        f"{ref} has been given to Zhang Wei since this list was made. Nothing was changed: "
+        f"open /ticket {ref} for a fresh list."
+    ]
+    assert (await ticket(desk, ref)).assignee_id == (await desk.person(TECH)).id
+    assert desk.unread(TECH) == [] and desk.unread(TECH2) == []
