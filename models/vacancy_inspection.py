@@ -245,6 +245,19 @@ async def add_to_round(
     return tasks
 
 
+async def hand_over(session: AsyncSession, old_id: int, new_id: int) -> None:
+    """A renewal (5.2.7) takes the unit over from the application `old_id`, which ends: the
+    unit's inspections not yet recorded now belong to the renewal, so that the month's visit
+    is still asked for and what it finds (consumption, a problem) concerns the application
+    running now, not the one that has ended."""
+    await session.execute(
+        update(Inspection)
+        .where(Inspection.vacancy_id == old_id, Inspection.done_at.is_(None))
+        .values(vacancy_id=new_id, version=Inspection.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def task(session: AsyncSession, task_id: int) -> Inspection:
     found = await session.get(Inspection, task_id)
     if found is None:

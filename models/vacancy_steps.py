@@ -21,6 +21,7 @@ from models.property import own_case
 from models.ticket import Ticket
 from models.vacancy import ACTIVE, PENDING, UNLINKED, St, Vacancy
 from models.vacancy_dates import business_days_after, opening_of, start_of_day
+from models.vacancy_inspection import hand_over
 from models.vacancy_meters import Usage
 
 STEP_KINDS = {"vacancy.opinion", "vacancy.approval", "vacancy.shutoff", "vacancy.restore"}
@@ -336,6 +337,9 @@ async def end_early(
         ticket.transition(PENDING, St.CANCELLED, pending, actor, now)
     elif ticket.state == St.SHUTOFF or await _keeps_off(session, ticket, v):
         # (nothing to turn back on, or a renewal and its predecessor share the shut-off)
+        successor = await continued_by(session, ticket) if ticket.state == St.VACANT else None
+        if successor is not None:
+            await hand_over(session, ticket.id, successor.id)
         ticket.transition({St.SHUTOFF, St.VACANT}, St.CANCELLED, early, actor, now)
     else:
         ticket.transition({St.VACANT}, St.RESTORE, early, actor, now)
@@ -355,7 +359,9 @@ async def end_term(
     technician = ticket.assignee
     v.end_reason = "term"
     await settle(session, now, ticket_id=ticket.id)
-    if ticket.state == St.VACANT and await continued_by(session, ticket) is not None:
+    successor = await continued_by(session, ticket) if ticket.state == St.VACANT else None
+    if successor is not None:
+        await hand_over(session, ticket.id, successor.id)
         ticket.transition({St.VACANT}, St.ENDED, "term_ended", None, now)
         ticket.closed_at = now
         return None

@@ -382,3 +382,31 @@ async def test_an_approved_vacancy_cancelled_before_it_begins_never_was_at_50(de
         f"💰 Fee rate change, unit 1-2-301 ({ref}): cancelled by the owner before it began; "
         "the fee stays at 100 %."
     ]
+
+
+async def test_the_months_inspection_passes_to_the_renewal_that_takes_over(desk: Desk) -> None:
+    """5.2.7/5.3: the March round is handed out on 1 March while the old application still
+    runs; it ends on 2 March and its renewal takes over. The unit still has to be inspected
+    that month, and what the visit finds concerns the renewal, not the ended application."""
+    ref, new_ref = await _renewed(desk)
+    for _ in range(3):  # the months the test skipped: no round is handed out late
+        await desk.tick(MIN)
+    await desk.at(local(2027, 3, 1, 8, 31))  # the March round
+    announcement = desk.with_button(SERVICE, "Inspect 1-2-301")
+    assert announcement.content.startswith("🔎 monthly inspection, building 1: inspect these")
+    await desk.at(local(2027, 3, 2, 10))  # the old one has ended, the renewal runs
+    assert (await ticket(desk, ref)).state == "ended"
+    clear(desk)
+    listed = await desk.send(SERVICE, "/inspections")
+    assert "• 1-2-301 (vacant), monthly inspection due 31 Mar 2027, 17:30" in listed[0]
+    # the button of the round's announcement, made while the old application ran
+    await desk.press(SERVICE, "Inspect 1-2-301", announcement)
+    await desk.send(SERVICE, "130.50")  # 10 t since the shut-off on 1 Dec
+    asked = await desk.send(SERVICE, "3050.2")
+    assert f"saving it ends vacancy {new_ref} as occupied" in asked[0]
+    await desk.press(SERVICE, "Readings are right")
+    done = await desk.press(SERVICE, "All in order")
+    assert f"vacancy {new_ref} has ended" in done[0]
+    assert (await ticket(desk, new_ref)).state == "occupied"
+    assert [e.action for e in (await ticket(desk, ref)).events][-1] == "term_ended"
+    assert "utilities at 100 %." in (await desk.send(CASHIER, "/fee_rate 1-2-301 2027-03-10"))[0]
