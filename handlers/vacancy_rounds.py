@@ -15,15 +15,21 @@ from handlers.common import require_staff
 from handlers.forms import DONE, Answer, Form, Invalid, Step, choice
 from handlers.menu import command_roles
 from handlers.text import take_text
-from handlers.vacancy_staff import reading_invalid, take_reading
+from handlers.vacancy_meter import (
+    COMMAND_STEPS,
+    Readings,
+    reading_step,
+    replacement_steps,
+)
 from models import vacancy as vc
 from models import vacancy_inspection as insp
+from models import vacancy_meters as meters
 from models import vacancy_notices as notices
 from models import vacancy_rounds as rounds
 from models.base import N_, DomainError, one_line
 from models.notification import Msg, msg
 from models.people import Role
-from models.property import unit_by_code
+from models.property import Unit, unit_by_code
 from models.vacancy import St
 from models.vacancy_dates import parse_day
 from models.vacancy_meters import Usage
@@ -65,24 +71,41 @@ REFUSALS.update(
 # --- the officer's inspection ------------------------------------------------------------------
 
 
-def _meter_step(meter: str, prompt: str, following: str) -> Step:
+async def _check_inspection_reading(
+    ctx: Ctx, data: dict[str, Any], meter: str, value: Decimal
+) -> None:
+    await rounds.check_reading(ctx.session, data["task"], ctx.person, meter, value, ctx.rt.env)
+
+
+async def _accept_inspection_reading(
+    ctx: Ctx, data: dict[str, Any], meter: str, value: Decimal
+) -> str:
+    data[meter] = str(value)
+    if meter == "water":
+        return "electricity"
+    if (await _would_end(ctx, data))[1] is not None:
+        return "use"
+    return "condition"
+
+
+async def _inspection_unit(ctx: Ctx, data: dict[str, Any]) -> Unit:
+    task = await insp.task(ctx.session, data["task"])
+    unit = await ctx.session.get(Unit, task.unit_id)
+    if unit is None:
+        raise DomainError("stale")
+    return unit
+
+
+INSPECTION_READINGS = Readings(
+    "v_ins", _check_inspection_reading, _accept_inspection_reading, _inspection_unit
+)
+
+
+def _meter_step(meter: str, prompt: str) -> Step:
     async def ask(ctx: Ctx, data: dict[str, Any]) -> Msg:
         return msg(prompt, unit=data.get("unit", ""))
 
-    async def take(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
-        value = take_reading(answer)
-        try:
-            await rounds.check_reading(
-                ctx.session, data["task"], ctx.person, meter, value, ctx.rt.env
-            )
-        except DomainError as error:
-            raise reading_invalid(error) from None
-        data[meter] = str(value)
-        if meter == "electricity" and (await _would_end(ctx, data))[1] is not None:
-            return "use"
-        return following
-
-    return Step(ask, take)
+    return reading_step(INSPECTION_READINGS, meter, ask)
 
 
 async def _would_end(ctx: Ctx, data: dict[str, Any]) -> tuple[Usage, str | None]:
@@ -184,12 +207,13 @@ INSPECTION_FORM = forms.register(
         N_("inspection record"),
         "water",
         {
-            "water": _meter_step("water", N_("{unit}: water meter reading (t)?"), "electricity"),
+            "water": _meter_step("water", N_("{unit}: water meter reading (t)?")),
             "electricity": _meter_step(
-                "electricity", N_("{unit}: electricity meter reading (kWh)?"), "condition"
+                "electricity", N_("{unit}: electricity meter reading (kWh)?")
             ),
             "use": Step(_ask_use, _take_use),
             "condition": Step(_ask_condition, _take_condition),
+            **replacement_steps(INSPECTION_READINGS),
         },
         _inspection_done,
     )
@@ -384,7 +408,41 @@ async def fee_rate(ctx: Ctx) -> None:
     ctx.reply(out)
 
 
+# --- a meter replaced ------------------------------------------------------------------------
+
+
+async def _replacement_saved(ctx: Ctx, data: dict[str, Any]) -> None:
+    return None  # (written when it was confirmed: see handlers/vacancy_meter.py)
+
+
+REPLACEMENT_FORM = forms.register(
+    Form("v_mr", N_("meter replacement"), "meter", COMMAND_STEPS, _replacement_saved)
+)
+
+
+@desk
+async def meter_replaced(ctx: Ctx) -> None:
+    """/meter_replaced UNIT: the building's service officer or supervisor records a water or
+    electricity meter replaced: the old one's final reading and the new one's starting
+    reading, the baseline later readings are checked against (5.2.6)."""
+    if not require_staff(ctx):
+        return
+    if len(ctx.args) != 1:
+        ctx.reply(N_("Use: /meter_replaced UNIT, for example /meter_replaced 1-2-301"))
+        return
+    unit = await unit_by_code(ctx.session, ctx.args[0][:64])
+    if unit is None:
+        ctx.reply(N_("There is no unit {unit}."), unit=ctx.args[0][:64])
+        return
+    if not rounds.may_replace(ctx.person, unit.building.code):
+        raise DomainError("not_allowed")
+    if await meters.last_reading(ctx.session, unit.id) is None:
+        raise DomainError("vacancy_no_reading")
+    await forms.begin(ctx, REPLACEMENT_FORM, {"unit": unit.code, "unit_id": unit.id})
+
+
 COMMANDS: dict[str, TgCallback] = {
+    "meter_replaced": meter_replaced,
     "weather_alert": weather_alert,
     "inspections": inspections,
     "mark_unit": mark_unit,

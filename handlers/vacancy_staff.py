@@ -14,29 +14,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import forms
 from handlers.base import Ctx, TgCallback, desk
 from handlers.forms import DONE, Answer, Form, Invalid, Step, choice
-from handlers.text import note_form, take_decimal
+from handlers.text import note_form
+from handlers.vacancy_meter import Readings, reading_step, replacement_steps
 from models import vacancy_flow as flow
 from models import vacancy_notices as notices
 from models import vacancy_orders as orders
 from models.base import N_, DomainError
 from models.notification import Msg, msg
 from models.people import Person, Role
+from models.property import Unit
 from models.ticket import Ticket
 from models.vacancy import St, Vacancy, load
-from models.vacancy_meters import READING_MAX
 
 REFUSED = N_("This cannot be done right now.")
-
-
-def reading_invalid(error: DomainError) -> Invalid:
-    from handlers.base import REFUSALS
-
-    return Invalid(REFUSALS.get(error.code, REFUSED), **error.params)
-
-
-def take_reading(answer: Answer) -> Decimal:
-    """A meter reading: a number of at most two decimals, 0 to 999999.99."""
-    return take_decimal(answer, Decimal(0), READING_MAX, allow_zero=True)
 
 
 async def _begin(ctx: Ctx, form: Form, action: str, **extra: Any) -> None:
@@ -154,22 +144,31 @@ async def redispatch_menu(ctx: Ctx) -> None:
     ctx.reply(await notices.dispatch_buttons(ctx.session, ticket, v, body, move=True))
 
 
-def _reading_step(meter: str, prompt: str, following: str) -> Step:
+async def _check_visit_reading(ctx: Ctx, data: dict[str, Any], meter: str, value: Decimal) -> None:
+    await orders.check_reading(ctx.session, data["tid"], ctx.person, meter, value, ctx.rt.env)
+
+
+async def _accept_visit_reading(ctx: Ctx, data: dict[str, Any], meter: str, value: Decimal) -> str:
+    data[meter] = str(value)
+    return "electricity" if meter == "water" else "confirm"
+
+
+async def _visit_unit(ctx: Ctx, data: dict[str, Any]) -> Unit:
+    _, v = await load(ctx.session, data["tid"])
+    unit = await ctx.session.get(Unit, v.unit_id)
+    if unit is None:
+        raise DomainError("stale")
+    return unit
+
+
+VISIT_READINGS = Readings("v_visit", _check_visit_reading, _accept_visit_reading, _visit_unit)
+
+
+def _reading_step(meter: str, prompt: str) -> Step:
     async def ask(ctx: Ctx, data: dict[str, Any]) -> Msg:
         return msg(prompt, ref=data.get("ref", ""), unit=data.get("unit", ""))
 
-    async def take(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
-        value = take_reading(answer)
-        try:
-            await orders.check_reading(
-                ctx.session, data["tid"], ctx.person, meter, value, ctx.rt.env
-            )
-        except DomainError as error:
-            raise reading_invalid(error) from None
-        data[meter] = str(value)
-        return following
-
-    return Step(ask, take)
+    return reading_step(VISIT_READINGS, meter, ask)
 
 
 async def _ask_visit_confirm(ctx: Ctx, data: dict[str, Any]) -> Msg:
@@ -213,11 +212,12 @@ VISIT_FORM = forms.register(
         N_("meter readings"),
         "water",
         {
-            "water": _reading_step("water", N_("{ref}: water meter reading (t)?"), "electricity"),
+            "water": _reading_step("water", N_("{ref}: water meter reading (t)?")),
             "electricity": _reading_step(
-                "electricity", N_("{ref}: electricity meter reading (kWh)?"), "confirm"
+                "electricity", N_("{ref}: electricity meter reading (kWh)?")
             ),
             "confirm": Step(_ask_visit_confirm, _take_visit_confirm),
+            **replacement_steps(VISIT_READINGS),
         },
         _visit_done,
     )

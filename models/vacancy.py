@@ -81,6 +81,9 @@ ACTION_NAMES = {
     "reminded": N_("owner reminded of the end date"),
     "will_end": N_("owner will let it end"),
     "renewed": N_("owner applied again"),
+    "meter_replaced": N_(
+        "a meter was replaced: the old one's final and the new one's first reading"
+    ),
 }
 
 

@@ -23,6 +23,7 @@ from models.deadline import Due, at_startup, ensure_pending, on_due, schedule
 from models.env import Env
 from models.notification import Msg, msg, notify_role
 from models.people import Person, Role
+from models.property import Unit
 from models.ticket import Ticket
 from models.vacancy import St, Vacancy, load
 from models.vacancy_dates import add_months, close_of, days_in_month, opening_of
@@ -243,6 +244,99 @@ async def check_reading(
     await meters.check_reading(session, task.unit_id, meter, value, env)
 
 
+METER_NAMES = {"water": N_("water meter"), "electricity": N_("electricity meter")}
+
+
+def may_replace(actor: Person, building: str) -> bool:
+    """Who records a meter replaced: the building's service officer, who reads the meters of
+    its vacant units every month and looks after them (seed 3.2, 5.1.2, 5.2.9), or its
+    supervisor (3.1)."""
+    return actor.has_role(Role.SERVICE, building) or actor.has_role(Role.SUPERVISOR, building)
+
+
+async def live_applications(session: AsyncSession, unit_id: int) -> list[Ticket]:
+    """The unit's approved applications whose water and electricity are (to be) off."""
+    rows = await session.execute(
+        select(Ticket)
+        .join(Vacancy, Vacancy.ticket_id == Ticket.id)
+        .where(
+            Vacancy.unit_id == unit_id,
+            Ticket.state.in_([St.SHUTOFF.value, St.VACANT.value, St.RESTORE.value]),
+        )
+        .order_by(Ticket.id)
+    )
+    return list(rows.scalars())
+
+
+async def replace_meter(
+    session: AsyncSession,
+    unit_id: int,
+    actor: Person,
+    meter: str,
+    old_final: Decimal,
+    new_start: Decimal,
+    now: datetime,
+    env: Env,
+) -> list[Ticket]:
+    """A water or electricity meter of a unit was replaced: the old meter's final reading
+    and the new one's starting reading are stored (the new baseline), the replacement goes on
+    the record of the unit's running applications, and the supervisor (when an officer
+    records it) and, when a vacancy's fee rate hangs on the readings (5.2.6), the cashier are
+    told. Returns the applications it was recorded on."""
+    unit = await session.get(Unit, unit_id)
+    if unit is None:
+        raise DomainError("stale")
+    building = unit.building.code
+    if not may_replace(actor, building):
+        raise DomainError("not_allowed")
+    live = await live_applications(session, unit.id)
+    last = await meters.replace(
+        session,
+        unit_id=unit.id,
+        meter=meter,
+        old_final=old_final,
+        new_start=new_start,
+        actor=actor,
+        now=now,
+        env=env,
+        ticket_id=live[0].id if live else None,
+    )
+    previous: Decimal = getattr(last, meter)
+    data = {
+        "meter": meter,
+        "last": str(previous),
+        "old_final": str(old_final),
+        "new_start": str(new_start),
+    }
+    for ticket in live:
+        ticket.record("meter_replaced", actor, now, data=data)
+    body = msg(
+        N_(
+            "🔧 {unit}: the {meter} was replaced. Old meter's final reading {old} (last "
+            "recorded {last}, on {at}), new meter's starting reading {new}; recorded by {name}. "
+            "What the old meter counted since {at} still counts toward the monthly limits "
+            "(5.2.6); later readings are compared with the new meter's."
+        ),
+        unit=unit.code,
+        meter=msg(METER_NAMES[meter]),
+        old=old_final,
+        last=previous,
+        at=last.taken_at,
+        new=new_start,
+        name=actor.name,
+    )
+    ticket_id = live[0].id if live else None
+    if live:
+        body.add(N_("Vacancy application: {refs}."), refs=", ".join(t.ref for t in live))
+    if not actor.has_role(Role.SUPERVISOR, building):
+        await notify_role(
+            session, Role.SUPERVISOR, body, now, building=building, ticket_id=ticket_id
+        )
+    if live:
+        await notify_role(session, Role.CASHIER, body, now, building=building, ticket_id=ticket_id)
+    return live
+
+
 def _live(ticket: Ticket, v: Vacancy, now: datetime, env: Env) -> bool:
     """Whether consumption found now ends this vacancy as occupied (5.2.6): from its start
     date, also while its shut-off visit is overdue (fees are at 50 % already)."""
@@ -264,7 +358,7 @@ async def consumption_check(
     reference of the vacancy it would end as occupied. Changes nothing."""
     task = await insp.task(session, task_id)
     insp.check_inspector(task, actor)
-    previous = await meters.last_reading(session, task.unit_id)
+    previous = await meters.baseline(session, task.unit_id)
     used = meters.usage(previous, water, electricity, now, env)
     if not used.occupied or task.vacancy_id is None:
         return used, None

@@ -206,8 +206,9 @@ async def test_readings_lower_than_the_last_or_implausible_are_refused(desk: Des
     await desk.press(TECH2, "Record restore")
     lower = await desk.send(TECH2, "119")
     assert lower[0] == (
-        "That is lower than the last reading of this meter (120.5, on 1 Dec 2026, 08:00). "
-        "Please check the meter."
+        "That is lower than the last reading of this meter (120.5, on 1 Dec 2026, 08:00). If "
+        "the meter was replaced, the building's service officer records it (/meter_replaced "
+        "1-2-301); then enter the reading again. Otherwise please check the meter."
     )
     jump = await desk.send(TECH2, "999")
     assert jump[0].startswith("That is 878.5 more than the last reading (120.5, on")

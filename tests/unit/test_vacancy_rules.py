@@ -18,7 +18,7 @@ from models.people import Person, add_staff, touch_person
 from models.property import UnitRow, bind, import_units, unit_by_code
 from models.ticket import Ticket
 from models.vacancy import Vacancy, fee_rate, file_application
-from models.vacancy_meters import MeterReading, check_value, months_between, usage
+from models.vacancy_meters import Baseline, MeterReading, check_value, months_between, usage
 
 ENV = Env()
 D = date
@@ -248,7 +248,7 @@ def test_readings_never_go_back_and_big_jumps_are_refused(clock: ManualClock) ->
 def test_usage_above_1_ton_or_5_kwh_a_month_means_occupied(clock: ManualClock) -> None:
     start = clock.now()  # 27 Nov
     later = start + timedelta(days=5)  # 2 Dec: less than a month, a month's allowance
-    last = _reading("100", "2000", start)
+    last = Baseline(Decimal("100"), Decimal("2000"), start)
     assert not usage(last, Decimal("101.0"), Decimal("2005.0"), later, ENV).occupied
     assert not usage(last, Decimal("100.8"), Decimal("2004.9"), later, ENV).occupied
     assert usage(last, Decimal("101.2"), Decimal("2000"), later, ENV).occupied
@@ -264,6 +264,18 @@ def test_usage_above_1_ton_or_5_kwh_a_month_means_occupied(clock: ManualClock) -
     assert not usage(last, Decimal("101.3"), Decimal("2006.5"), forty_days, ENV).occupied
     assert usage(last, Decimal("101.9"), Decimal("2000"), forty_days, ENV).occupied
     assert not usage(None, Decimal("500"), Decimal("500"), later, ENV).occupied
+
+
+def test_usage_across_a_meter_replacement_adds_what_the_old_meter_counted(
+    clock: ManualClock,
+) -> None:
+    start = clock.now()
+    later = start + timedelta(days=5)
+    # 0.6 t on the old meter until it was taken out; the new one started at 0
+    replaced = Baseline(Decimal("0"), Decimal("2000"), start, Decimal("0.6"), Decimal("0"))
+    used = usage(replaced, Decimal("0.3"), Decimal("2000"), later, ENV)
+    assert used.water == Decimal("0.9") and not used.occupied and used.since == start
+    assert usage(replaced, Decimal("0.5"), Decimal("2000"), later, ENV).occupied
 
 
 def test_the_monthly_limit_counts_calendar_months_between_readings() -> None:
