@@ -187,3 +187,16 @@ async def test_linking_a_unit_gives_the_owners_menu_with_the_reply_to_the_code(d
     assert "1-2-302" in (await desk.send(NEWCOMER, f"/start {code}"))[0]
     own = names(desk.emu.commands({"type": "chat", "chat_id": NEWCOMER}))
     assert own[:2] == ["repair", "complain"] and "start" not in own
+
+
+async def test_recording_a_replaced_meter_is_offered_to_service_officers_and_supervisors(
+    desk: Desk,
+) -> None:
+    for tg_id, role, offered in (
+        (3201, "service", True), (3202, "supervisor", True), (3203, "technician", False),
+    ):  # fmt: skip
+        await desk.staff(tg_id, role, name=role, lang="en")
+        help_text = (await desk.send(tg_id, "/help"))[0]
+        assert ("/meter_replaced — Record a replaced" in help_text) is offered, role
+        menu = names(desk.emu.commands({"type": "chat", "chat_id": tg_id}))
+        assert ("meter_replaced" in menu) is offered, role
