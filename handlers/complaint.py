@@ -331,7 +331,7 @@ STEPS = {
     "unit_code": Step(ask_unit_code, take_unit_code),
     "who": Step(ask_who, take_who),
     "channel": Step(ask_channel, take_channel),
-    "received": Step(ask_received, take_received),
+    "received": Step(ask_received, take_received, recheck=False),  # ("just now" stays then)
     "kind": Step(ask_kind, take_kind),
     "unit": Step(ask_unit, take_unit),
     "description": Step(ask_description, take_description),
@@ -349,8 +349,26 @@ STEPS = {
     "spot_result": Step(ask_spot_result, take_spot_result),
     "confirm": Step(ask_confirm, take_confirm),
 }
-COMPLAINT_FORM = forms.register(Form(OWNER_FORM, N_("complaint"), "kind", STEPS, finish))
-LOGGED_FORM = forms.register(Form(STAFF_FORM, N_("complaint record"), "unit_code", STEPS, finish))
+# (one list for both forms: only the questions a person was asked are offered)
+CHANGEABLE = (
+    ("unit_code", N_("Unit")),
+    ("who", N_("Raised by")),
+    ("channel", N_("How it was raised")),
+    ("received", N_("When it was received")),
+    ("kind", N_("Complaint or suggestion")),
+    ("unit", N_("Unit")),
+    ("description", N_("Description")),
+    ("photos", N_("Photos")),
+    ("place", N_("Place")),
+    ("elsewhere", N_("Raised elsewhere")),
+    ("spot", N_("Resolved on the spot")),
+)
+COMPLAINT_FORM = forms.register(
+    Form(OWNER_FORM, N_("complaint"), "kind", STEPS, finish, "confirm", CHANGEABLE)
+)
+LOGGED_FORM = forms.register(
+    Form(STAFF_FORM, N_("complaint record"), "unit_code", STEPS, finish, "confirm", CHANGEABLE)
+)
 
 
 @desk

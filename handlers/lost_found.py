@@ -259,6 +259,8 @@ CLAIM_FORM = forms.register(
             "confirm": Step(ask_claim_confirm, take_yes_no),
         },
         finish_claim,
+        "confirm",
+        (("name", N_("What the item is")), ("features", N_("Its features"))),
     )
 )
 
@@ -395,6 +397,8 @@ REPORT_FORM = forms.register(
             "confirm": Step(ask_report_confirm, take_yes_no),
         },
         finish_report,
+        "confirm",
+        (("category", N_("Category")), ("text", N_("Description"))),
     )
 )
 

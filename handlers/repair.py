@@ -314,7 +314,19 @@ STEPS = {
     "fees": Step(ask_fees, take_fees),
     "confirm": Step(ask_confirm, take_confirm),
 }
-REPAIR_FORM = forms.register(Form(FORM, N_("repair request"), "scope", STEPS, finish))
+CHANGEABLE = (
+    ("scope", N_("Home or public area")),
+    ("unit", N_("Unit")),
+    ("category", N_("Kind of problem")),
+    ("description", N_("Description")),
+    ("photos", N_("Photos")),
+    ("appointment", N_("Appointment time")),
+    ("building", N_("Building")),
+    ("location", N_("Location")),
+)
+REPAIR_FORM = forms.register(
+    Form(FORM, N_("repair request"), "scope", STEPS, finish, "confirm", CHANGEABLE)
+)
 
 
 @desk

@@ -285,7 +285,15 @@ STEPS = {
     "precautions": Step(ask_precautions, take_precautions),
     "confirm": Step(ask_confirm, take_confirm),
 }
-VACANCY_FORM = forms.register(Form(FORM, N_("vacancy application"), "unit", STEPS, finish))
+CHANGEABLE = (
+    ("unit", N_("Unit")),
+    ("start", N_("Start date")),
+    ("end", N_("End date")),
+    ("reason", N_("Reason")),
+)
+VACANCY_FORM = forms.register(
+    Form(FORM, N_("vacancy application"), "unit", STEPS, finish, "confirm", CHANGEABLE)
+)
 # The same form for an owner of one unit (or a re-application): it starts at the dates.
 DATES_FIRST = replace(VACANCY_FORM, first="start")
 
