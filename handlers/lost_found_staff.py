@@ -226,7 +226,7 @@ FOUND_FORM = forms.register(
             "category": Step(ask_category, take_found_category),
             "valuable": Step(ask_valuable, take_valuable),
             "place": _text_step("place", N_("Where was it found?"), 2, 200, "when"),
-            "when": Step(ask_when, take_when),
+            "when": Step(ask_when, take_when, recheck=False),  # ("just now" stays then)
             "finder": Step(ask_finder, take_finder),
             "photos": forms.photos_step(
                 N_(
@@ -240,6 +240,17 @@ FOUND_FORM = forms.register(
             "confirm": Step(ask_confirm, take_confirm),
         },
         finish_found,
+        "confirm",
+        (
+            ("name", N_("Item name")),
+            ("description", N_("Details")),
+            ("category", N_("Category")),
+            ("valuable", N_("Valuable or not")),
+            ("place", N_("Where it was found")),
+            ("when", N_("When it was found")),
+            ("finder", N_("Who found it")),
+            ("photos", N_("Photos")),
+        ),
     )
 )
 

@@ -10,9 +10,11 @@ from bot.clock import ManualClock
 from bot.config import DEFAULT_CATEGORIES, FeeItem, LocalizedText, RepairCategory
 from models.complaint import Complaint
 from models.draft import Draft
+from models.lost_found import FoundItem, LostClaim
 from models.repair import Repair
 from models.ticket import Ticket
 from models.vacancy import Vacancy
+from tests.flows import lost_found_steps as lf
 from tests.flows.harness import Desk
 from tests.flows.repair_steps import OWNER, staffed
 
@@ -374,3 +376,51 @@ async def test_a_later_start_date_asks_the_end_date_again_with_the_reason(desk: 
         vacancy = (await s.execute(select(Vacancy))).scalar_one()
     assert (str(vacancy.start_date), str(vacancy.end_date)) == ("2027-01-10", "2027-06-01")
     assert vacancy.reason == "Working in Beijing"
+
+
+async def test_a_claim_description_can_be_changed_before_it_is_submitted(desk: Desk) -> None:
+    await lf.staffed(desk)
+    ref = await lf.register(desk)
+    await desk.owner(lf.OWNER, lang="en")
+    await desk.send(lf.OWNER, "/lost")
+    await desk.press(lf.OWNER, "Recently found items")
+    await desk.press(lf.OWNER, f"Claim {ref}")
+    await desk.send(lf.OWNER, "Brown leather wallet")
+    await desk.send(lf.OWNER, "Two cards")
+    await desk.press(lf.OWNER, "Change an answer")
+    await desk.press(lf.OWNER, "Its features")
+    summary = await desk.send(lf.OWNER, "Three bank cards and a cat photo")
+    assert "Its features: Three bank cards and a cat photo" in summary[0]
+    assert "You call it: Brown leather wallet" in summary[0]
+    assert (await desk.press(lf.OWNER, "Submit claim"))[0].startswith("✅ Your claim")
+    async with desk.session() as s:
+        claim = (await s.execute(select(LostClaim))).scalar_one()
+    assert claim.features == "Three bank cards and a cat photo"
+
+
+async def test_a_found_item_moved_to_a_category_that_is_not_always_valuable_is_asked_about(
+    desk: Desk, clock: ManualClock
+) -> None:
+    await lf.staffed(desk)
+    found_at = clock.now()
+    await desk.send(lf.GUARD, "/found")
+    await desk.send(lf.GUARD, "black phone")
+    await desk.send(lf.GUARD, lf.DETAILS)
+    # A phone is valuable by its category: whether it is valuable is not asked.
+    assert await desk.press(lf.GUARD, "Mobile phone") == ["Where was it found?"]
+    await desk.send(lf.GUARD, "Lobby of building 1")
+    await desk.press(lf.GUARD, "Just now")
+    await desk.press(lf.GUARD, "I found it")
+    summary = await desk.press(lf.GUARD, "No photo")
+    assert "Valuable: yes" in summary[0]
+    await desk.tick(timedelta(minutes=30))
+    await desk.press(lf.GUARD, "Change an answer")
+    await desk.press(lf.GUARD, "Category")
+    asked = await desk.press(lf.GUARD, "Electronics")
+    assert asked[0].startswith("Is it valuable"), asked
+    summary = await desk.press(lf.GUARD, "Not valuable")
+    assert "Valuable: no" in summary[0] and "Category: Electronics" in summary[0]
+    assert (await desk.press(lf.GUARD, "Register"))[0].startswith("✅ Registered as F-")
+    async with desk.session() as s:
+        item = (await s.execute(select(FoundItem))).scalar_one()
+    assert (item.category, item.valuable, item.found_at) == ("electronics", False, found_at)
