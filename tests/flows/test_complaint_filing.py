@@ -36,16 +36,19 @@ async def test_every_answer_is_checked_and_re_asked_with_the_reason(desk: Desk) 
     await staffed(desk)
     await desk.owner(OWNER, "1-2-301", lang="en")
     await desk.send(OWNER, "/complain")
-    assert await desk.send(OWNER, "complaint") == [CHOOSE, "📝 Is it a complaint or a suggestion?"]
+    assert await desk.send(OWNER, "complaint") == [
+        CHOOSE,
+        "📝 Is it a complaint or a suggestion?\nSend /cancel to stop.",
+    ]
     await desk.press(OWNER, "Complaint")
     ask = "What happened? Please describe it: what, when, and who was involved."
     assert await desk.send(OWNER, "x") == [
         "That is too short: please write at least 2 characters.",
-        ask,
+        ask + "\nSend /cancel to stop.",
     ]
     assert await desk.photo(OWNER) == [
         "Please describe it in words first; you can add photos next.",
-        ask,
+        ask + "\nSend /cancel to stop.",
     ]
     assert (await desk.send(OWNER, "x" * 1001))[0] == (
         "That is too long: please keep it under 1000 characters."
@@ -99,7 +102,8 @@ async def test_the_form_continues_after_a_restart(database_url: str, clock: Manu
     async with Desk(database_url, clock, emu=first.emu) as second:
         assert await second.send(OWNER, "not a photo") == [
             "Please send a photo, or press the button to continue.",
-            "You can send up to 5 photos (0 so far). Press the button when you are done, or skip.",
+            "You can send up to 5 photos (0 so far). Press the button when you are done, or skip."
+            "\nSend /cancel to stop.",
         ]
         await second.press(OWNER, "Skip photos")
         await second.press(OWNER, "Skip")

@@ -153,7 +153,8 @@ async def test_class_one_complaint_from_filing_to_follow_up_and_case_list(desk: 
     desk_view = desk.emu.last(RECEPTIONIST) if await desk.send(RECEPTIONIST, "/cases") else None
     assert desk_view is not None and desk.emu.buttons(desk_view) == []
     assert await desk.press(SUPERVISOR, f"Analyse {ref}") == [
-        f"The case analysis of {ref}: the cause, what was done, and how to prevent it."
+        f"The case analysis of {ref}: the cause, what was done, and how to prevent it.\n"
+        "Send /cancel to stop."
     ]
     analysis = "Guard tired after a double shift; shifts capped at 12 hours; courtesy training"
     assert await desk.send(SUPERVISOR, analysis) == [
@@ -300,7 +301,7 @@ async def test_an_unhappy_owner_at_follow_up_reopens_the_case_for_the_front_desk
     # 4.3.1: an unhappy owner is asked what was wrong; leaving half-way loses nothing, the
     # question keeps its buttons until an answer is recorded.
     assert await desk.press(OWNER, "Not satisfied") == [
-        f"We are sorry. {ref}: what was not right about how it was handled?"
+        f"We are sorry. {ref}: what was not right about how it was handled?\nSend /cancel to stop."
     ]
     await desk.send(OWNER, "/cancel")
     assert (await case(desk, ref))[0].state == St.RESOLVED

@@ -350,7 +350,7 @@ async def test_a_handler_who_asked_their_superior_is_chased_for_a_report_after_2
         "due by 30 Nov 2026, 10:00."
     ]
     assert await desk.press(HANDLER, "Report progress") == [
-        f"How is {ref} being handled? Write it for the front desk."
+        f"How is {ref} being handled? Write it for the front desk.\nSend /cancel to stop."
     ]
     assert await desk.send(HANDLER, "The roads office comes on Monday morning") == [
         f"The front desk has your report on {ref}."

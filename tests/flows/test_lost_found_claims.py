@@ -112,7 +112,8 @@ async def test_found_item_from_registration_to_return_with_every_message(
         "This ID number is not valid: its check digit does not match. Please compare it "
         "with the card.",
         "Type the document number. It is kept masked (like 4101**********1234) and never "
-        "shown in full again; your message with it is deleted from this chat.",
+        "shown in full again; your message with it is deleted from this chat.\n"
+        "Send /cancel to stop.",
     ]
     assert (await claim_of(desk, claim_ref))[0].state == ClaimSt.CLAIMED
     recorded = await desk.send(RECEPTIONIST, ID_NUMBER)

@@ -41,7 +41,8 @@ async def test_found_form_checks_every_answer_and_writes_nothing_until_the_end(
     assert await desk.send(GUARD, "x") == [
         "That is too short: please write at least 2 characters.",
         "🧳 Register a found item (拾遗物品登记). What is it? Give a short general name that "
-        "owners will see, e.g. black wallet or keys — the distinguishing details come next.",
+        "owners will see, e.g. black wallet or keys — the distinguishing details come next.\n"
+        "Send /cancel to stop.",
     ]
     assert (await desk.send(GUARD, "y" * 61))[0] == (
         "That is too long: please keep it under 60 characters."

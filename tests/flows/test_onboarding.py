@@ -277,7 +277,7 @@ async def test_every_update_gets_one_log_line_and_an_edit_is_answered(
     # the edit is not taken as an answer to the form, and the owner is told why
     assert [m.content for m in desk.emu.new_messages(OWNER, mark)] == [
         "Please choose one of the buttons.",
-        "🔧 New repair request. Where is the problem?",
+        "🔧 New repair request. Where is the problem?\nSend /cancel to stop.",
         "I read new messages only, not edits, so nothing was changed. Please send the "
         "corrected text as a new message.",
     ]

@@ -26,12 +26,15 @@ async def test_repair_from_request_to_follow_up_with_every_message(desk: Desk) -
 
     # Owner: the form, with a photo and "as soon as possible".
     await desk.send(OWNER, "/repair")
-    assert desk.unread(OWNER)[-1] == "🔧 New repair request. Where is the problem?"
+    assert desk.unread(OWNER)[-1] == (
+        "🔧 New repair request. Where is the problem?\nSend /cancel to stop."
+    )
     await desk.press(OWNER, "In my home")
     await desk.press(OWNER, "Water supply")
     assert await desk.send(OWNER, "x") == [
         "That is too short: please write at least 2 characters.",
-        "Please describe the problem: what is broken, where exactly, since when.",
+        "Please describe the problem: what is broken, where exactly, since when.\n"
+        "Send /cancel to stop.",
     ]
     await desk.send(OWNER, "The kitchen tap drips all night")
     await desk.photo(OWNER, b"jpeg-1")

@@ -25,7 +25,9 @@ async def test_the_front_desk_cancels_a_new_repair_with_a_reason_and_the_owner_h
     desk.unread(OWNER)
     await desk.send(RECEPTIONIST, f"/ticket {ref}")
     asked = await desk.press(RECEPTIONIST, "Cancel (with reason)")
-    assert asked == [f"Why is {ref} being cancelled? The owner will be told this reason."]
+    assert asked == [
+        f"Why is {ref} being cancelled? The owner will be told this reason.\nSend /cancel to stop."
+    ]
     done = await desk.send(RECEPTIONIST, "Owner phoned: it was the main valve, fixed himself")
     assert done == [f"{ref} has been cancelled; the owner has been told why."]
     assert desk.unread(OWNER) == [

@@ -51,7 +51,8 @@ async def test_vacancy_from_application_to_shut_off_with_every_message(desk: Des
     assert start == [
         INTRO_EN,
         "From which date will the unit be vacant?\n"
-        "Please type a date such as 2027-03-01 (also 2027/3/1 or 2027年3月1日).",
+        "Please type a date such as 2027-03-01 (also 2027/3/1 or 2027年3月1日).\n"
+        "Send /cancel to stop.",
     ]
     assert [t for t, _ in desk.emu.buttons(desk.emu.last(OWNER))] == ["28 Nov 2026", "1 Dec 2026"]
     end = await desk.press(OWNER, "1 Dec 2026")
@@ -106,7 +107,8 @@ async def test_vacancy_from_application_to_shut_off_with_every_message(desk: Des
     await desk.press(SERVICE, "Recommend approval")
     assert await desk.send(SERVICE, "k") == [
         "That is too short: please write at least 2 characters.",
-        f"Your opinion on {ref} (it is signed with your name and shown to the supervisor):",
+        f"Your opinion on {ref} (it is signed with your name and shown to the supervisor):\n"
+        "Send /cancel to stop.",
     ]
     await desk.send(SERVICE, "Owner known to us, ID matches the directory")
     assert (
@@ -151,10 +153,12 @@ async def test_vacancy_from_application_to_shut_off_with_every_message(desk: Des
     assert desk.unread(TECH2) == []
     # 5.2.8: off during the vacancy, so on its first day (the owner pays 100 % until then)
     await desk.at(STARTS)
-    assert await desk.press(TECH, "Record shut-off") == [f"{ref}: water meter reading (t)?"]
+    assert await desk.press(TECH, "Record shut-off") == [
+        f"{ref}: water meter reading (t)?\nSend /cancel to stop."
+    ]
     assert await desk.send(TECH, "12o") == [
         "Please send a number, for example 12.50.",
-        f"{ref}: water meter reading (t)?",
+        f"{ref}: water meter reading (t)?\nSend /cancel to stop.",
     ]
     assert await desk.send(TECH, "120.50") == [f"{ref}: electricity meter reading (kWh)?"]
     assert await desk.send(TECH, "3050.2") == [

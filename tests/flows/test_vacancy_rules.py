@@ -115,7 +115,7 @@ async def test_only_units_the_owner_owns_can_be_chosen_even_with_forged_buttons(
         other = await unit_by_code(s, "2-1-101")
         assert other is not None
     first = await desk.send(OWNER, "/vacancy")
-    assert first == [INTRO_EN, "Which unit will be vacant?"]
+    assert first == [INTRO_EN, "Which unit will be vacant?\nSend /cancel to stop."]
     question = desk.emu.last(OWNER)
     assert [t for t, _ in desk.emu.buttons(question)] == ["1-2-301", "1-2-302"]
     forged = await desk.press_data(OWNER, question, f"f:vacancy:unit:{other.id}")
@@ -270,7 +270,9 @@ async def test_water_and_electricity_are_not_shut_off_before_the_vacancy_starts(
     await desk.at(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))  # 1 Dec 08:30
     await desk.send(TECH, f"/ticket {ref}")
     assert [t for t, _ in desk.emu.buttons(desk.emu.last(TECH))] == ["Record shut-off"]
-    assert await desk.press(TECH, "Record shut-off") == [f"{ref}: water meter reading (t)?"]
+    assert await desk.press(TECH, "Record shut-off") == [
+        f"{ref}: water meter reading (t)?\nSend /cancel to stop."
+    ]
     await desk.send(TECH, "120.50")
     await desk.send(TECH, "3050.2")
     await desk.press(TECH, "Water and electricity are OFF: save")
