@@ -243,7 +243,7 @@ FOUND_FORM = forms.register(
         "confirm",
         (
             ("name", N_("Item name")),
-            ("description", N_("Details")),
+            ("description", N_("Details (staff only)")),
             ("category", N_("Category")),
             ("valuable", N_("Valuable or not")),
             ("place", N_("Where it was found")),
