@@ -23,7 +23,7 @@ from models.deadline import Due, on_due
 from models.env import Env
 from models.notification import Msg, enqueue, msg
 from models.people import Role
-from models.ticket import Ticket
+from models.ticket import Ticket, open_button
 from models.vacancy import PENDING, St, Vacancy, load
 
 _STEP_STATE = {
@@ -123,6 +123,7 @@ async def _step_due(session: AsyncSession, d: Due, now: datetime, env: Env) -> N
     who: Msg | str = ticket.assignee.name if ticket.assignee else msg(N_("not dispatched yet"))
     body = msg(_OVERDUE[d.kind], ref=ticket.ref, due=d.due_at, who=who)
     body.lines += notices.describe(ticket, v, contact=False).lines
+    body.button_row(open_button(ticket))  # the card: the reader's own actions on it
     if d.kind == "vacancy.approval":
         # The supervisor holds this step: the next level up is told.
         if await notices.to_role(session, Role.EXECUTIVE, ticket, v, body, now):

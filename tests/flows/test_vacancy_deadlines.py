@@ -65,6 +65,12 @@ async def test_officer_opinion_is_reminded_on_its_last_day_then_escalated_once(
     assert alerts(desk, SUPERVISOR) == [
         f"🚨 {ref}: the service officer's opinion was due by 29 Nov 2026, 17:30.\n{BRIEF}"
     ]
+    # The escalation opens the application's card, where the supervisor can act on it.
+    escalation = next(m for m in desk.emu.messages(SUPERVISOR) if "opinion was due" in m.content)
+    assert [t for t, _ in desk.emu.buttons(escalation)] == [f"Open {ref}"]
+    card = await desk.press(SUPERVISOR, f"Open {ref}")
+    assert card[0].startswith(f"Vacancy application {ref} — waiting for the service officer's")
+    clear(desk, SUPERVISOR)
     await desk.tick(timedelta(days=3))
     assert alerts(desk, SERVICE) == [] and alerts(desk, SUPERVISOR) == []
     assert (await ticket(desk, ref)).state == "opinion"  # still waiting: nobody decided for them
