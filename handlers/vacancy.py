@@ -386,7 +386,7 @@ from handlers import vacancy_rounds, vacancy_staff  # noqa: E402  (staff buttons
 
 tickets.CARD_BUTTONS["V"] = vacancy_staff.card_buttons
 tickets.CARD_DETAILS["V"] = card_details
-tickets.register_queue_source(vacancy_staff.work_for)
+tickets.register_queue_source(vc.work_for)
 
 COMMANDS: dict[str, TgCallback] = {"vacancy": vacancy, **vacancy_rounds.COMMANDS}
 BUTTONS: dict[str, TgCallback] = {

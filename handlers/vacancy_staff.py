@@ -8,9 +8,6 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from handlers import forms
 from handlers.base import Ctx, TgCallback, desk
 from handlers.forms import DONE, Answer, Form, Invalid, Step, choice
@@ -21,10 +18,9 @@ from models import vacancy_notices as notices
 from models import vacancy_orders as orders
 from models.base import N_, DomainError
 from models.notification import Msg, msg
-from models.people import Person, Role
+from models.people import Role
 from models.property import Unit
-from models.ticket import Ticket
-from models.vacancy import St, Vacancy, load
+from models.vacancy import St, load
 
 REFUSED = N_("This cannot be done right now.")
 
@@ -273,31 +269,6 @@ async def card_buttons(ctx: Ctx, ticket_id: int) -> list[tuple[str, str]]:
                     f"v:{'off' if off else 'on'}:{tid}",
                 )
             )
-    return out
-
-
-async def work_for(session: AsyncSession, person: Person) -> list[Ticket]:
-    """Applications waiting for one of the person's roles (assigned orders are listed anyway)."""
-    wanted: list[tuple[set[St], Role]] = []
-    if person.has_role(Role.SERVICE):
-        wanted.append(({St.ID_CHECK, St.OPINION}, Role.SERVICE))
-    if person.has_role(Role.SUPERVISOR):
-        wanted.append(({St.APPROVAL}, Role.SUPERVISOR))
-    if person.has_role(Role.RECEPTIONIST):
-        wanted.append(({St.SHUTOFF, St.RESTORE}, Role.RECEPTIONIST))
-    out: list[Ticket] = []
-    for states, role in wanted:
-        rows = await session.execute(
-            select(Ticket, Vacancy.building)
-            .join(Vacancy, Vacancy.ticket_id == Ticket.id)
-            .where(Ticket.state.in_([s.value for s in states]))
-            .order_by(Ticket.created_at)
-            .limit(50)
-        )
-        for ticket, building in rows.all():
-            unassigned = role != Role.RECEPTIONIST or ticket.assignee_id is None
-            if unassigned and person.has_role(role, building):
-                out.append(ticket)
     return out
 
 

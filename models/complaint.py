@@ -20,7 +20,7 @@ from models.base import N_, Base, DomainError, JSONType, UTCDateTime
 from models.env import Env
 from models.people import Person, Role
 from models.property import OWNER_RELATIONS, Unit, UnitBinding
-from models.queries import VIEW_CHECKS
+from models.queries import VIEW_CHECKS, in_role_buildings
 from models.ticket import Kind, Ticket, TicketEvent
 
 
@@ -316,15 +316,16 @@ async def work_for(session: AsyncSession, person: Person) -> list[Ticket]:
     out: list[Ticket] = []
     for states, role in wanted:
         rows = await session.execute(
-            select(Ticket, Complaint)
+            select(Ticket)
             .join(Complaint, Complaint.ticket_id == Ticket.id)
-            .where(Ticket.state.in_([s.value for s in states]))
+            .where(
+                Ticket.state.in_([s.value for s in states]),
+                in_role_buildings(person, role, Complaint.building),
+            )
             .order_by(Ticket.created_at)
             .limit(50)
         )
-        for ticket, complaint in rows.all():
-            if person.has_role(role, complaint.building):
-                out.append(ticket)
+        out += list(rows.scalars().all())
     rows = await session.execute(
         select(Ticket)
         .join(Complaint, Complaint.ticket_id == Ticket.id)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from models.people import Person, Role
 from models.ticket import Kind, Ticket, TicketEvent, ticket_by_ref
@@ -19,6 +21,18 @@ async def tickets_of_owner(session: AsyncSession, owner: Person, limit: int = 20
         .limit(limit)
     )
     return list(rows.scalars().all())
+
+
+def in_role_buildings(
+    person: Person, role: Role, building: QueryableAttribute[Any]
+) -> ColumnElement[bool]:
+    """SQL for `person.has_role(role, building)`: the buildings the role covers for them (a
+    row without a building is everyone's). Filtering in the query, not after a LIMIT, keeps
+    an officer's own buildings from being crowded out of /queue by the others'."""
+    buildings = person.role_buildings(role)
+    if buildings is None:
+        return true()
+    return or_(building.in_(sorted(buildings)), building.is_(None))
 
 
 WorkSource = Callable[[AsyncSession, Person], Awaitable[list[Ticket]]]

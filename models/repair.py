@@ -24,6 +24,7 @@ from models.deadline import Deadline, schedule, settle
 from models.env import Env
 from models.people import Person, Role
 from models.property import Building, Unit, own_case
+from models.queries import in_role_buildings
 from models.ticket import Kind, Ticket, TicketEvent, new_ticket
 
 
@@ -913,15 +914,17 @@ async def work_for(session: AsyncSession, person: Person) -> list[Ticket]:
         query = (
             select(Ticket, Repair.building)
             .join(Repair, Repair.ticket_id == Ticket.id)
-            .where(Ticket.state.in_([s.value for s in states]), Ticket.closed_at.is_(None))
+            .where(
+                Ticket.state.in_([s.value for s in states]),
+                Ticket.closed_at.is_(None),
+                in_role_buildings(person, role, Repair.building),
+            )
             .order_by(Ticket.created_at)
             .limit(50)
         )
         if scope:
             query = query.where(Repair.scope == scope)
-        for ticket, building in (await session.execute(query)).all():
-            if person.has_role(role, building):
-                out.append(ticket)
+        out += [ticket for ticket, _ in (await session.execute(query)).all()]
     return out
 
 

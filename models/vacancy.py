@@ -17,8 +17,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import N_, Base, DomainError, UTCDateTime
 from models.env import Env
-from models.people import Person
+from models.people import Person, Role
 from models.property import OWNER_RELATIONS, Unit, UnitBinding
+from models.queries import in_role_buildings
 from models.ticket import Kind, Ticket, new_ticket
 from models.vacancy_dates import check_period
 
@@ -247,3 +248,32 @@ async def fee_rate(
     if row is None:
         return 100, None, None
     return env.vacancy.half_rate_percent, row[0], row[1]
+
+
+async def work_for(session: AsyncSession, person: Person) -> list[Ticket]:
+    """Applications waiting for one of the person's roles, for /queue (orders assigned to
+    them are listed anyway): the officer's ID checks and opinions, the supervisor's
+    approvals, the front desk's orders nobody has been sent on yet."""
+    wanted: list[tuple[set[St], Role]] = []
+    if person.has_role(Role.SERVICE):
+        wanted.append(({St.ID_CHECK, St.OPINION}, Role.SERVICE))
+    if person.has_role(Role.SUPERVISOR):
+        wanted.append(({St.APPROVAL}, Role.SUPERVISOR))
+    if person.has_role(Role.RECEPTIONIST):
+        wanted.append(({St.SHUTOFF, St.RESTORE}, Role.RECEPTIONIST))
+    out: list[Ticket] = []
+    for states, role in wanted:
+        query = (
+            select(Ticket)
+            .join(Vacancy, Vacancy.ticket_id == Ticket.id)
+            .where(
+                Ticket.state.in_([s.value for s in states]),
+                in_role_buildings(person, role, Vacancy.building),
+            )
+            .order_by(Ticket.created_at)
+            .limit(50)
+        )
+        if role == Role.RECEPTIONIST:
+            query = query.where(Ticket.assignee_id.is_(None))
+        out += list((await session.execute(query)).scalars().all())
+    return out
