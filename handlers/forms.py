@@ -270,9 +270,18 @@ async def proceed(ctx: Ctx) -> bool:
     draft = await get_draft(ctx.session, tg_id)
     if draft is None or draft.flow not in FORMS:
         return False
-    if draft.last_update_id is not None and ctx.update.update_id <= draft.last_update_id:
-        return True  # already answered before a restart
     form = FORMS[draft.flow]
+    if draft.last_update_id is not None and ctx.update.update_id <= draft.last_update_id:
+        # Taken already. When it is the very update the draft was last written for, what it
+        # answered may never have reached the person (Telegram delivering it again after a
+        # crash, or the update retried after a commit whose acknowledgement the connection
+        # lost): the question they are at is asked again; nothing changes.
+        current = form.steps.get(draft.step)
+        if ctx.update.update_id == draft.last_update_id and current is not None:
+            if ctx.update.callback_query is not None:
+                ctx.clear_buttons = True
+            ctx.reply(await current.ask(ctx, dict(draft.data)))
+        return True
     if ctx.now - draft.updated_at > ABANDONED_AFTER:
         # Days later a message is not an answer to the old question.
         await drop_draft(ctx.session, tg_id)

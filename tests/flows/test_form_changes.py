@@ -424,3 +424,27 @@ async def test_a_found_item_moved_to_a_category_that_is_not_always_valuable_is_a
     async with desk.session() as s:
         item = (await s.execute(select(FoundItem))).scalar_one()
     assert (item.category, item.valuable, item.found_at) == ("electronics", False, found_at)
+
+
+async def test_an_update_delivered_again_is_not_taken_twice_but_its_question_is_asked_again(
+    desk: Desk,
+) -> None:
+    # Telegram delivers an update again after a crash, or the bot retries one whose commit
+    # went through while the connection was lost: the answer is kept once, and the person,
+    # who may never have seen what came after it, gets the question they are at.
+    await desk.owner(OWNER, lang="en")
+    await desk.send(OWNER, "/repair")
+    update = desk.emu.press(OWNER, desk.with_button(OWNER, "In my home"), "In my home")
+    mark = desk.emu.mark(OWNER)
+    await desk.feed(update)
+    first = [m.content for m in desk.emu.new_messages(OWNER, mark)]
+    assert first[0].startswith("What kind of problem is it?")
+    mark = desk.emu.mark(OWNER)
+    await desk.feed(update)
+    again = [m.content for m in desk.emu.new_messages(OWNER, mark)]
+    assert again == first
+    assert (await desk.press(OWNER, "Water supply"))[0].startswith("Please describe the problem")
+    # An older update than the one last taken is simply ignored.
+    mark = desk.emu.mark(OWNER)
+    await desk.feed(update)
+    assert desk.emu.new_messages(OWNER, mark) == []
