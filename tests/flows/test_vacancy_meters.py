@@ -165,7 +165,7 @@ async def test_a_technician_is_told_who_records_a_replacement_and_the_restore_go
         f"That is lower than the last reading of this meter ({LAST}). If the meter was "
         "replaced, the building's service officer records it (/meter_replaced 1-2-301); then "
         "enter the reading again. Otherwise please check the meter.",
-        f"{ref}: water meter reading (t)?",
+        f"{ref}: water meter reading (t)?\nSend /cancel to stop.",
     ]
     # the technician does not record it; the officer of the building does
     assert await desk.send(TECH, "/meter_replaced 1-2-301") == ["You are not allowed to do this."]
@@ -174,7 +174,7 @@ async def test_a_technician_is_told_who_records_a_replacement_and_the_restore_go
     ]
     assert await desk.send(SERVICE, "/meter_replaced 9-9-999") == ["There is no unit 9-9-999."]
     assert await desk.send(SERVICE, "/meter_replaced 1-2-301") == [
-        "Which meter of 1-2-301 was replaced?"
+        "Which meter of 1-2-301 was replaced?\nSend /cancel to stop."
     ]
     await desk.press(SERVICE, "Water meter")
     await desk.send(SERVICE, "120.90")
