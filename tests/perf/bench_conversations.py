@@ -291,17 +291,24 @@ async def propdesk(url: str) -> Running:
     return Running(app, emu, lambda: stop_app(app), db_check, prepare)
 
 
-async def echo_bot(concurrent: bool = False) -> Running:
-    """The minimal bot: python-telegram-bot's defaults, or with `concurrent_updates(True)`."""
+async def echo_bot(
+    concurrent: bool = False, before: Callable[[Update], Awaitable[None]] | None = None
+) -> Running:
+    """The minimal bot: python-telegram-bot's defaults, or with `concurrent_updates(True)`;
+    `before` runs ahead of each reply (the durable-echo baseline's write)."""
     emu = TimedEmulator(token=TOKEN)
 
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.message is not None and update.message.text is not None
+        if before is not None:
+            await before(update)
         await update.message.reply_text(update.message.text)
 
     async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None and update.effective_chat is not None
+        if before is not None:
+            await before(update)
         await query.answer()
         await context.bot.send_message(update.effective_chat.id, f"pressed {query.data}")
 
@@ -338,7 +345,6 @@ async def durable_echo_bot(url: str) -> Running:
 
     from bot.db import make_engine
 
-    emu = TimedEmulator(token=TOKEN)
     engine = make_engine(url)
     meta = MetaData()
     steps = Table(
@@ -377,40 +383,15 @@ async def durable_echo_bot(url: str) -> Running:
             async with writer:
                 await write()
 
-    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert update.message is not None and update.message.text is not None
-        await remember(update)
-        await update.message.reply_text(update.message.text)
-
-    async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        query = update.callback_query
-        assert query is not None and update.effective_chat is not None
-        await remember(update)
-        await query.answer()
-        await context.bot.send_message(update.effective_chat.id, f"pressed {query.data}")
-
-    app = (
-        ApplicationBuilder()
-        .token(TOKEN)
-        .base_url(BASE_URL)
-        .request(EmulatorRequest(emu))
-        .get_updates_request(EmulatorRequest(emu))
-        .concurrent_updates(True)
-        .build()
-    )
-    app.add_handler(MessageHandler(filters.TEXT, echo))
-    app.add_handler(CallbackQueryHandler(pressed))
-    await start_app(app)
-
-    async def prepare(uids: list[int]) -> None:
-        for uid in uids:
-            emu.add_user(uid, f"Owner{uid}", "en")
+    running = await echo_bot(concurrent=True, before=remember)
+    stop_bot = running.stop
 
     async def stop() -> None:
-        await stop_app(app)
+        await stop_bot()
         await engine.dispose()
 
-    return Running(app, emu, stop, None, prepare)
+    running.stop = stop
+    return running
 
 
 # ------------------------------------------------------------------------------ the run
