@@ -20,7 +20,7 @@ from models.base import N_, Base, DomainError, JSONType, UTCDateTime
 from models.env import Env
 from models.people import Person, Role
 from models.property import OWNER_RELATIONS, Unit, UnitBinding
-from models.queries import VIEW_CHECKS, in_role_buildings
+from models.queries import VIEW_CHECKS, waiting_for_roles
 from models.ticket import Kind, Ticket, TicketEvent
 
 
@@ -308,24 +308,10 @@ async def case_studies(
 
 async def work_for(session: AsyncSession, person: Person) -> list[Ticket]:
     """Cases waiting for one of the person's roles, for /queue (assigned ones come anyway)."""
-    wanted: list[tuple[set[St], Role]] = []
-    if person.has_role(Role.RECEPTIONIST):
-        wanted.append(({St.RECORDING, St.ANSWERED}, Role.RECEPTIONIST))
-    if person.has_role(Role.SUPERVISOR):
-        wanted.append(({St.RESOLVED}, Role.SUPERVISOR))
-    out: list[Ticket] = []
-    for states, role in wanted:
-        rows = await session.execute(
-            select(Ticket)
-            .join(Complaint, Complaint.ticket_id == Ticket.id)
-            .where(
-                Ticket.state.in_([s.value for s in states]),
-                in_role_buildings(person, role, Complaint.building),
-            )
-            .order_by(Ticket.created_at)
-            .limit(50)
-        )
-        out += list(rows.scalars().all())
+    out = await waiting_for_roles(session, person, Complaint, [
+        ({St.RECORDING, St.ANSWERED}, Role.RECEPTIONIST, None),
+        ({St.RESOLVED}, Role.SUPERVISOR, None),
+    ])  # fmt: skip
     rows = await session.execute(
         select(Ticket)
         .join(Complaint, Complaint.ticket_id == Ticket.id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select, true
@@ -33,6 +33,40 @@ def in_role_buildings(
     if buildings is None:
         return true()
     return or_(building.in_(sorted(buildings)), building.is_(None))
+
+
+# (states waiting, the role they wait for, any further condition on the ticket or its details)
+Waiting = tuple[Collection[str], Role, ColumnElement[bool] | None]
+
+
+async def waiting_for_roles(
+    session: AsyncSession,
+    person: Person,
+    details: Any,
+    wanted: Sequence[Waiting],
+    limit: int = 50,
+) -> list[Ticket]:
+    """/queue: tickets in the given states waiting for one of the person's roles, in the
+    buildings that role covers for them; `details` is the flow's table (with `ticket_id` and
+    `building`), oldest first, at most `limit` per role."""
+    out: list[Ticket] = []
+    for states, role, extra in wanted:
+        if not person.has_role(role):
+            continue
+        query = (
+            select(Ticket)
+            .join(details, details.ticket_id == Ticket.id)
+            .where(
+                Ticket.state.in_([str(s) for s in states]),
+                in_role_buildings(person, role, details.building),
+            )
+            .order_by(Ticket.created_at)
+            .limit(limit)
+        )
+        if extra is not None:
+            query = query.where(extra)
+        out += list((await session.execute(query)).scalars().all())
+    return out
 
 
 WorkSource = Callable[[AsyncSession, Person], Awaitable[list[Ticket]]]

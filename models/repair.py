@@ -24,7 +24,7 @@ from models.deadline import Deadline, schedule, settle
 from models.env import Env
 from models.people import Person, Role
 from models.property import Building, Unit, own_case
-from models.queries import in_role_buildings
+from models.queries import waiting_for_roles
 from models.ticket import Kind, Ticket, TicketEvent, new_ticket
 
 
@@ -902,30 +902,12 @@ def slot_ok(moment: datetime, now: datetime, env: Env) -> bool:
 
 async def work_for(session: AsyncSession, person: Person) -> list[Ticket]:
     """Repairs waiting for one of the person's roles (assigned jobs are listed anyway)."""
-    wanted: list[tuple[set[St], Role, str | None]] = []
-    if person.has_role(Role.RECEPTIONIST):
-        wanted.append(({St.NEW, St.CONFIRMED, St.UNCONFIRMED}, Role.RECEPTIONIST, None))
-    if person.has_role(Role.TEAM_LEAD):
-        wanted.append(({St.REVIEW}, Role.TEAM_LEAD, None))
-    if person.has_role(Role.SERVICE):
-        wanted.append(({St.DONE}, Role.SERVICE, "public"))
-    out: list[Ticket] = []
-    for states, role, scope in wanted:
-        query = (
-            select(Ticket, Repair.building)
-            .join(Repair, Repair.ticket_id == Ticket.id)
-            .where(
-                Ticket.state.in_([s.value for s in states]),
-                Ticket.closed_at.is_(None),
-                in_role_buildings(person, role, Repair.building),
-            )
-            .order_by(Ticket.created_at)
-            .limit(50)
-        )
-        if scope:
-            query = query.where(Repair.scope == scope)
-        out += [ticket for ticket, _ in (await session.execute(query)).all()]
-    return out
+    still_open = Ticket.closed_at.is_(None)
+    return await waiting_for_roles(session, person, Repair, [
+        ({St.NEW, St.CONFIRMED, St.UNCONFIRMED}, Role.RECEPTIONIST, still_open),
+        ({St.REVIEW}, Role.TEAM_LEAD, still_open),
+        ({St.DONE}, Role.SERVICE, still_open & (Repair.scope == "public")),
+    ])  # fmt: skip
 
 
 async def open_jobs_of(session: AsyncSession, technician_ids: list[int]) -> dict[int, int]:

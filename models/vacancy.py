@@ -19,7 +19,7 @@ from models.base import N_, Base, DomainError, UTCDateTime
 from models.env import Env
 from models.people import Person, Role
 from models.property import OWNER_RELATIONS, Unit, UnitBinding
-from models.queries import in_role_buildings
+from models.queries import waiting_for_roles
 from models.ticket import Kind, Ticket, new_ticket
 from models.vacancy_dates import check_period
 
@@ -254,26 +254,8 @@ async def work_for(session: AsyncSession, person: Person) -> list[Ticket]:
     """Applications waiting for one of the person's roles, for /queue (orders assigned to
     them are listed anyway): the officer's ID checks and opinions, the supervisor's
     approvals, the front desk's orders nobody has been sent on yet."""
-    wanted: list[tuple[set[St], Role]] = []
-    if person.has_role(Role.SERVICE):
-        wanted.append(({St.ID_CHECK, St.OPINION}, Role.SERVICE))
-    if person.has_role(Role.SUPERVISOR):
-        wanted.append(({St.APPROVAL}, Role.SUPERVISOR))
-    if person.has_role(Role.RECEPTIONIST):
-        wanted.append(({St.SHUTOFF, St.RESTORE}, Role.RECEPTIONIST))
-    out: list[Ticket] = []
-    for states, role in wanted:
-        query = (
-            select(Ticket)
-            .join(Vacancy, Vacancy.ticket_id == Ticket.id)
-            .where(
-                Ticket.state.in_([s.value for s in states]),
-                in_role_buildings(person, role, Vacancy.building),
-            )
-            .order_by(Ticket.created_at)
-            .limit(50)
-        )
-        if role == Role.RECEPTIONIST:
-            query = query.where(Ticket.assignee_id.is_(None))
-        out += list((await session.execute(query)).scalars().all())
-    return out
+    return await waiting_for_roles(session, person, Vacancy, [
+        ({St.ID_CHECK, St.OPINION}, Role.SERVICE, None),
+        ({St.APPROVAL}, Role.SUPERVISOR, None),
+        ({St.SHUTOFF, St.RESTORE}, Role.RECEPTIONIST, Ticket.assignee_id.is_(None)),
+    ])  # fmt: skip
