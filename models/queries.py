@@ -116,6 +116,11 @@ VIEW_ROLES: dict[str, frozenset[Role]] = {
 # it, not only those of the claimant's building (other roles: their buildings).
 ESTATE_WIDE = frozenset({Kind.LOST_CLAIM, Kind.FOUND_ITEM})
 
+# The building a flow's ticket is in when that is not its unit's (a public repair in
+# building 3 reported from a flat in building 1): the staff of that building may open it.
+BuildingOf = Callable[[AsyncSession, Ticket], Awaitable[str | None]]
+BUILDING_OF: dict[str, BuildingOf] = {}
+
 # A flow whose own rule decides instead (complaints: anonymity, the people a case names).
 ViewCheck = Callable[[AsyncSession, Person, Ticket], Awaitable[bool]]
 VIEW_CHECKS: dict[str, ViewCheck] = {}
@@ -133,6 +138,9 @@ async def may_view(session: AsyncSession, viewer: Person, ticket: Ticket) -> boo
     if viewer.id in (ticket.assignee_id, ticket.created_by_id):
         return True
     building = ticket.unit.building.code if ticket.unit is not None else None
+    own_building = BUILDING_OF.get(ticket.kind)
+    if own_building is not None:
+        building = await own_building(session, ticket) or building
     if ticket.kind in ESTATE_WIDE and viewer.has_role(Role.RECEPTIONIST, None):
         return True
     if any(viewer.has_role(role, building) for role in VIEW_ROLES.get(ticket.kind, ())):

@@ -24,7 +24,7 @@ from models.deadline import Deadline, schedule, settle
 from models.env import Env
 from models.people import Person, Role
 from models.property import Building, Unit, own_case
-from models.queries import waiting_for_roles
+from models.queries import BUILDING_OF, waiting_for_roles
 from models.ticket import Kind, Ticket, TicketEvent, new_ticket
 
 
@@ -898,6 +898,14 @@ def appointment_slots(now: datetime, env: Env, limit: int = 9) -> list[datetime]
 def slot_ok(moment: datetime, now: datetime, env: Env) -> bool:
     """An appointment is bookable if it is still in the offered grid."""
     return any(abs((s - moment).total_seconds()) < 60 for s in appointment_slots(now, env, 100))
+
+
+async def _building_of(session: AsyncSession, ticket: Ticket) -> str | None:
+    """Where the repair is: its unit's building, or the building a public repair is in."""
+    return await session.scalar(select(Repair.building).where(Repair.ticket_id == ticket.id))
+
+
+BUILDING_OF[Kind.REPAIR.value] = _building_of
 
 
 async def work_for(session: AsyncSession, person: Person) -> list[Ticket]:

@@ -5,6 +5,7 @@ from tests.flows.harness import Desk
 from tests.flows.repair_steps import (
     OWNER,
     RECEPTIONIST,
+    SERVICE,
     SUPERVISOR,
     file_public_repair,
     staffed,
@@ -90,3 +91,18 @@ async def test_queue_names_a_public_repairs_place_not_the_reporters_flat(desk: D
     home = (await desk.press(OWNER, "Submit"))[0].rsplit(" ", 1)[1]
     queue = (await desk.send(RECEPTIONIST, "/queue"))[0]
     assert f"{home} · 1-2-301 · waiting for dispatch" in queue
+
+
+async def test_staff_of_the_building_a_public_repair_is_in_may_open_it(desk: Desk) -> None:
+    await _two_buildings(desk)
+    lead3 = 3301
+    await desk.staff(lead3, "team_lead", name="Lead Bldg3", buildings=("3",), lang="en")
+    ref = await file_public_repair(
+        desk, place="Underground garage, ramp light", building="Building 3"
+    )
+    await desk.press(RECEPTIONIST, "Dispatch → Ma Bldg3")
+    for who in (OFFICER3, lead3):
+        card = (await desk.send(who, f"/ticket {ref}"))[0]
+        assert "Location: Underground garage, ramp light (building 3)" in card, who
+    # the reporter's building is not where the work is
+    assert await desk.send(SERVICE, f"/ticket {ref}") == [f"No ticket {ref} was found among yours."]
