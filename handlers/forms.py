@@ -276,11 +276,11 @@ async def proceed(ctx: Ctx) -> bool:
         # answered may never have reached the person (Telegram delivering it again after a
         # crash, or the update retried after a commit whose acknowledgement the connection
         # lost): the question they are at is asked again; nothing changes.
-        current = form.steps.get(draft.step)
-        if ctx.update.update_id == draft.last_update_id and current is not None:
+        known = draft.step == CHANGE or draft.step in form.steps
+        if ctx.update.update_id == draft.last_update_id and known:
             if ctx.update.callback_query is not None:
                 ctx.clear_buttons = True
-            ctx.reply(await current.ask(ctx, dict(draft.data)))
+            ctx.reply(await _ask(ctx, form, draft.step, copy.deepcopy(draft.data)))
         return True
     if ctx.now - draft.updated_at > ABANDONED_AFTER:
         # Days later a message is not an answer to the old question.

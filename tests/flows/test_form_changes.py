@@ -448,3 +448,36 @@ async def test_an_update_delivered_again_is_not_taken_twice_but_its_question_is_
     mark = desk.emu.mark(OWNER)
     await desk.feed(update)
     assert desk.emu.new_messages(OWNER, mark) == []
+
+
+async def test_a_redelivered_update_at_the_summary_or_the_change_list_asks_it_in_full(
+    desk: Desk,
+) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    await _home_repair_summary(desk)
+
+    async def twice(update: dict[str, object]) -> tuple[list[str], list[list[str]]]:
+        seen: list[tuple[str, list[str]]] = []
+        for _ in range(2):
+            mark = desk.emu.mark(OWNER)
+            await desk.feed(update)
+            new = desk.emu.new_messages(OWNER, mark)
+            seen += [(m.content, [t for t, _ in desk.emu.buttons(m)]) for m in new]
+        return [c for c, _ in seen], [b for _, b in seen]
+
+    # the summary's Change button, delivered again: the list again, with its buttons
+    press = desk.emu.press(OWNER, desk.with_button(OWNER, "Change an answer"), "Change an answer")
+    texts, buttons = await twice(press)
+    assert texts == ["Which answer would you like to change?"] * 2
+    assert buttons[0] == buttons[1] and "Back to the summary" in buttons[1]
+    # a question picked from it, delivered again: its current answer shown both times
+    pick = desk.emu.press(OWNER, desk.with_button(OWNER, "Description"), "Description")
+    texts, _ = await twice(pick)
+    assert len(texts) == 2 and texts[0] == texts[1]
+    assert "Current answer: The kitchen tap drips all night" in texts[1]
+    # the answer that leads back to the summary, delivered again: still changeable
+    answer = desk.emu.text_update(OWNER, "The tap under the kitchen sink drips")
+    texts, buttons = await twice(answer)
+    assert texts[0] == texts[1] and texts[1].startswith("Please check your request:")
+    assert buttons[1] == ["Submit", "Cancel", "Change an answer"]
