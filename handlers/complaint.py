@@ -232,8 +232,12 @@ async def ask_spot(ctx: Ctx, data: dict[str, Any]) -> Msg:
 async def take_spot(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
     if answer.choice not in ("yes", "no"):
         raise Invalid(N_("Please choose one of the buttons."))
-    data["on_the_spot"] = None
-    return "spot_result" if answer.choice == "yes" else "confirm"
+    if answer.choice == "no":
+        data["on_the_spot"] = None
+        return "confirm"
+    # (what was done is the next answer's; kept as it was when an earlier answer changes)
+    data.setdefault("on_the_spot", None)
+    return "spot_result"
 
 
 async def ask_spot_result(ctx: Ctx, data: dict[str, Any]) -> Msg:

@@ -331,11 +331,18 @@ async def test_a_logged_complaint_keeps_when_it_was_received_when_the_channel_ch
     ]
     summary = await desk.send(2001, "Asked the gym to close at 22:00")
     assert "Resolved on the spot: Asked the gym to close at 22:00" in summary[0]
+    # Another answer changed afterwards: what was done on the spot still holds and is kept.
+    await desk.press(2001, "Change an answer")
+    await desk.press(2001, "Description")
+    summary = await desk.send(2001, "Loud music from the gym after 22:00")
+    assert summary[0].startswith("Please check before sending:"), summary
+    assert "Resolved on the spot: Asked the gym to close at 22:00" in summary[0]
     replies = await desk.press(2001, "Submit")
     assert replies[0].startswith("✅ Recorded C-"), replies
     async with desk.session() as s:
         complaint = (await s.execute(select(Complaint))).scalar_one()
     assert complaint.channel == "face" and complaint.received_at == received
+    assert complaint.on_the_spot == "Asked the gym to close at 22:00"
 
 
 async def test_a_later_start_date_asks_the_end_date_again_with_the_reason(desk: Desk) -> None:
