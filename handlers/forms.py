@@ -343,6 +343,9 @@ async def cancel(ctx: Ctx) -> bool:
     return await drop_draft(ctx.session, ctx.person.telegram_id or 0)
 
 
+REPLACING_PHOTOS = "photos_replacing"  # draft key: photos being changed, old ones kept so far
+
+
 def photos_step(
     prompt: str,
     after: Callable[[dict[str, Any]], str],
@@ -359,28 +362,35 @@ def photos_step(
 
     async def ask(ctx: Ctx, data: dict[str, Any]) -> Msg:
         count = len(data.get("photos", []))
-        out = msg(prompt, max=limit, count=count)
-        label = N_("Done with photos") if count else skip_label
         draft = await get_draft(ctx.session, ctx.person.telegram_id or 0)
         form = data.get("form") or (draft.flow if draft else "")
+        if data.get(REPLACING_PHOTOS):
+            # Being changed: the old ones stay until a new one arrives, or are kept.
+            out = msg(prompt, max=limit, count=0)
+            keep = (N_("Keep the photos sent before ({count})"), {"count": count})
+            return out.button_row((*keep, choice(form, step, "done")))
+        out = msg(prompt, max=limit, count=count)
+        label = N_("Done with photos") if count else skip_label
         return out.button_row((label, choice(form, step, "done")))
 
     async def take(ctx: Ctx, data: dict[str, Any], answer: Answer) -> str:
         if answer.choice == "done":
+            data.pop(REPLACING_PHOTOS, None)
             return after(data)
         if answer.photo is None:
             raise Invalid(N_("Please send a photo, or press the button to continue."))
+        if data.pop(REPLACING_PHOTOS, False):
+            data["photos"] = []  # the first new photo replaces the ones sent before
         data["photos"] = [*data.get("photos", []), answer.photo][:limit]
         return after(data) if len(data["photos"]) >= limit else step
 
     def restart(data: dict[str, Any]) -> Msg | None:
-        # Changing the photos means sending them again: one that should go cannot be picked out.
+        # Changing the photos means sending them again (one that should go cannot be picked
+        # out); until the first new one arrives the old ones stay, so a slip loses nothing.
         count = len(data.get("photos", []))
-        data["photos"] = []
-        return (
-            msg(N_("The photos you send now replace the {count} sent before."), count=count)
-            if count
-            else None
-        )
+        if not count:
+            return None
+        data[REPLACING_PHOTOS] = True
+        return msg(N_("The photos you send now replace the {count} sent before."), count=count)
 
     return Step(ask, take, restart=restart)

@@ -227,10 +227,27 @@ async def test_changed_photos_replace_the_old_ones(desk: Desk) -> None:
         "You can send up to 5 photos of the problem (0 so far). Press the button when you are "
         "done, or skip.",
     ]
+    assert [t for t, _ in desk.emu.buttons(desk.emu.last(OWNER))] == [
+        "Keep the photos sent before (1)"
+    ]
     await desk.photo(OWNER, b"jpeg-2")
     await desk.photo(OWNER, b"jpeg-3")
     summary = await desk.press(OWNER, "Done with photos")
     assert "Photos: 2" in summary[0]
+
+
+async def test_photos_picked_for_a_change_by_mistake_are_kept(desk: Desk) -> None:
+    await staffed(desk)
+    await desk.owner(OWNER, lang="en")
+    await _home_repair_summary(desk)
+    await desk.press(OWNER, "Change an answer")
+    await desk.press(OWNER, "Photos")
+    summary = await desk.press(OWNER, "Keep the photos sent before (1)")
+    assert "Photos: 1" in summary[0]
+    assert "Your repair request has been filed" in (await desk.press(OWNER, "Submit"))[0]
+    async with desk.session() as s:
+        repair = (await s.execute(select(Repair))).scalar_one()
+    assert len(repair.photos) == 1
 
 
 async def test_an_old_change_button_is_refused_and_changes_nothing(desk: Desk) -> None:
