@@ -22,6 +22,7 @@ from models import vacancy_meters as meters
 from models import vacancy_rounds as rounds
 from models.base import N_, DomainError
 from models.notification import Msg, msg
+from models.people import Role
 from models.property import Unit
 from models.vacancy_meters import READING_MAX
 
@@ -205,7 +206,12 @@ def _swap_step(form: str, then: Callable[[Ctx, dict[str, Any]], Awaitable[str]])
         )
         if "typed" in mr:
             out.add(N_("Reading on the new meter now: {typed}."), typed=Decimal(mr["typed"]))
-        out.add(N_("The supervisor and, for a running vacancy, the cashier are told. Save it?"))
+        unit = await ctx.session.get(Unit, int(mr["unit_id"]))
+        building = unit.building.code if unit is not None else None
+        if ctx.person.has_role(Role.SUPERVISOR, building):  # (supervisors are not told then)
+            out.add(N_("For a running vacancy, the cashier is told. Save it?"))
+        else:
+            out.add(N_("The supervisor and, for a running vacancy, the cashier are told. Save it?"))
         return out.button_row(
             (N_("Save the replacement"), choice(form, "swap", "yes")),
             (N_("Enter again"), choice(form, "swap", "again")),

@@ -205,3 +205,17 @@ async def test_a_replacement_is_not_recorded_before_a_unit_has_a_reading(desk: D
         "The new meter's reading is simply the first one."
     ]
     assert await _kinds(desk) == []
+
+
+async def test_a_supervisor_recording_a_replacement_is_not_told_supervisors_are_told(
+    desk: Desk,
+) -> None:
+    await _vacant(desk)
+    await desk.send(SUPERVISOR, "/meter_replaced 1-2-301")
+    await desk.press(SUPERVISOR, "Water meter")
+    await desk.send(SUPERVISOR, "120.90")
+    confirm = await desk.send(SUPERVISOR, "2.5")
+    assert confirm[0].endswith("\nFor a running vacancy, the cashier is told. Save it?")
+    await desk.press(SUPERVISOR, "Save the replacement")
+    assert not [m for m in alerts(desk, SUPERVISOR) if m.startswith("🔧")]
+    assert [m for m in desk.unread(CASHIER) if m.startswith("🔧 1-2-301: the water meter")]
