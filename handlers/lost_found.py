@@ -17,7 +17,7 @@ from handlers.lost_found_staff import attempt, category_buttons, take_category
 from handlers.text import take_text
 from models import lost_found_flow as flow
 from models.base import N_
-from models.lost_found import ACTION_NAMES, BOT, STATE_NAMES
+from models.lost_found import ACTION_NAMES, BOT, STATE_NAMES, ItemSt
 from models.lost_found_notices import category_name, data
 from models.lost_found_rules import words
 from models.lost_found_search import (
@@ -47,6 +47,13 @@ REFUSALS.update(
         "lf_claim_verified": N_(
             "Claim {ref} on this item has had the claimant's ID checked at the desk: hand the "
             "item over to them, or reject the claim, before recording its disposal."
+        ),
+        "lf_not_received": N_(
+            "{ref} has not been received at the front desk yet: the ID check and the handover "
+            "wait until it is here. If it has just arrived, press Received at the desk first."
+        ),
+        "lf_already_received": N_(
+            "{ref} has already been received at the front desk. Nothing was changed."
         ),
         "lf_own_claim": N_("This is your own claim: a colleague at the desk checks your ID."),
         "lf_found_future": N_("That time is in the future. When was it found?"),
@@ -239,6 +246,15 @@ async def finish_claim(ctx: Ctx, d: dict[str, Any]) -> None:
     if done is None:
         return
     ctx.reply(N_("✅ Your claim has been filed. Reference: {ref}"), ref=done[0].ref)
+    if done[1].state == ItemSt.TO_DESK:
+        ctx.reply(
+            N_(
+                "The item is on its way to the front desk. We will tell you when it is there: "
+                "then bring your original ID card (身份证原件) to collect it; you sign for it "
+                "here in the bot."
+            )
+        )
+        return
     ctx.reply(
         N_(
             "Please bring your original ID card (身份证原件) to the front desk. The receptionist "

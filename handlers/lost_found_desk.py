@@ -95,6 +95,28 @@ def _document(d: dict[str, Any]) -> IdDocument:
     return IdDocument(d["doc"], d["masked"])
 
 
+# --- an item handed in by the staff member who found it (4.1 上交) -----------------------------
+
+
+@desk
+async def received_at_desk(ctx: Ctx) -> None:
+    """A receptionist confirms that an item handed in is now at the front desk."""
+    ticket, item = await flow.receive(ctx.session, ctx.target_id, ctx.person, ctx.now, ctx.rt.env)
+    ctx.clear_buttons = True
+    ctx.reply(
+        N_("📥 {ref} is recorded as received at the front desk, by you: the desk keeps it now."),
+        ref=ticket.ref,
+    )
+    if item.valuable:
+        ctx.reply(
+            N_(
+                "💰 Valuable: if nobody claims it by {time}, it goes into the safekeeping of "
+                "administration."
+            ),
+            time=ctx.rt.env.calendar.end_of_business_day(ctx.now),
+        )
+
+
 # --- a claim made in the bot --------------------------------------------------------------------
 
 
@@ -287,6 +309,8 @@ async def item_buttons(ctx: Ctx, ticket_id: int) -> list[tuple[str, str]]:
     """Actions on a found item's /ticket card."""
     ticket, _ = await flow.load_item(ctx.session, ticket_id)
     out: list[tuple[str, str]] = []
+    if ticket.state == ItemSt.TO_DESK and ctx.person.has_role(Role.RECEPTIONIST):
+        out.append((N_("Received at the desk"), data("in", ticket.id)))
     if ticket.state in (ItemSt.HELD, ItemSt.FOR_DISPOSAL) and ctx.person.has_role(
         Role.RECEPTIONIST
     ):
@@ -316,6 +340,7 @@ async def claim_buttons(ctx: Ctx, ticket_id: int) -> list[tuple[str, str]]:
 
 
 BUTTONS: dict[str, TgCallback] = {
+    r"^lf:in:": received_at_desk,
     r"^lf:ver:": verify,
     r"^lf:pap:": paper,
     r"^lf:rej:": reject,

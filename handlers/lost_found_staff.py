@@ -14,6 +14,7 @@ from handlers.forms import DONE, Answer, Form, Invalid, Step, choice
 from handlers.text import take_text
 from models import lost_found_flow as flow
 from models.base import N_, DomainError
+from models.lost_found import ItemSt
 from models.lost_found_rules import check_found_at, parse_found_time
 from models.notification import Localized, Msg, msg
 
@@ -185,6 +186,22 @@ async def finish_found(ctx: Ctx, d: dict[str, Any]) -> None:
     if done is None:
         return
     ticket, item = done
+    if ticket.state == ItemSt.TO_DESK:
+        ctx.reply(
+            N_(
+                "✅ Registered as {ref}. Please hand the item in to the front desk today: the "
+                "receptionist confirms receiving it in the bot, and you will be told."
+            ),
+            ref=ticket.ref,
+        )
+        if item.valuable:
+            ctx.reply(
+                N_(
+                    "💰 Valuable: if nobody claims it on the day the front desk receives it, it "
+                    "goes into the safekeeping of administration at the close of that day."
+                )
+            )
+        return
     ctx.reply(N_("✅ Registered as {ref}. Keep the item at the front desk."), ref=ticket.ref)
     if item.valuable:
         ctx.reply(

@@ -1,7 +1,11 @@
 """Lost and found (物品拾遗, seed ch.6 §4): the tables and the states of found items and claims.
 
-A found item is an ``F-`` ticket with a :class:`FoundItem` row (the 拾遗物品登记表 line): held
-→ for_disposal (reported after three months, still claimable) → returned | disposed. A claim
+A found item is an ``F-`` ticket with a :class:`FoundItem` row (the 拾遗物品登记表 line):
+to_desk (registered by the staff member who found it, on its way to the front desk: 4.1 上交)
+→ held (received and kept by the desk's receptionist: 4.3 保管; a receptionist's own
+registration starts here) → for_disposal (reported after three months, still claimable) →
+returned | disposed. An item on its way to the desk can be claimed, but the ID check and the
+handover wait until the desk has it. A claim
 is an ``L-`` ticket with a :class:`LostClaim` row: claimed → id_checked (original ID seen at
 the desk, number kept masked) → handed_over (the claimant signed: in the bot or on paper);
 or claim_rejected, withdrawn, lapsed (the item went to someone else or was disposed of).
@@ -21,6 +25,7 @@ from models.base import N_, Base, BigId, JSONType, UTCDateTime
 
 
 class ItemSt(StrEnum):
+    TO_DESK = "to_desk"
     HELD = "held"
     FOR_DISPOSAL = "for_disposal"
     RETURNED = "returned"
@@ -36,12 +41,14 @@ class ClaimSt(StrEnum):
     LAPSED = "lapsed"
 
 
-CLAIMABLE = {ItemSt.HELD, ItemSt.FOR_DISPOSAL}
+KEPT = {ItemSt.HELD, ItemSt.FOR_DISPOSAL}  # in the office's keeping (desk or administration)
+CLAIMABLE = KEPT | {ItemSt.TO_DESK}
 OPEN_CLAIM = {ClaimSt.CLAIMED, ClaimSt.ID_CHECKED}
 DESK, ADMIN = "desk", "admin"  # custody
 BOT, PAPER = "bot", "paper"  # how the claimant signed for the item
 
 STATE_NAMES = {
+    ItemSt.TO_DESK: N_("handed in, waiting to be received at the front desk"),
     ItemSt.HELD: N_("waiting for its owner"),
     ItemSt.FOR_DISPOSAL: N_("reported for disposal"),
     ItemSt.RETURNED: N_("returned to its owner"),
@@ -55,6 +62,7 @@ STATE_NAMES = {
 }
 ACTION_NAMES = {
     "lf_registered": N_("found item registered"),
+    "lf_received": N_("received at the front desk"),
     "lf_claim_filed": N_("claim filed"),
     "lf_id_checked": N_("original ID checked at the desk"),
     "lf_signed_bot": N_("receipt signed in the bot"),
@@ -69,7 +77,8 @@ ACTION_NAMES = {
     "lf_disposed": N_("disposal outcome recorded"),
 }
 CLAIM_REMINDER = "lf.claim"
-DEADLINES = {"lf.valuable", "lf.disposal", CLAIM_REMINDER}
+RECEIPT_REMINDER = "lf.receipt"  # handed in, not yet received at the desk
+DEADLINES = {"lf.valuable", "lf.disposal", CLAIM_REMINDER, RECEIPT_REMINDER}
 WEEKLY_NOTICE = "lf.weekly_notice"
 MONTH_END = "lf.month_end"
 

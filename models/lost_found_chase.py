@@ -22,6 +22,7 @@ from models.lost_found import (
     STATE_NAMES,
     ClaimSt,
     FoundItem,
+    ItemSt,
     LostClaim,
 )
 from models.lost_found_notices import data, item_details, sign_request, to_roles
@@ -88,6 +89,21 @@ async def moved_to_admin(
     ready = [(t, c) for t, c in claims if t.state == ClaimSt.ID_CHECKED]
     tell_claimants(session, waiting, body, now, name=item.name, item=item_ticket.ref)
     tell_claimants(session, ready, checked, now, name=item.name, item=item_ticket.ref)
+
+
+async def arrived_at_desk(
+    session: AsyncSession, item_ticket: Ticket, item: FoundItem, now: datetime
+) -> None:
+    """Claimants who claimed an item still on its way to the desk hear that it is there now:
+    their ID can be checked and the item handed over (4.4)."""
+    body = msg(
+        N_(
+            "📥 {name} ({item}), the item of your claim {ref}, is now at the front desk. "
+            "Please bring your original ID card (身份证原件) to collect it."
+        )
+    )
+    claims = await open_claims(session, item_ticket)
+    tell_claimants(session, claims, body, now, name=item.name, item=item_ticket.ref)
 
 
 def due_for_disposal(
@@ -199,12 +215,16 @@ async def _claim_waiting(session: AsyncSession, d: Due, now: datetime, env: Env)
     if item_ticket is None or item is None or item_ticket.state not in CLAIMABLE:
         return
     policy = env.lost_found
-    if claim_ticket.state == ClaimSt.CLAIMED and any(
-        other.id != claim_ticket.id
-        for other, _ in await claims_on(session, item_ticket, {ClaimSt.ID_CHECKED})
+    if claim_ticket.state == ClaimSt.CLAIMED and (
+        item_ticket.state == ItemSt.TO_DESK
+        or any(
+            other.id != claim_ticket.id
+            for other, _ in await claims_on(session, item_ticket, {ClaimSt.ID_CHECKED})
+        )
     ):
-        # Another claimant's ID has been checked for this item: asking this one to come would
-        # bring them for nothing. Wait, without using up a reminder, in case that claim fails.
+        # The item has not reached the desk yet, or another claimant's ID has been checked for
+        # it: asking this one to come would bring them for nothing. Wait, without using up a
+        # reminder (until it arrives, or in case that claim fails).
         again = claim_reminder_at(max(now, d.due_at), policy.claim_remind_days, env.calendar)
         schedule(session, CLAIM_REMINDER, again, now, ticket_id=claim_ticket.id, level=d.level)
         return

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import DomainError
 from models.deadline import settle
-from models.lost_found import ADMIN, CLAIMABLE, DESK, ClaimSt, FoundItem, ItemSt, LostClaim
+from models.lost_found import ADMIN, DESK, KEPT, ClaimSt, FoundItem, ItemSt, LostClaim
 from models.lost_found_ops import claims_on, lapse_others
 from models.people import Person, Role
 from models.ticket import Ticket
@@ -18,8 +18,8 @@ from models.ticket import Ticket
 
 def to_admin(item_ticket: Ticket, item: FoundItem, reason: str, now: datetime) -> bool:
     """Custody passes to administration (4.6 month end, 4.8 valuables); False if the item is
-    gone or already there."""
-    if item_ticket.state not in CLAIMABLE or item.custody != DESK:
+    gone, already there, or not yet at the desk (handed in, not received: nothing to pass on)."""
+    if item_ticket.state not in KEPT or item.custody != DESK:
         return False
     item.custody, item.custody_at = ADMIN, now
     item_ticket.record("lf_to_admin", None, now, data={"reason": reason})

@@ -1,8 +1,8 @@
 """The lost-and-found calendar (seed ch.6 §4 4.5-4.8), as deadline rows the sweep fires once:
 
-- per item: valuables not claimed by the close of the day they were registered go to
-  administration (4.8, ``lf.valuable``); three months unclaimed, the item is reported to the
-  company for disposal (4.7, ``lf.disposal``);
+- per item: valuables not claimed by the close of the day the desk received them go to
+  administration (4.8, ``lf.valuable``); three months unclaimed (counted from the
+  registration), the item is reported to the company for disposal (4.7, ``lf.disposal``);
 - recurring: the weekly notice (招领启事, 4.5), valid one week, the previous one edited to say
   it has expired; the month-end handover of what the desk still holds to administration (4.6).
   Each recurring row schedules its successor when it fires (see the daily repair report).
@@ -26,6 +26,7 @@ from models.lost_found import (
     WEEKLY_NOTICE,
     FoundItem,
     FoundNotice,
+    ItemSt,
 )
 from models.lost_found_notices import data, item_details, public_line, to_roles
 from models.lost_found_rules import next_month_end, next_notice_at
@@ -53,8 +54,9 @@ async def _valuable_due(session: AsyncSession, d: Due, now: datetime, env: Env) 
     ticket, item = found
     body = Msg().add(
         N_(
-            "💰 Valuable item {ref} was not claimed on the day it was registered: it goes into "
-            "the safekeeping of administration today (4.8). Front desk, please hand it over."
+            "💰 Valuable item {ref} was not claimed on the day the front desk received it: it "
+            "goes into the safekeeping of administration today (4.8). Front desk, please hand "
+            "it over."
         ),
         ref=ticket.ref,
     )
@@ -66,6 +68,12 @@ async def _valuable_due(session: AsyncSession, d: Due, now: datetime, env: Env) 
 @on_due("lf.disposal")
 async def _disposal_due(session: AsyncSession, d: Due, now: datetime, env: Env) -> None:
     found = await _item(session, d)
+    if found is not None and found[0].state == ItemSt.TO_DESK:
+        # Never received at the desk (the supervisors have been told): there is nothing the
+        # desk could hand to administration yet. Looked at again at the next close.
+        due = env.calendar.end_of_business_day(max(now, d.due_at))
+        schedule(session, "lf.disposal", due, now, ticket_id=found[0].id)
+        return
     at_desk = found is not None and found[1].custody == DESK
     if found is None or not custody.report_disposal(*found, now):
         return
@@ -184,7 +192,8 @@ async def expire_notices(session: AsyncSession, now: datetime) -> int:
 async def post_notice(session: AsyncSession, now: datetime, env: Env) -> FoundNotice | None:
     """Replace last week's notice with this week's (none when nothing is waiting)."""
     await expire_notices(session, now)
-    rows = await claimable_items(session)
+    # What the desk keeps (4.3, 4.5): an item still on its way there is in the next notice.
+    rows = [(t, i) for t, i in await claimable_items(session) if t.state != ItemSt.TO_DESK]
     # An item whose claimant's ID has been checked has found its owner: not 招领 any more.
     found_owner = await awaiting_signature(session, [t.id for t, _ in rows])
     rows = [(t, i) for t, i in rows if t.id not in found_owner]

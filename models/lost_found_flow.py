@@ -12,9 +12,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models import lost_found_chase as chase
 from models import lost_found_custody as custody
 from models import lost_found_notices as notices
 from models import lost_found_ops as ops
+from models import lost_found_receipt as receipt
 from models.base import N_, DomainError
 from models.deadline import schedule, settle
 from models.env import Env
@@ -73,8 +75,23 @@ async def register(
         now=now,
         env=env,
     )
-    await notices.registered(session, ticket, item, actor, now, env)
+    if ticket.state == ItemSt.TO_DESK:
+        await receipt.handed_in(session, ticket, item, actor, now, env)
+    else:
+        await notices.registered(session, ticket, item, actor, now, env)
     await point_out_matches(session, ticket, item, now, env)
+    return ticket, item
+
+
+async def receive(
+    session: AsyncSession, item_id: int, actor: Person, now: datetime, env: Env
+) -> tuple[Ticket, FoundItem]:
+    """Received at the desk pressed: the desk keeps the item; whoever handed it in, and any
+    claimant already waiting for it, are told."""
+    ticket, item = await load_item(session, item_id)
+    await ops.receive(session, ticket, item, actor, now, env)
+    await receipt.received(session, ticket, item, actor, now)
+    await chase.arrived_at_desk(session, ticket, item, now)
     return ticket, item
 
 
@@ -133,6 +150,7 @@ async def check_claim(session: AsyncSession, claim_id: int, actor: Person, actio
         raise DomainError("ticket_state", ref=ticket.ref, state=ticket.state)
     if action != "rej":
         ops.require_claimable(item_ticket)
+        ops.require_received(item_ticket)
     if action == "ver":  # refused before the form, not after the ID has been typed in
         await ops.no_other_verified(session, item_ticket, ticket.id)
     return ticket
@@ -144,6 +162,7 @@ async def check_item(session: AsyncSession, item_id: int, actor: Person, action:
     if action == "walk":
         ops.require_receptionist(actor)
         ops.require_claimable(ticket)
+        ops.require_received(ticket)
     elif action == "dsp":
         if not custody.may_dispose(actor):
             raise DomainError("not_allowed")
@@ -265,9 +284,20 @@ async def dispose(
 
 
 async def work_for(session: AsyncSession, person: Person) -> list[Ticket]:
-    """/queue: claims waiting for the desk; items waiting for a disposal outcome."""
+    """/queue: items handed in and claims waiting for the desk; items waiting for a disposal
+    outcome."""
     out: list[Ticket] = []
     if person.has_role(Role.RECEPTIONIST):
+        rows = await session.execute(
+            select(Ticket)
+            .where(
+                Ticket.kind == Kind.FOUND_ITEM.value,
+                Ticket.state == ItemSt.TO_DESK.value,
+            )
+            .order_by(Ticket.created_at)
+            .limit(50)
+        )
+        out += list(rows.scalars().all())
         rows = await session.execute(
             select(Ticket)
             .where(

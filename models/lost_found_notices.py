@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import N_
 from models.env import Env
-from models.lost_found import ADMIN, FoundItem, LostClaim
+from models.lost_found import ADMIN, FoundItem, ItemSt, LostClaim
 from models.notification import Localized, Msg, enqueue, msg, notify_role
 from models.people import Person, Role, staff_with_role
 from models.property import contact_for
@@ -64,7 +64,9 @@ def item_details(ticket: Ticket, item: FoundItem, env: Env) -> Msg:
     )
     if item.valuable:
         out.add(N_("💰 Valuable"))
-    if item.custody == ADMIN:
+    if ticket.state == ItemSt.TO_DESK:
+        out.add(N_("⏳ Handed in, not yet received at the front desk."))
+    elif item.custody == ADMIN:
         out.add(N_("In the safekeeping of administration since {time}."), time=item.custody_at)
     out.photos = list(item.photos)
     return out

@@ -21,8 +21,10 @@ from models.lost_found import (
     CLAIM_REMINDER,
     CLAIMABLE,
     DESK,
+    KEPT,
     OPEN_CLAIM,
     PAPER,
+    RECEIPT_REMINDER,
     ClaimSt,
     FoundItem,
     ItemSt,
@@ -47,6 +49,27 @@ def require_claimable(ticket: Ticket) -> None:
         raise DomainError("lf_item_gone", ref=ticket.ref)
 
 
+def require_received(ticket: Ticket) -> None:
+    """The ID check and the handover happen at the desk, with the item there (4.3, 4.4)."""
+    if ticket.state == ItemSt.TO_DESK:
+        raise DomainError("lf_not_received", ref=ticket.ref)
+
+
+def keeps_at_desk(actor: Person) -> bool:
+    """Whether what `actor` registers is at the desk at once: only the receptionist keeps
+    found items (3.1 登记, 4.3 保管); every other staff member, a supervisor included, hands
+    them in to the receptionist (3.2, 4.1 上交)."""
+    return actor.has_role(Role.RECEPTIONIST)
+
+
+def schedule_valuable(session: AsyncSession, ticket: Ticket, now: datetime, env: Env) -> None:
+    """4.8: valuables not claimed "the same day" (当天) the desk has them go to administration
+    that day; the day starts when the desk has the item, not when it was found."""
+    schedule(
+        session, "lf.valuable", env.calendar.end_of_business_day(now), now, ticket_id=ticket.id
+    )
+
+
 async def register(
     session: AsyncSession,
     *,
@@ -63,7 +86,9 @@ async def register(
     now: datetime,
     env: Env,
 ) -> tuple[Ticket, FoundItem]:
-    """拾遗物品登记 (4.2); any staff member hands in what they found (4.1)."""
+    """拾遗物品登记 (4.2); any staff member hands in what they found (4.1). Registered by a
+    receptionist, the item is held at the desk at once; by anyone else, it is on its way to
+    the desk until a receptionist confirms receiving it (:func:`receive`)."""
     if not actor.is_staff:
         raise DomainError("not_allowed")
     policy = env.lost_found
@@ -71,10 +96,11 @@ async def register(
     if cat is None:
         raise DomainError("stale")
     check_found_at(found_at, now, policy)
+    at_desk = keeps_at_desk(actor)
     ticket = await new_ticket(
         session,
         Kind.FOUND_ITEM,
-        state=ItemSt.HELD,
+        state=ItemSt.HELD if at_desk else ItemSt.TO_DESK,
         owner=None,
         unit=None,
         created_by=actor,
@@ -97,15 +123,40 @@ async def register(
         custody=DESK,
     )
     session.add(item)
+    # 4.7 counts from the registration: "three months unclaimed", and the item can be claimed
+    # from the moment it is registered (whether or not the desk has it yet).
     due = add_months(now, policy.disposal_months, env.calendar)
     schedule(session, "lf.disposal", due, now, ticket_id=ticket.id)
-    if item.valuable:
-        # 4.8: valuables not claimed "the same day" (当天) go to administration that day.
-        schedule(
-            session, "lf.valuable", env.calendar.end_of_business_day(now), now, ticket_id=ticket.id
-        )
+    if not at_desk:
+        # Handed in (上交) the same day: the desk and the finder hear at its close otherwise.
+        due = env.calendar.end_of_business_day(now)
+        schedule(session, RECEIPT_REMINDER, due, now, ticket_id=ticket.id)
+    elif item.valuable:
+        schedule_valuable(session, ticket, now, env)
     await session.flush()
     return ticket, item
+
+
+async def receive(
+    session: AsyncSession,
+    item_ticket: Ticket,
+    item: FoundItem,
+    actor: Person,
+    now: datetime,
+    env: Env,
+) -> None:
+    """A receptionist has the item handed in (上交) in hand: from now the desk keeps it (4.3),
+    and the clocks of the desk's keeping (4.8 the same day) start."""
+    require_receptionist(actor)
+    if item_ticket.state in KEPT:
+        raise DomainError("lf_already_received", ref=item_ticket.ref)
+    item_ticket.transition(
+        {ItemSt.TO_DESK}, ItemSt.HELD, "lf_received", actor, now, data={"finder": item.finder_name}
+    )
+    item.custody, item.custody_at = DESK, now
+    await settle(session, now, ticket_id=item_ticket.id, kinds={RECEIPT_REMINDER})
+    if item.valuable:
+        schedule_valuable(session, item_ticket, now, env)
 
 
 async def claims_on(
@@ -187,6 +238,7 @@ async def check_id(
     if claim_ticket.owner_id == actor.id:
         raise DomainError("lf_own_claim")  # (a receptionist who lost something: a colleague)
     require_claimable(item_ticket)
+    require_received(item_ticket)
     await no_other_verified(session, item_ticket, claim_ticket.id)
     data = {"document": document.kind, "id": document.masked}
     claim_ticket.transition(
@@ -237,7 +289,7 @@ async def _hand_over(
     now: datetime,
 ) -> list[tuple[Ticket, LostClaim]]:
     item_ticket.transition(
-        CLAIMABLE,
+        KEPT,
         ItemSt.RETURNED,
         "lf_returned",
         actor,
@@ -282,6 +334,7 @@ async def desk_claim(
     """A claimant without Telegram at the desk: checked, signed on paper and handed over."""
     require_receptionist(actor)
     require_claimable(item_ticket)
+    require_received(item_ticket)
     await no_other_verified(session, item_ticket, 0)
     ticket = await new_ticket(
         session,

@@ -38,8 +38,11 @@ async def register(
     when: str | None = None,
     finder: str | None = None,
     photo: bool = True,
+    received: bool = True,
 ) -> str:
-    """/found as a staff member; returns the new F- reference."""
+    """/found as a staff member; returns the new F- reference. Registered by anyone but the
+    receptionist, the item is handed in to the desk, which confirms receiving it (unless
+    `received` is False)."""
     await desk.send(staff, "/found")
     await desk.send(staff, name)
     await desk.send(staff, details)
@@ -62,7 +65,21 @@ async def register(
         await desk.press(staff, "No photo")
     replies = await desk.press(staff, "Register")
     assert replies[0].startswith("✅ Registered as F-"), replies
-    return replies[0].split()[3].rstrip(".")
+    ref = replies[0].split()[3].rstrip(".")
+    if received and staff != RECEPTIONIST:
+        await receive(desk, ref)
+    return ref
+
+
+async def receive(desk: Desk, ref: str) -> list[str]:
+    """The receptionist presses Received at the desk on the notice of `ref` handed in."""
+    item_id = (await ticket(desk, ref)).id
+    message = next(
+        m
+        for m in reversed(desk.emu.messages(RECEPTIONIST))
+        if any(d == f"lf:in:{item_id}" for _, d in desk.emu.buttons(m))
+    )
+    return await desk.press_data(RECEPTIONIST, message, f"lf:in:{item_id}")
 
 
 async def claim(

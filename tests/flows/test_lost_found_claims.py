@@ -27,6 +27,7 @@ from tests.flows.lost_found_steps import (
     claim_of,
     item_of,
     photos_sent_to,
+    receive,
     register,
     staffed,
 )
@@ -54,18 +55,33 @@ async def test_found_item_from_registration_to_return_with_every_message(
     await desk.owner(OWNER, "1-2-301", lang="en")
     desk.unread(OWNER)
 
-    # A guard registers a wallet: the desk is told with everything, photo included.
-    ref = await register(desk, GUARD, photo=True)
+    # A guard registers a wallet and hands it in: the desk is told with everything, photo
+    # included, and confirms receiving it.
+    ref = await register(desk, GUARD, photo=True, received=False)
     assert ref == "F-20261127-001"
-    assert desk.unread(GUARD)[-1] == f"✅ Registered as {ref}. Keep the item at the front desk."
+    assert desk.unread(GUARD)[-1] == (
+        f"✅ Registered as {ref}. Please hand the item in to the front desk today: the "
+        "receptionist confirms receiving it in the bot, and you will be told."
+    )
     told = desk.unread(RECEPTIONIST)
     assert told[0] == ""  # the photo
     assert told[1] == (
-        f"🧳 Found item registered by Zhao Guard: {ref}\n"
+        f"🧳 Zhao Guard registered a found item and is handing it in to the front desk: {ref}. "
+        "When you have it in hand, press Received at the desk: from then it is in the desk's "
+        "keeping.\n"
         f"{ref} · Wallets and bags · black wallet\n"
         f"Details (staff only): {DETAILS}\n"
-        "Found at Lobby of building 1, 27 Nov 2026, 10:00, by Zhao Guard"
+        "Found at Lobby of building 1, 27 Nov 2026, 10:00, by Zhao Guard\n"
+        "⏳ Handed in, not yet received at the front desk."
     )
+    assert await receive(desk, ref) == [
+        f"📥 {ref} is recorded as received at the front desk, by you: the desk keeps it now."
+    ]
+    assert desk.unread(GUARD) == [
+        f"✅ {ref} (black wallet) was received at the front desk by Wang Fang: it is in the "
+        "desk's keeping now. Thank you for handing it in."
+    ]
+    desk.unread(RECEPTIONIST)
 
     # The owner searches: category, general name, where and when — nothing else.
     await desk.send(OWNER, "/lost")
@@ -152,9 +168,11 @@ async def test_found_item_from_registration_to_return_with_every_message(
     ]
     assert [e.action for e in item_ticket.events] == [
         "created",
+        "lf_received",
         "lf_claim_filed",
         "lf_returned",
     ]
+    assert item_ticket.events[1].actor_id == receptionist.id  # who received it, and when
 
     # Nothing of the registration's details or photo ever reached the owner; the full ID
     # number is nowhere in the database, the outbox or the log.

@@ -18,6 +18,7 @@ from tests.flows.lost_found_steps import (
     claim,
     claim_of,
     item_of,
+    receive,
     register,
     staffed,
 )
@@ -241,7 +242,14 @@ async def test_in_chinese_a_lost_report_meets_the_found_item_and_the_owner_claim
     await desk.press(GUARD, "是我拾到的")
     await desk.press(GUARD, "不拍照")
     registered = await desk.press(GUARD, "登记")
-    assert registered == ["✅ 已登记，编号 F-20261127-001。请将物品交前台保管。"]
+    assert registered == [
+        "✅ 已登记，编号 F-20261127-001。请于今天将物品上交前台：客户接待员在机器人中确认收到后，"
+        "会通知您。"
+    ]
+    await receive(desk, "F-20261127-001")
+    assert desk.unread(GUARD)[-1] == (
+        "✅ F-20261127-001（黑色钱包）已由前台 Wang Fang 确认收到，现由前台保管。感谢您上交。"
+    )
     assert desk.unread(OWNER)[-1] == (
         "🔔 有一件可能是您遗失的物品已上交：F-20261127-001 · 钱包箱包 · 黑色钱包。"
         "请发送 /lost 查看拾遗物品，如是您的请认领。"

@@ -288,7 +288,7 @@ async def test_valuables_not_claimed_the_same_day_go_to_administration_at_close(
         await staffed(first)
         await first.owner(OWNER, lang="en")
         phone = await register(first, name="mobile phone", category="Mobile phone", valuable=None)
-        assert first.unread(GUARD)[-1] == (
+        assert first.unread(RECEPTIONIST)[-1] == (
             "💰 Valuable: if nobody claims it by 27 Nov 2026, 17:30, it goes into the "
             "safekeeping of administration."
         )
@@ -300,9 +300,9 @@ async def test_valuables_not_claimed_the_same_day_go_to_administration_at_close(
     async with Desk(database_url, clock, emu=first.emu) as second:
         await second.at(local(2026, 11, 27, 17, 30))
         transfer = (
-            f"💰 Valuable item {phone} was not claimed on the day it was registered: it goes "
-            "into the safekeeping of administration today (4.8). Front desk, please hand it "
-            "over.\n"
+            f"💰 Valuable item {phone} was not claimed on the day the front desk received it: it "
+            "goes into the safekeeping of administration today (4.8). Front desk, please hand "
+            "it over.\n"
             f"{phone} · Mobile phone · mobile phone\n"
             f"Details (staff only): {DETAILS}\n"
             "Found at Lobby of building 1, 27 Nov 2026, 10:00, by Zhao Guard\n"

@@ -16,7 +16,17 @@ from models import lost_found_ops as ops
 from models.base import DomainError
 from models.deadline import Deadline
 from models.env import Env
-from models.lost_found import ADMIN, BOT, DESK, PAPER, ClaimSt, FoundItem, ItemSt, LostClaim
+from models.lost_found import (
+    ADMIN,
+    BOT,
+    CLAIM_REMINDER,
+    DESK,
+    PAPER,
+    ClaimSt,
+    FoundItem,
+    ItemSt,
+    LostClaim,
+)
 from models.lost_found_rules import ID_CARD, IdDocument, check_document
 from models.people import Person, add_staff, touch_person
 from models.property import UnitRow, bind, import_units, unit_by_code
@@ -50,7 +60,10 @@ class World:
             **changes.pop("answers", {}),
         }
         actor = changes.pop("actor", self.guard)
-        return await flow.register(self.s, actor, answers, self.now, ENV)
+        ticket, item = await flow.register(self.s, actor, answers, self.now, ENV)
+        if changes.pop("received", True) and ticket.state == ItemSt.TO_DESK:
+            await flow.receive(self.s, ticket.id, self.receptionist, self.now, ENV)
+        return ticket, item
 
     async def claim(self, item: Ticket, owner: Person | None = None) -> Ticket:
         claim, _ = await flow.file_claim(
@@ -115,7 +128,9 @@ async def test_a_valuable_category_marks_the_item_valuable_with_a_same_day_deadl
     deadlines = {
         d.kind: d.due_at
         for d in (
-            await w.s.execute(select(Deadline).where(Deadline.ticket_id == ticket.id))
+            await w.s.execute(
+                select(Deadline).where(Deadline.ticket_id == ticket.id, Deadline.done_at.is_(None))
+            )
         ).scalars()
     }
     assert deadlines == {
@@ -124,6 +139,33 @@ async def test_a_valuable_category_marks_the_item_valuable_with_a_same_day_deadl
     }
     _, plain = await w.register()
     assert not plain.valuable
+
+
+async def test_a_find_handed_in_is_received_by_a_receptionist_once_before_its_id_check(
+    w: World,
+) -> None:
+    item, found = await w.register(received=False, answers={"category": "phone"})
+    assert item.state == ItemSt.TO_DESK
+    kinds = {d.kind for d in (await w.s.execute(select(Deadline))).scalars()}
+    assert kinds == {"lf.disposal", "lf.receipt"}  # 4.8's day starts at the receipt
+    claim = await w.claim(item)  # an owner may claim it already
+    await w.refused("lf_not_received", flow.check_claim(w.s, claim.id, w.receptionist, "ver"))
+    await w.refused("lf_not_received", flow.check_item(w.s, item.id, w.receptionist, "walk"))
+    for who in (w.guard, w.supervisor, w.admin, w.owner):
+        await w.refused("not_allowed", flow.receive(w.s, item.id, who, w.now, ENV))
+    w.now += timedelta(hours=2)
+    await flow.receive(w.s, item.id, w.receptionist, w.now, ENV)
+    assert item.state == ItemSt.HELD and found.custody_at == w.now
+    await w.refused("lf_already_received", flow.receive(w.s, item.id, w.receptionist, w.now, ENV))
+    open_kinds = {
+        d.kind: d.due_at
+        for d in (await w.s.execute(select(Deadline).where(Deadline.done_at.is_(None)))).scalars()
+        if d.kind != CLAIM_REMINDER
+    }
+    assert open_kinds["lf.valuable"] == ENV.calendar.end_of_business_day(w.now)
+    assert "lf.receipt" not in open_kinds
+    mine, _ = await w.register(actor=w.receptionist, received=False)
+    assert mine.state == ItemSt.HELD
 
 
 async def test_several_claims_but_one_verified_and_one_signature(w: World) -> None:
