@@ -285,38 +285,21 @@ async def dispose(
 
 async def work_for(session: AsyncSession, person: Person) -> list[Ticket]:
     """/queue: items handed in and claims waiting for the desk; items waiting for a disposal
-    outcome."""
+    outcome (estate-wide: one desk, whatever the building)."""
+
+    async def waiting(kind: Kind, states: list[str]) -> list[Ticket]:
+        rows = await session.execute(
+            select(Ticket)
+            .where(Ticket.kind == kind.value, Ticket.state.in_(states))
+            .order_by(Ticket.created_at)
+            .limit(50)
+        )
+        return list(rows.scalars().all())
+
     out: list[Ticket] = []
     if person.has_role(Role.RECEPTIONIST):
-        rows = await session.execute(
-            select(Ticket)
-            .where(
-                Ticket.kind == Kind.FOUND_ITEM.value,
-                Ticket.state == ItemSt.TO_DESK.value,
-            )
-            .order_by(Ticket.created_at)
-            .limit(50)
-        )
-        out += list(rows.scalars().all())
-        rows = await session.execute(
-            select(Ticket)
-            .where(
-                Ticket.kind == Kind.LOST_CLAIM.value,
-                Ticket.state.in_([s.value for s in OPEN_CLAIM]),
-            )
-            .order_by(Ticket.created_at)
-            .limit(50)
-        )
-        out += list(rows.scalars().all())
+        out += await waiting(Kind.FOUND_ITEM, [ItemSt.TO_DESK.value])
+        out += await waiting(Kind.LOST_CLAIM, [s.value for s in OPEN_CLAIM])
     if custody.may_dispose(person):
-        rows = await session.execute(
-            select(Ticket)
-            .where(
-                Ticket.kind == Kind.FOUND_ITEM.value,
-                Ticket.state == ItemSt.FOR_DISPOSAL.value,
-            )
-            .order_by(Ticket.created_at)
-            .limit(50)
-        )
-        out += list(rows.scalars().all())
+        out += await waiting(Kind.FOUND_ITEM, [ItemSt.FOR_DISPOSAL.value])
     return out
